@@ -1,0 +1,3 @@
+from bibkit.cli import main
+
+main()

@@ -1,0 +1,198 @@
+"""BibTeX and BibLaTeX: one table of entry types and one table of fields per dialect.
+
+The rules, documented in docs/record-format.md:
+- CSL type -> entry type by ``ENTRY_TYPE``; a preprint (CSL ``article``) is ``@misc`` for BibTeX
+  (what arXiv's own export writes) and ``@online`` for BibLaTeX.
+- arXiv identifiers go to ``eprint`` + ``archivePrefix``/``primaryClass`` (BibTeX) or
+  ``eprinttype``/``eprintclass`` (BibLaTeX), never with an ``arXiv:`` prefix.
+- ``doi``, ``url`` and ``eprint`` are written verbatim; every other text is escaped.
+- Titles brace only the words a style must not lowercase (``latex.protect_title``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bibkit.export.latex import escape, protect_title
+from bibkit.model import Person, Record
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+Getter = Callable[[Record], str | None]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    entry_type: dict[str, str]
+    default_type: str
+    fields: tuple[tuple[str, Getter], ...]
+    # Written as given: identifiers and URLs that LaTeX's url/doi packages typeset themselves.
+    verbatim: frozenset[str]
+    # Written without braces: month macros.
+    bare: frozenset[str] = frozenset()
+
+
+def _names(people: Sequence[Person], truncated: bool = False) -> str | None:
+    if not people:
+        return None
+    out = [_name(p) for p in people]
+    if truncated:
+        out.append("others")
+    return " and ".join(out)
+
+
+def _name(p: Person) -> str:
+    if p.literal is not None:
+        return "{" + escape(p.literal) + "}"  # a corporate name: never split, never abbreviated
+    # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts.
+    last = escape(p.family_with_particle or "")
+    if " and " in f" {last} ".lower():
+        last = "{" + last + "}"
+    parts = [last]
+    if p.suffix:
+        parts.append(escape(p.suffix))
+    if p.given:
+        parts.append(escape(p.given))
+    elif p.suffix:
+        parts.append("")
+    return ", ".join(parts)
+
+
+def _pages(r: Record) -> str | None:
+    page = r.get("page")
+    return page.replace("–", "--").replace("-", "--").replace("----", "--") if page else None
+
+
+def _month(r: Record) -> str | None:
+    return MONTHS[r.issued.month - 1] if r.issued and r.issued.month else None
+
+
+def _year(r: Record) -> str | None:
+    return str(r.issued.year) if r.issued else None
+
+
+def _container(kind: str) -> Getter:
+    def get(r: Record) -> str | None:
+        return r.get("container-title") if BIBTEX.entry_type.get(r.type) == kind else None
+    return get
+
+
+def _howpublished(r: Record) -> str | None:
+    if r.type != "article":
+        return None
+    return r.get("publisher")
+
+
+def _eprint(r: Record) -> str | None:
+    return r.arxiv.base if r.arxiv else None
+
+
+def _arxiv(value: str) -> Getter:
+    return lambda r: value if r.arxiv else None
+
+
+def _date(r: Record) -> str | None:
+    return str(r.issued) if r.issued else None
+
+
+def _publisher(r: Record) -> str | None:
+    return None if r.type == "article" else r.get("publisher")
+
+
+def _doi(r: Record) -> str | None:
+    return r.doi.value if r.doi else None
+
+
+_COMMON_HEAD: tuple[tuple[str, Getter], ...] = (
+    ("author", lambda r: _names(r.author, r.author_truncated)),
+    ("editor", lambda r: _names(r.editor)),
+    ("title", lambda r: r.title or None),
+)
+_COMMON_TAIL: tuple[tuple[str, Getter], ...] = (
+    ("volume", lambda r: r.get("volume")),
+    ("pages", _pages),
+    ("publisher", _publisher),
+    ("doi", _doi),
+    ("url", lambda r: r.url),
+    ("eprint", _eprint),
+)
+
+BIBTEX = Dialect(
+    name="bibtex",
+    entry_type={"article-journal": "article", "paper-conference": "inproceedings", "book": "book",
+                "chapter": "incollection", "thesis": "phdthesis", "report": "techreport",
+                "article": "misc"},
+    default_type="misc",
+    fields=_COMMON_HEAD + (
+        ("journal", _container("article")),
+        ("booktitle", lambda r: r.get("container-title")
+         if BIBTEX.entry_type.get(r.type) in ("inproceedings", "incollection") else None),
+        ("series", lambda r: r.get("collection-title")),
+        ("howpublished", _howpublished),
+        ("year", _year),
+        ("month", _month),
+        ("number", lambda r: r.get("issue") or r.get("number")),
+    ) + _COMMON_TAIL + (
+        ("archivePrefix", _arxiv("arXiv")),
+        ("primaryClass", lambda r: r.arxiv_class if r.arxiv else None),
+        ("note", lambda r: r.get("note")),
+    ),
+    verbatim=frozenset({"doi", "url", "eprint", "archivePrefix", "primaryClass"}),
+    bare=frozenset({"month"}),
+)
+
+BIBLATEX = Dialect(
+    name="biblatex",
+    entry_type={"article-journal": "article", "paper-conference": "inproceedings", "book": "book",
+                "chapter": "incollection", "thesis": "thesis", "report": "report",
+                "article": "online", "webpage": "online", "dataset": "dataset",
+                "software": "software"},
+    default_type="misc",
+    fields=_COMMON_HEAD + (
+        ("journaltitle", lambda r: r.get("container-title") if r.type == "article-journal" else None),
+        ("booktitle", lambda r: r.get("container-title")
+         if r.type in ("paper-conference", "chapter") else None),
+        ("series", lambda r: r.get("collection-title")),
+        ("eventtitle", lambda r: r.get("event-title")),
+        ("date", _date),
+        ("number", lambda r: r.get("issue") or r.get("number")),
+    ) + _COMMON_TAIL + (
+        ("eprinttype", _arxiv("arxiv")),
+        ("eprintclass", lambda r: r.arxiv_class if r.arxiv else None),
+        ("organization", lambda r: r.get("publisher") if r.type == "article" else None),
+        ("note", lambda r: r.get("note")),
+    ),
+    verbatim=frozenset({"doi", "url", "eprint", "eprinttype", "eprintclass", "date"}),
+)
+
+
+def _value(dialect: Dialect, name: str, value: str) -> str:
+    if name in dialect.bare:
+        return value
+    if name in dialect.verbatim:
+        # Identifiers cannot hold braces or a backslash; the validator has checked them, and
+        # this keeps an unchecked caller from writing an unbalanced entry.
+        return "{" + value.translate({ord(c): None for c in "{}\\%"}) + "}"
+    if name == "title":
+        return "{" + protect_title(value) + "}"
+    if name in ("author", "editor"):
+        return "{" + value + "}"  # names are escaped part by part in _name
+    return "{" + escape(value) + "}"
+
+
+def render_entry(dialect: Dialect, record: Record) -> str:
+    kind = dialect.entry_type.get(record.type, dialect.default_type)
+    lines = [f"@{kind}{{{record.key},"]
+    for name, get in dialect.fields:
+        value = get(record)
+        if value:
+            lines.append(f"  {name} = {_value(dialect, name, value)},")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dialect: Dialect, records: Sequence[Record]) -> bytes:
+    """The entries in the order given, separated by blank lines, as UTF-8."""
+    return "\n".join(render_entry(dialect, r) for r in records).encode("utf-8")

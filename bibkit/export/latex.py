@@ -1,0 +1,109 @@
+"""Text that reaches LaTeX: one escape function, and per-word case protection for titles."""
+
+from __future__ import annotations
+
+import re
+
+# Every character with a meaning in LaTeX or to BibTeX's brace counting. Braces become text
+# commands rather than \{ \}: BibTeX counts an escaped brace too, so \{ would unbalance the entry.
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
+
+
+def escape(text: str) -> str:
+    """Make ``text`` print as itself: no command, comment or group can come out of it."""
+    return _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
+
+
+# Proper nouns that title-case titles do not reveal by their shape; a style must not lowercase them.
+PROPER_NOUNS = frozenset(
+    "Arabic Bayes Bayesian Chinese Dutch English Euclidean French Gaussian German Hindi Indian "
+    "Italian Japanese Korean Markov Portuguese Russian Spanish Swahili Turing Vietnamese "
+    "African American Asian European".split()
+)
+# Words a title-case title leaves in lower case; they do not make it a sentence-case title.
+_MINOR = frozenset(
+    "a an and as at but by do does for from how in into is are be nor of on or over the to "
+    "under via vs with without its".split()
+)
+_WORD = re.compile(r"[^\W\d_][\w'’]*|\d[\w]*", re.UNICODE)
+
+
+def _has_inner_capital(word: str) -> bool:
+    return any(c.isupper() for c in word[1:])
+
+
+def _is_sentence_case(words: list[tuple[str, bool]]) -> bool:
+    """A title is in sentence case when a word that title case would capitalise is lower-case."""
+    return any(w[0].islower() and w.lower() not in _MINOR for w, starts in words if not starts)
+
+
+def protect_title(title: str) -> str:
+    """Escape ``title`` and brace the words a BibTeX style must not lowercase.
+
+    Braced: words with a capital after their first letter (BLOOM, LLaMA, GPT-4, YaRN) and single
+    capitals (X-ray); short capitalised parts of a hyphenated name (Polyglot-Ko); a leading name
+    before a colon (Pythia: ...); known proper nouns (Korean); and, in a sentence-case title,
+    every capitalised word that does not start the title or a subtitle. Only the word is braced,
+    never the whole title, so the style still sets the case of everything else.
+    """
+    tokens = re.split(r"(\s+)", title)
+    # Which words start the title or a subtitle (after ':', '?', '!' or '.').
+    words: list[tuple[str, bool]] = []
+    starts_next = True
+    for tok in tokens:
+        for m in _WORD.finditer(tok):
+            words.append((m.group(), starts_next))
+            starts_next = False
+        if tok.rstrip().endswith((":", "?", "!", ".")) or tok.strip() in ("-", "–", "—"):
+            starts_next = True
+    sentence_case = _is_sentence_case(words)
+    colon = title.find(":")
+    lead_end = colon if colon > 0 and len(title[:colon].split()) <= 2 else -1
+    out: list[str] = []
+    index = 0
+    pos = 0
+    for tok in tokens:
+        if tok.isspace() or not tok:
+            out.append(tok)
+            pos += len(tok)
+            continue
+        pieces: list[str] = []
+        last = 0
+        for m in _WORD.finditer(tok):
+            word, starts = words[index]
+            index += 1
+            pieces.append(escape(tok[last:m.start()]))
+            in_lead = lead_end >= 0 and pos + m.start() < lead_end
+            if _protect(word, tok, starts, sentence_case, in_lead):
+                pieces.append("{" + escape(word) + "}")
+            else:
+                pieces.append(escape(word))
+            last = m.end()
+        pieces.append(escape(tok[last:]))
+        out.append("".join(pieces))
+        pos += len(tok)
+    return "".join(out)
+
+
+def _protect(word: str, token: str, starts: bool, sentence_case: bool, in_lead: bool) -> bool:
+    if not word[0].isupper():
+        return _has_inner_capital(word)  # iPhone, mRNA
+    if _has_inner_capital(word) or len(word) == 1 and word not in ("A", "I"):
+        return True
+    if in_lead or word in PROPER_NOUNS:
+        return True
+    if "-" in token and len(word) <= 2 and not token.startswith(word):
+        return True  # Polyglot-Ko, GPT-J
+    return sentence_case and not starts

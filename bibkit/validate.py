@@ -1,0 +1,176 @@
+"""Validation rules: one function per rule, one line in ``RULES``.
+
+Per-file problems of syntax and types are found while loading (``load.py``); the rules here
+look at whole records and across records. Each rule yields Diagnostics and never prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from datetime import date
+
+from bibkit import keys
+from bibkit.diagnostics import Diagnostic, Severity
+from bibkit.fields import REQUIRED_BY_TYPE
+from bibkit.load import Library, Loaded
+
+Rule = Callable[[Library, date], Iterator[Diagnostic]]
+
+# Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
+NEAR_DUPLICATE_RATIO = 0.9
+
+
+def _each(library: Library) -> Iterator[tuple[Loaded, object]]:
+    for lo in library.loaded:
+        if lo.record is not None:
+            yield lo, lo.record
+
+
+def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK012: type, title, author (or editor), issued, and what the type needs."""
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is None:
+            continue
+        wanted = ["type", "title", "issued"] + (["author"] if not rec.editor else [])
+        wanted += REQUIRED_BY_TYPE.get(rec.type, ())
+        for name in wanted:
+            if name not in lo.spans:
+                yield lo.diag("", "BK012", f"missing required field {name!r}"
+                              + (f" for type {rec.type!r}" if name in REQUIRED_BY_TYPE.get(rec.type, ()) else ""))
+        if rec.type == "article" and not (rec.arxiv or rec.doi or rec.url):
+            yield lo.diag("type", "BK012", "a preprint needs one of 'arxiv', 'DOI' or 'URL'")
+
+
+def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK030/BK031: the key is a valid citation key and the file is named after it."""
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is None:
+            continue
+        where = "id" if "id" in lo.spans else ""
+        if not keys.is_valid_key(rec.key):
+            yield lo.diag(where, "BK031", f"citation key {rec.key!r} may only use letters, digits "
+                          "and . _ : / - (and must start with a letter or digit)")
+            continue
+        stem = lo.path.name.removesuffix(keys.SUFFIX)
+        expected = keys.file_stem_for(rec.key)
+        if stem != expected:
+            yield lo.diag(where, "BK030", f"file name {lo.path.name!r} does not match the citation "
+                          f"key {rec.key!r}: expected {expected + keys.SUFFIX!r}")
+
+
+def dates(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK023/BK024: not in the future; not before the arXiv submission month."""
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is None or rec.issued is None:
+            continue
+        if rec.issued.is_after(today):
+            yield lo.diag("issued", "BK023", f"date {rec.issued} is in the future")
+        if rec.arxiv is not None:
+            year, month = rec.arxiv.year_month
+            issued = (rec.issued.year, rec.issued.month or 12)
+            if issued < (year, month if rec.issued.month else 1):
+                yield lo.diag("arxiv", "BK024", f"arXiv identifier {rec.arxiv} was assigned in "
+                              f"{year}-{month:02d}, after the record's date {rec.issued}")
+
+
+def arxiv_version(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK027: records name the paper, not one of its versions."""
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is not None and rec.arxiv is not None and rec.arxiv.version is not None:
+            yield lo.diag("arxiv", "BK027", f"write the arXiv identifier without its version: "
+                          f"{rec.arxiv.base!r}", Severity.WARNING)
+
+
+def duplicate_keys(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK040: BibTeX and citeproc-py compare keys case-insensitively."""
+    seen: dict[str, Loaded] = {}
+    for lo in library.loaded:
+        if lo.record is None:
+            continue
+        first = seen.setdefault(lo.record.key.casefold(), lo)
+        if first is not lo:
+            yield lo.diag("id" if "id" in lo.spans else "", "BK040",
+                          f"citation key {lo.record.key!r} is also used by {first.path}")
+
+
+def duplicate_ids(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK041/BK042: two records must not share an arXiv identifier or a DOI."""
+    arxiv: dict[str, Loaded] = {}
+    doi: dict[str, Loaded] = {}
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is None:
+            continue
+        if rec.arxiv is not None and (first := arxiv.setdefault(rec.arxiv.base, lo)) is not lo:
+            yield lo.diag("arxiv", "BK041", f"arXiv identifier {rec.arxiv.base} is also in {first.path}")
+        if rec.doi is not None and (first := doi.setdefault(rec.doi.value.lower(), lo)) is not lo:
+            yield lo.diag("DOI", "BK042", f"DOI {rec.doi} is also in {first.path}")
+
+
+def _normalise(title: str) -> str:
+    folded = unicodedata.normalize("NFKD", title.casefold())
+    return " ".join(re.findall(r"[a-z0-9]+", folded))
+
+
+def near_duplicate_titles(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK043: the same paper twice under slightly different titles.
+
+    Comparing every pair is quadratic, so titles are compared only within blocks that share
+    their first or their last twelve normalised characters; a near-duplicate differs somewhere,
+    rarely at both ends.
+    """
+    items = [(lo, _normalise(lo.record.title)) for lo in library.loaded
+             if lo.record is not None and lo.record.title]
+    blocks: dict[tuple[int, str], list[int]] = {}
+    for i, (_, norm) in enumerate(items):
+        blocks.setdefault((0, norm[:12]), []).append(i)
+        blocks.setdefault((1, norm[-12:]), []).append(i)
+    reported: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        for a, i in enumerate(members):
+            for j in members[a + 1:]:
+                if (i, j) in reported:
+                    continue
+                (lo_i, ti), (lo_j, tj) = items[i], items[j]
+                matcher = difflib.SequenceMatcher(None, ti, tj, autojunk=False)
+                if matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
+                    reported.add((i, j))
+                    yield lo_j.diag("title", "BK043", f"title is nearly the same as in {lo_i.path}: "
+                                    f"{lo_i.record.title!r}" if lo_i.record else "", Severity.WARNING)
+
+
+def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK050: a paper without an arXiv identifier says why (``provenance.no-arxiv``)."""
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is not None and rec.arxiv is None and rec.provenance.no_arxiv is None:
+            yield lo.diag("", "BK050", "no 'arxiv' identifier and no 'provenance.no-arxiv' reason",
+                          Severity.WARNING)
+
+
+RULES: tuple[Rule, ...] = (
+    required_fields,
+    key_and_file_name,
+    dates,
+    arxiv_version,
+    duplicate_keys,
+    duplicate_ids,
+    near_duplicate_titles,
+    arxiv_or_reason,
+)
+
+
+def validate(library: Library, today: date | None = None) -> list[Diagnostic]:
+    """Every finding for the library: load problems first, then the rules, sorted by place."""
+    today = today or date.today()
+    found = [d for lo in library.loaded for d in lo.diagnostics]
+    for rule in RULES:
+        found.extend(rule(library, today))
+    return sorted(found, key=Diagnostic.sort_key)
