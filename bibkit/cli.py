@@ -31,13 +31,13 @@ app = typer.Typer(
 EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
 
 
-class ReportFormat(str, enum.Enum):
+class ReportFormat(enum.StrEnum):
     text = "text"
     json = "json"
     github = "github"
 
 
-class ExportFormat(str, enum.Enum):
+class ExportFormat(enum.StrEnum):
     bibtex = "bibtex"
     biblatex = "biblatex"
 
@@ -153,7 +153,7 @@ def export(
         found: list[Diagnostic] = run_rules(library)
         sys.stderr.write(REPORTERS["text"](found))
         if any(d.severity is Severity.ERROR for d in found):
-            _err(f"bibkit: error: the records have errors; nothing was exported")
+            _err("bibkit: error: the records have errors; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
         chosen = sort_records(library.records)
         if key:

@@ -9,6 +9,7 @@ line and column for diagnostics. Aliases are refused outright, which also stops 
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +101,13 @@ def load_text(path: Path, data: bytes) -> Loaded:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
+        # Point at the problem; name where the construct it interrupted began.
         mark = exc.problem_mark or exc.context_mark
-        return _failed(path, Span.from_mark(mark), "BK001", f"invalid YAML: {exc.problem or exc.context}")
+        message = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+            began = Span.from_mark(exc.context_mark)
+            message += f" ({exc.context} that starts at {began.line}:{began.col})"
+        return _failed(path, Span.from_mark(mark), "BK001", f"invalid YAML: {message}")
     except yaml.reader.ReaderError as exc:
         return _failed(path, _offset_span(text.encode(), exc.position), "BK002",
                        f"character {exc.character!r} is not allowed in YAML")
@@ -140,11 +146,13 @@ def _offset_span(data: bytes, offset: int) -> Span:
 def _check_structure(root: yaml.Node) -> Iterator[_Problem]:
     """Tags, aliases, duplicate keys and depth: checked before any value is read."""
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
+    # Breadth first, so that a reused anchor is found at its shallowest reuse.
+    queue: deque[tuple[yaml.Node, int]] = deque([(root, 0)])
+    while queue:
+        node, depth = queue.popleft()
         if id(node) in seen:
-            yield _Problem(node, "BK004", "YAML anchors and aliases are not allowed in records")
+            yield _Problem(node, "BK004", "YAML anchors and aliases are not allowed in records "
+                           "(the value anchored here is used again)")
             return
         seen.add(id(node))
         if node.tag not in _ALLOWED_TAGS:
@@ -163,10 +171,10 @@ def _check_structure(root: yaml.Node) -> Iterator[_Problem]:
                         yield _Problem(k, "BK006", f"duplicate key {k.value!r} (first at line "
                                        f"{first.line}); YAML keeps only the last one")
                     names.setdefault(k.value, k)
-                stack.append((v, depth + 1))
-                stack.append((k, depth + 1))
+                queue.append((k, depth + 1))
+                queue.append((v, depth + 1))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
+            queue.extend((item, depth + 1) for item in node.value)
 
 
 def _describe(node: yaml.Node) -> str:
@@ -237,7 +245,7 @@ def _names(loaded: Loaded, name: str, node: yaml.Node) -> tuple[tuple[Person, ..
         except _Problem as p:
             loaded.diagnostics.append(Diagnostic(loaded.path, Span.from_mark(p.node.start_mark),
                                                  p.code, p.message))
-    if not people:
+    if not node.value:
         raise _Problem(node, "BK011", "the list of names is empty")
     return tuple(people), truncated
 

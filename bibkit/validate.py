@@ -36,12 +36,13 @@ def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
         if rec is None:
             continue
         wanted = ["type", "title", "issued"] + (["author"] if not rec.editor else [])
-        wanted += REQUIRED_BY_TYPE.get(rec.type, ())
-        for name in wanted:
+        by_type = REQUIRED_BY_TYPE.get(rec.type, ())
+        for name in (*wanted, *by_type):
             if name not in lo.spans:
-                yield lo.diag("", "BK012", f"missing required field {name!r}"
-                              + (f" for type {rec.type!r}" if name in REQUIRED_BY_TYPE.get(rec.type, ()) else ""))
-        if rec.type == "article" and not (rec.arxiv or rec.doi or rec.url):
+                why = f" for type {rec.type!r}" if name in by_type else ""
+                yield lo.diag("", "BK012", f"missing required field {name!r}{why}")
+        # Present-but-invalid identifiers were reported by the loader; do not report them twice.
+        if rec.type == "article" and not any(f in lo.spans for f in ("arxiv", "DOI", "URL")):
             yield lo.diag("type", "BK012", "a preprint needs one of 'arxiv', 'DOI' or 'URL'")
 
 
@@ -150,7 +151,7 @@ def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK050: a paper without an arXiv identifier says why (``provenance.no-arxiv``)."""
     for lo in library.loaded:
         rec = lo.record
-        if rec is not None and rec.arxiv is None and rec.provenance.no_arxiv is None:
+        if rec is not None and "arxiv" not in lo.spans and rec.provenance.no_arxiv is None:
             yield lo.diag("", "BK050", "no 'arxiv' identifier and no 'provenance.no-arxiv' reason",
                           Severity.WARNING)
 

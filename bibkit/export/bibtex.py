@@ -73,16 +73,16 @@ def _year(r: Record) -> str | None:
     return str(r.issued.year) if r.issued else None
 
 
-def _container(kind: str) -> Getter:
-    def get(r: Record) -> str | None:
-        return r.get("container-title") if BIBTEX.entry_type.get(r.type) == kind else None
-    return get
+def _container(*csl_types: str) -> Getter:
+    """container-title, for the entry types whose field this is (journal, booktitle, ...)."""
+    return lambda r: r.get("container-title") if r.type in csl_types else None
 
 
 def _howpublished(r: Record) -> str | None:
+    # Classic styles print neither eprint nor archivePrefix, so a preprint names itself here.
     if r.type != "article":
         return None
-    return r.get("publisher")
+    return f"arXiv:{r.arxiv.base}" if r.arxiv else r.get("publisher")
 
 
 def _eprint(r: Record) -> str | None:
@@ -126,9 +126,8 @@ BIBTEX = Dialect(
                 "article": "misc"},
     default_type="misc",
     fields=_COMMON_HEAD + (
-        ("journal", _container("article")),
-        ("booktitle", lambda r: r.get("container-title")
-         if BIBTEX.entry_type.get(r.type) in ("inproceedings", "incollection") else None),
+        ("journal", _container("article-journal")),
+        ("booktitle", _container("paper-conference", "chapter")),
         ("series", lambda r: r.get("collection-title")),
         ("howpublished", _howpublished),
         ("year", _year),
@@ -151,9 +150,8 @@ BIBLATEX = Dialect(
                 "software": "software"},
     default_type="misc",
     fields=_COMMON_HEAD + (
-        ("journaltitle", lambda r: r.get("container-title") if r.type == "article-journal" else None),
-        ("booktitle", lambda r: r.get("container-title")
-         if r.type in ("paper-conference", "chapter") else None),
+        ("journaltitle", _container("article-journal")),
+        ("booktitle", _container("paper-conference", "chapter")),
         ("series", lambda r: r.get("collection-title")),
         ("eventtitle", lambda r: r.get("event-title")),
         ("date", _date),

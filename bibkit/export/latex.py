@@ -44,9 +44,13 @@ def _has_inner_capital(word: str) -> bool:
     return any(c.isupper() for c in word[1:])
 
 
-def _is_sentence_case(words: list[tuple[str, bool]]) -> bool:
-    """A title is in sentence case when a word that title case would capitalise is lower-case."""
-    return any(w[0].islower() and w.lower() not in _MINOR for w, starts in words if not starts)
+def _is_sentence_case(words: list[tuple[str, bool, bool]]) -> bool:
+    """A title is in sentence case when a word that title case would capitalise is lower-case.
+
+    Only whole words count: title case leaves the tail of a compound lower-case (X-ray).
+    """
+    return any(w[0].islower() and w.lower() not in _MINOR
+               for w, starts, leads in words if leads and not starts)
 
 
 def protect_title(title: str) -> str:
@@ -60,11 +64,11 @@ def protect_title(title: str) -> str:
     """
     tokens = re.split(r"(\s+)", title)
     # Which words start the title or a subtitle (after ':', '?', '!' or '.').
-    words: list[tuple[str, bool]] = []
+    words: list[tuple[str, bool, bool]] = []  # (word, starts a (sub)title, leads its token)
     starts_next = True
     for tok in tokens:
-        for m in _WORD.finditer(tok):
-            words.append((m.group(), starts_next))
+        for i, m in enumerate(_WORD.finditer(tok)):
+            words.append((m.group(), starts_next, i == 0))
             starts_next = False
         if tok.rstrip().endswith((":", "?", "!", ".")) or tok.strip() in ("-", "–", "—"):
             starts_next = True
@@ -82,7 +86,7 @@ def protect_title(title: str) -> str:
         pieces: list[str] = []
         last = 0
         for m in _WORD.finditer(tok):
-            word, starts = words[index]
+            word, starts, _ = words[index]
             index += 1
             pieces.append(escape(tok[last:m.start()]))
             in_lead = lead_end >= 0 and pos + m.start() < lead_end
@@ -100,7 +104,7 @@ def protect_title(title: str) -> str:
 def _protect(word: str, token: str, starts: bool, sentence_case: bool, in_lead: bool) -> bool:
     if not word[0].isupper():
         return _has_inner_capital(word)  # iPhone, mRNA
-    if _has_inner_capital(word) or len(word) == 1 and word not in ("A", "I"):
+    if _has_inner_capital(word) or (len(word) == 1 and word not in ("A", "I")):
         return True
     if in_lead or word in PROPER_NOUNS:
         return True

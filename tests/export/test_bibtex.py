@@ -1,0 +1,157 @@
+"""The BibTeX and BibLaTeX exports, proven by bibtex, biber and LaTeX themselves."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bibkit.export import EXPORTERS, sort_records
+from bibkit.load import load_library
+
+from conftest import RECORDS, TEST_RECORDS, bibkit, require_tool
+
+BIBTEX_DOC = r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\usepackage{natbib}
+\usepackage{url}
+\begin{document}
+\nocite{*}
+\bibliographystyle{plainnat}
+\bibliography{refs}
+\end{document}
+"""
+
+BIBLATEX_DOC = r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\usepackage[backend=biber]{biblatex}
+\addbibresource{refs.bib}
+\begin{document}
+\nocite{*}
+\printbibliography
+\end{document}
+"""
+
+
+def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False,
+                          encoding="utf-8", errors="replace", timeout=300)
+
+
+def _latex(cwd: Path) -> str:
+    proc = _run([require_tool("pdflatex"), "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return (cwd / "doc.log").read_text(encoding="utf-8", errors="replace")
+
+
+def _latex_problems(log: str) -> list[str]:
+    # "Label(s) may have changed" and undefined citations disappear on the last run; anything else stays.
+    return [ln for ln in log.splitlines() if re.search(r"^!|Warning|Error", ln) and "infwarerr" not in ln]
+
+
+def _compile_bibtex(tmp_path: Path, records: Path) -> tuple[str, str]:
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", tmp_path / "refs.bib").exit_code == 0
+    (tmp_path / "doc.tex").write_text(BIBTEX_DOC)
+    _latex(tmp_path)
+    proc = _run([require_tool("bibtex"), "doc"], tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    _latex(tmp_path)
+    log = _latex(tmp_path)
+    return (tmp_path / "doc.blg").read_text(), log
+
+
+def test_bibtex_compiles_without_a_warning(tmp_path: Path) -> None:
+    blg, log = _compile_bibtex(tmp_path, RECORDS)
+    assert "Warning--" not in blg and "error message" not in blg, blg
+    assert _latex_problems(log) == []
+    bbl = (tmp_path / "doc.bbl").read_text()
+    keys = {r.key for r in load_library([RECORDS]).records}
+    assert set(re.findall(r"\\bibitem\[[^\]]*\]\{([^}]+)\}", bbl, re.S)) == keys
+    # Protected case survives plainnat's lowercasing of titles.
+    text = _run([require_tool("pdftotext"), "doc.pdf", "-"], tmp_path).stdout
+    flat = " ".join(text.split())
+    for word in ("BLOOM", "YaRN", "StarCoder", "OpenWebMath", "LEACE", "RoentGen", "Korean", "CLIP"):
+        assert word in flat, word
+
+
+def test_biblatex_compiles_with_biber_without_a_warning(tmp_path: Path) -> None:
+    assert bibkit("export", "-f", "biblatex", "-r", RECORDS, "-o", tmp_path / "refs.bib").exit_code == 0
+    (tmp_path / "doc.tex").write_text(BIBLATEX_DOC)
+    _latex(tmp_path)
+    proc = _run([require_tool("biber"), "doc"], tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    blg = (tmp_path / "doc.blg").read_text()
+    assert not re.search(r"\] (WARN|ERROR) ", blg), blg
+    _latex(tmp_path)
+    log = _latex(tmp_path)
+    assert _latex_problems(log) == []
+    bbl = (tmp_path / "doc.bbl").read_text()
+    assert len(re.findall(r"\\entry\{", bbl)) == len(list(RECORDS.glob("*.yaml")))
+    assert r"\field{eprinttype}{arxiv}" in bbl
+
+
+HOSTILE = r"""type: article
+title: '\input{/etc/hostname} \write18{touch pwned} \immediate\def\x{} 100% {unbalanced & #_~^$'
+author:
+  - given: 'Mallory}'
+    family: 'O''Brien\'
+  - '{Eve} % and'
+issued: 2023-03
+arxiv: "2303.08112"
+note: '}} \end{document}'
+"""
+
+
+def test_hostile_text_cannot_run_commands_or_break_the_document(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "mallory2023input.yaml").write_text(HOSTILE)
+    build = tmp_path / "build"
+    build.mkdir()
+    blg, log = _compile_bibtex(build, records)
+    assert "Warning--" not in blg
+    assert _latex_problems(log) == []
+    assert not (build / "pwned").exists()
+    text = " ".join(_run([require_tool("pdftotext"), "doc.pdf", "-"], build).stdout.split())
+    assert r"\input{/etc/hostname}" in text  # printed, not executed
+
+
+def test_export_is_byte_stable_and_sorted() -> None:
+    records = load_library([RECORDS]).records
+    first = EXPORTERS["bibtex"](sort_records(records))
+    again = EXPORTERS["bibtex"](sort_records(list(reversed(records))))
+    assert first == again
+    keys = re.findall(rb"^@\w+\{([^,]+),", first, re.M)
+    assert keys == sorted(keys, key=lambda k: (k.lower(), k))
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_entries_parse_back_with_pybtex(fmt: str) -> None:
+    from pybtex.database import parse_bytes
+
+    records = sort_records(load_library([RECORDS, TEST_RECORDS / "good"]).records)
+    data = parse_bytes(EXPORTERS[fmt](records), "bibtex")
+    assert list(data.entries) == [r.key for r in records]
+    pythia = data.entries["biderman2023pythia"]
+    assert pythia.type == "inproceedings"
+    assert len(pythia.persons["author"]) == 13
+    smith = data.entries["DBLP:conf/sigmod/Smith09"]
+    assert [str(p) for p in smith.persons["author"]][1] == "van der Wal, Oskar"
+    assert smith.persons["author"][-1].is_others() if hasattr(smith.persons["author"][-1], "is_others") \
+        else str(smith.persons["author"][-1]) == "others"
+
+
+def test_arxiv_fields() -> None:
+    (rec,) = [r for r in load_library([RECORDS]).records if r.key == "belrose2023eliciting"]
+    bib = EXPORTERS["bibtex"]([rec]).decode()
+    assert "@misc{belrose2023eliciting," in bib
+    assert "  eprint = {2303.08112},\n  archivePrefix = {arXiv},\n  primaryClass = {cs.LG}," in bib
+    assert "  howpublished = {arXiv:2303.08112}," in bib
+    assert "  month = mar," in bib
+    blx = EXPORTERS["biblatex"]([rec]).decode()
+    assert "@online{belrose2023eliciting," in blx
+    assert "  date = {2023-03-14}," in blx and "  eprinttype = {arxiv}," in blx

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bibkit.export.latex import escape, protect_title
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("BLOOM: A 176B-Parameter Open-Access Multilingual Language Model",
+     "{BLOOM}: A {176B}-Parameter Open-Access Multilingual Language Model"),
+    ("Pythia: A Suite for Analyzing Large Language Models Across Training and Scaling",
+     "{Pythia}: A Suite for Analyzing Large Language Models Across Training and Scaling"),
+    ("YaRN: Efficient Context Window Extension of Large Language Models",
+     "{YaRN}: Efficient Context Window Extension of Large Language Models"),
+    ("A Technical Report for Polyglot-Ko: Open-Source Large-Scale Korean Language Models",
+     "A Technical Report for Polyglot-{Ko}: Open-Source Large-Scale {Korean} Language Models"),
+    ("LEACE: Perfect linear concept erasure in closed form",
+     "{LEACE}: Perfect linear concept erasure in closed form"),
+    ("RoentGen: Vision-Language Foundation Model for Chest X-ray Generation",
+     "{RoentGen}: Vision-Language Foundation Model for Chest {X}-ray Generation"),
+    ("Beyond the Imitation Game: Quantifying and extrapolating the capabilities of language models",
+     "Beyond the {Imitation} {Game}: Quantifying and extrapolating the capabilities of language models"),
+    ("Interpreting CLIP's Image Representation via Text-Based Decomposition",
+     "Interpreting {CLIP's} Image Representation via Text-Based Decomposition"),
+    ("GPT-4 and LLaMA", "{GPT}-4 and {LLaMA}"),
+])
+def test_protects_words_not_titles(title: str, expected: str) -> None:
+    assert protect_title(title) == expected
+
+
+def test_escape_specials() -> None:
+    assert escape(r"50% of $x_1$ & #2 ~ ^ \ {}") == (
+        r"50\% of \$x\_1\$ \& \#2 \textasciitilde{} \textasciicircum{} \textbackslash{} "
+        r"\textbraceleft{}\textbraceright{}")
+
+
+def test_escape_neutralises_commands() -> None:
+    assert escape(r"\input{/etc/passwd}") == (
+        r"\textbackslash{}input\textbraceleft{}/etc/passwd\textbraceright{}")
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@given(st.text())
+def test_escaped_text_has_balanced_braces_and_no_live_specials(text: str) -> None:
+    for out in (escape(text), protect_title(text)):
+        assert _balanced(out)
+        stripped = out.replace(r"\%", "").replace(r"\&", "").replace(r"\#", "").replace(r"\$", "")
+        assert not any(c in stripped for c in "%&#$")

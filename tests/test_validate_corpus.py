@@ -1,0 +1,92 @@
+"""Each bad record names the finding it must produce: ``# expect: CODE LINE:COL`` on line 1."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import TEST_RECORDS, bibkit
+
+BAD = TEST_RECORDS / "bad"
+EXPECT = re.compile(rb"# expect: (BK\d{3}) (\d+):(\d+)")
+
+
+def _cases() -> list[tuple[Path, Path]]:
+    """(what to validate, the file whose first line holds the expectation)."""
+    cases = []
+    for path in sorted(BAD.iterdir()):
+        if path.is_dir():
+            expecting = [p for p in sorted(path.glob("*.yaml")) if p.read_bytes().startswith(b"# expect")]
+            assert len(expecting) == 1, path
+            cases.append((path, expecting[0]))
+        else:
+            cases.append((path, path))
+    return cases
+
+
+@pytest.mark.parametrize(("target", "holder"), _cases(), ids=lambda p: p.name)
+def test_bad_record_gives_its_finding(target: Path, holder: Path) -> None:
+    m = EXPECT.match(holder.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    assert m is not None, f"{holder} has no '# expect:' line"
+    code, line, col = m[1].decode(), int(m[2]), int(m[3])
+    result = bibkit("validate", target)
+    assert result.exit_code == 1, result
+    expected = f"{holder}:{line}:{col}: "
+    lines = result.stdout.splitlines()
+    assert any(ln.startswith(expected) and f" {code} " in ln for ln in lines), lines
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_every_code_has_a_bad_record() -> None:
+    """A new rule comes with a record that breaks it."""
+    import bibkit.load
+    import bibkit.validate
+
+    source = Path(bibkit.load.__file__).read_text() + Path(bibkit.validate.__file__).read_text()
+    codes = set(re.findall(r'"(BK\d{3})"', source)) - {"BK000"}  # BK000: unreadable file (OSError)
+    covered = {EXPECT.match(h.read_bytes()).group(1).decode()  # type: ignore[union-attr]
+               for _, h in _cases()}
+    assert codes <= covered, sorted(codes - covered)
+
+
+def test_python_tag_is_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    record = tmp_path / "x2023a.yaml"
+    record.write_text(f'type: article\ntitle: !!python/object/apply:os.system ["touch {marker}"]\n')
+    assert bibkit("validate", record).exit_code == 1
+    assert not marker.exists()
+
+
+def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
+    lines = ['a: &a ["' + "x" * 100 + '"]']
+    for i in range(1, 30):  # 9**29 strings if expanded
+        prev, cur = f"a{i - 1}" if i > 1 else "a", f"a{i}"
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    bomb = tmp_path / "bomb2023.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    result = bibkit("validate", bomb)
+    assert result.exit_code == 1
+    assert " BK004 " in result.stdout
+
+
+def test_good_records_are_clean() -> None:
+    result = bibkit("validate", TEST_RECORDS / "good")
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout == ""
+
+
+def test_both_yaml_loaders_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C loader is used when present; the pure-Python one must give the same findings."""
+    import yaml
+
+    import bibkit.load as load
+    from bibkit.validate import validate
+
+    def findings() -> list[str]:
+        return [str(d) for d in validate(load.load_library([BAD]))]
+
+    fast = findings()
+    monkeypatch.setattr(load, "_Loader", yaml.SafeLoader)
+    assert findings() == fast
