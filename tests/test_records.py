@@ -74,3 +74,21 @@ def test_schema_rejects_what_validate_rejects() -> None:
                 {"arxiv": "arXiv:2303.08112"}, {"DOI": "https://doi.org/10.1/x"},
                 {"author": [{"famly": "B"}]}):
         assert not validator.is_valid({**good, **bad}), bad
+
+
+def test_docs_name_every_field_and_every_code() -> None:
+    """The docs match the code: every field and every diagnostic code is documented."""
+    import re
+
+    import bibkit.load
+    import bibkit.validate
+    from bibkit.fields import FIELDS, PROVENANCE_FIELDS
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    fmt = (docs / "record-format.md").read_text()
+    for name in [f.name for f in FIELDS] + list(PROVENANCE_FIELDS):
+        assert f"`{name}`" in fmt, name
+    source = Path(bibkit.load.__file__).read_text() + Path(bibkit.validate.__file__).read_text()
+    documented = (docs / "validation.md").read_text()
+    for code in set(re.findall(r'"(BK\d{3})"', source)):
+        assert f"| {code} |" in documented, code
