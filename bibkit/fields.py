@@ -20,6 +20,7 @@ class Kind(enum.Enum):
     URL = "url"
     KEY = "key"
     TEXT_LIST = "text-list"
+    TEXT_MAP = "text-map"  # field name -> text
     PROVENANCE = "provenance"
 
 
@@ -65,6 +66,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("tags", Kind.TEXT_LIST, "Free-form tags for selection (`bibkit export --tag`).", csl=False),
     FieldSpec("provenance", Kind.PROVENANCE, "Where the record came from and where it was verified.",
               csl=False),
+    FieldSpec("extra", Kind.TEXT_MAP, "Fields bibkit has no use for, kept from an import and exported "
+              "again: a mapping of BibTeX (or CSL) field name to text.", csl=False),
 )
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 
-# BibTeX and biber both accept these everywhere; see FIELD-NOTES "Keys".
-KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+# What both BibTeX and biber accept: printable ASCII without white space and none of
+# " # ' ( ) , = { } % (biber), nor ~ or backslash, which LaTeX would read in \cite.
+KEY = re.compile(r"[A-Za-z0-9][!$&*+\-./0-9:;<>?@A-Z\[\]^_`a-z|]*")
 SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 SUFFIX = ".yaml"
 
 
 def is_valid_key(key: str) -> bool:
-    return KEY.fullmatch(key) is not None and ".." not in key
+    return KEY.fullmatch(key) is not None
 
 
 def file_stem_for(key: str) -> str:
@@ -26,5 +27,5 @@ def file_stem_for(key: str) -> str:
 
 
 def is_safe_file_stem(stem: str) -> bool:
-    """A stem that cannot escape its directory or hide (no ``/``, no ``..``, no leading dot)."""
-    return SAFE_FILE_STEM.fullmatch(stem) is not None and ".." not in stem
+    """A stem that cannot escape its directory or hide: no ``/``, no leading dot."""
+    return SAFE_FILE_STEM.fullmatch(stem) is not None

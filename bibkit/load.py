@@ -207,6 +207,12 @@ def _text_list(node: yaml.Node) -> tuple[str, ...]:
     return tuple(_text(item) for item in node.value)
 
 
+def _text_map(node: yaml.Node) -> dict[str, str]:
+    if not isinstance(node, yaml.MappingNode):
+        raise _Problem(node, "BK011", f"expected a mapping, found {_describe(node)}")
+    return {_text(k, "a field name"): _text(v) for k, v in node.value}
+
+
 def _person(node: yaml.Node) -> Person:
     if isinstance(node, yaml.MappingNode):
         parts: dict[str, str] = {}
@@ -308,6 +314,8 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                     values["url"] = url
                 case Kind.TEXT_LIST:
                     values[name] = _text_list(vnode)
+                case Kind.TEXT_MAP:
+                    values[name] = _text_map(vnode)
                 case Kind.PROVENANCE:
                     values["provenance"] = _provenance(loaded, vnode)
         except _Problem as p:

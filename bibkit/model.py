@@ -18,8 +18,9 @@ _ARXIV = re.compile(
     r"|(?:[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3}))"
     r"(?:v(?P<v>[1-9]\d*))?"
 )
-# Crossref's recommended pattern, loosened to any non-space suffix (older DOIs use <>;, etc.).
-_DOI = re.compile(r"10\.\d{4,9}/\S+")
+# Crossref's recommended pattern, loosened to any non-space suffix (older DOIs use <>;, etc.),
+# and the shortDOI form (10/fqd6hj) that doi.org resolves too.
+_DOI = re.compile(r"10\.\d{4,9}/\S+|10/[a-z0-9]+")
 _DATE = re.compile(r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?")
 
 
@@ -207,6 +208,8 @@ class Record:
     venues: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     provenance: Provenance = field(default_factory=Provenance)
+    # Imported fields with no place in the model, exported again as they came.
+    extra: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
         """A CSL text variable, or None."""

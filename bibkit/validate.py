@@ -54,8 +54,9 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
             continue
         where = "id" if "id" in lo.spans else ""
         if not keys.is_valid_key(rec.key):
-            yield lo.diag(where, "BK031", f"citation key {rec.key!r} may only use letters, digits "
-                          "and . _ : / - (and must start with a letter or digit)")
+            yield lo.diag(where, "BK031", f"citation key {rec.key!r} is not accepted by BibTeX and "
+                          "biber: it must start with a letter or digit and contain no white space "
+                          "or any of \" # ' ( ) , = { } % ~ \\")
             continue
         stem = lo.path.name.removesuffix(keys.SUFFIX)
         expected = keys.file_stem_for(rec.key)

@@ -1,32 +1,68 @@
-"""Exporters: one module per format, one registry that is also the CLI's list of choices."""
+"""Exporters: one module per format, one registry that is also the CLI's list of choices.
+
+Every exporter reads only the model (``Record``) and returns bytes; none writes files or prints.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from bibkit.model import Record
 
-Exporter = Callable[[Sequence[Record]], bytes]
+
+@dataclass(frozen=True)
+class ExportOptions:
+    style: str = "apa"  # CSL style name or .csl path, for the formatted lists
+    locale: str = "en-US"
+    ascii: bool = False  # BibTeX: non-ASCII as LaTeX commands, for 8-bit BibTeX
 
 
-def _bibtex(records: Sequence[Record]) -> bytes:
+Exporter = Callable[[Sequence[Record], ExportOptions], bytes]
+
+
+def _bibtex(records: Sequence[Record], options: ExportOptions) -> bytes:
     from bibkit.export import bibtex
 
-    return bibtex.render(bibtex.BIBTEX, records)
+    return bibtex.render(bibtex.BIBTEX, records, ascii=options.ascii)
 
 
-def _biblatex(records: Sequence[Record]) -> bytes:
+def _biblatex(records: Sequence[Record], options: ExportOptions) -> bytes:
     from bibkit.export import bibtex
 
-    return bibtex.render(bibtex.BIBLATEX, records)
+    return bibtex.render(bibtex.BIBLATEX, records, ascii=options.ascii)
+
+
+def _csljson(records: Sequence[Record], options: ExportOptions) -> bytes:
+    from bibkit.export import csljson
+
+    return csljson.render(records)
+
+
+def _formatted(fmt: str) -> Exporter:
+    def render(records: Sequence[Record], options: ExportOptions) -> bytes:
+        from bibkit.export import citeproc
+
+        return citeproc.render(records, options.style, options.locale, fmt)
+
+    return render
 
 
 EXPORTERS: dict[str, Exporter] = {
     "bibtex": _bibtex,
     "biblatex": _biblatex,
+    "csl-json": _csljson,
+    "text": _formatted("text"),
+    "html": _formatted("html"),
+    "markdown": _formatted("markdown"),
 }
 
 
 def sort_records(records: Sequence[Record]) -> list[Record]:
     """The defined export order: by citation key, case-insensitively, then exactly."""
     return sorted(records, key=lambda r: (r.key.casefold(), r.key))
+
+
+def export(records: Sequence[Record], fmt: str, options: ExportOptions | None = None) -> bytes:
+    """``records`` in format ``fmt``, sorted by key (formatted lists: as their style sorts)."""
+    return EXPORTERS[fmt](sort_records(records), options or ExportOptions())

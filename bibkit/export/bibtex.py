@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bibkit.export.latex import escape, protect_title
+from bibkit.latex import escape, protect_title, to_ascii
 from bibkit.model import Person, Record
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -180,17 +180,22 @@ def _value(dialect: Dialect, name: str, value: str) -> str:
     return "{" + escape(value) + "}"
 
 
-def render_entry(dialect: Dialect, record: Record) -> str:
+def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
     kind = dialect.entry_type.get(record.type, dialect.default_type)
     lines = [f"@{kind}{{{record.key},"]
-    for name, get in dialect.fields:
-        value = get(record)
-        if value:
-            lines.append(f"  {name} = {_value(dialect, name, value)},")
+    written: set[str] = set()
+    fields = [(name, get(record)) for name, get in dialect.fields]
+    # Imported fields bibkit has no use for come back after its own, unless it wrote them.
+    fields += sorted(record.extra.items())
+    for name, value in fields:
+        if value and name.lower() not in written:
+            written.add(name.lower())
+            text = _value(dialect, name, value)
+            lines.append(f"  {name} = {to_ascii(text) if ascii else text},")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def render(dialect: Dialect, records: Sequence[Record]) -> bytes:
+def render(dialect: Dialect, records: Sequence[Record], ascii: bool = False) -> bytes:
     """The entries in the order given, separated by blank lines, as UTF-8."""
-    return "\n".join(render_entry(dialect, r) for r in records).encode("utf-8")
+    return "\n".join(render_entry(dialect, r, ascii) for r in records).encode("utf-8")

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bibkit.export.latex import escape, protect_title
+from bibkit.latex import escape, protect_title
 
 
 @pytest.mark.parametrize(("title", "expected"), [

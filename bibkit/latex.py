@@ -1,7 +1,10 @@
-"""Text that reaches LaTeX: one escape function, and per-word case protection for titles."""
+"""Text to and from LaTeX: one escape function, its inverse for imports, and per-word case
+protection for titles."""
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import re
 
 # Every character with a meaning in LaTeX or to BibTeX's brace counting. Braces become text
@@ -22,8 +25,46 @@ _SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
 
 
 def escape(text: str) -> str:
-    """Make ``text`` print as itself: no command, comment or group can come out of it."""
-    return _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
+    """Make ``text`` print as itself: no command, comment or group can come out of it.
+
+    ``--`` is split (``-{}-``) so that TeX does not join it into a dash.
+    """
+    return _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text).replace("--", "-{}-")
+
+
+# Commands whose argument is the text itself: the markup goes, the text stays.
+_WRAPPERS = re.compile(r"\\(?:emph|textit|textbf|texttt|textsc|textrm|textsf|mbox|textup|textsl|url)\s*(?=\{)")
+_UNESCAPE = {v.rstrip("{}") if v.endswith("{}") else v: k for k, v in _SPECIAL.items()}
+_UNESCAPE_RE = re.compile(
+    "|".join(re.escape(v) + (r"(?:\{\}|\s?)" if v[-1].isalpha() else "")
+             for v in sorted(_UNESCAPE, key=len, reverse=True))
+)
+_PLACEHOLDER = 0xE000  # private-use characters stand in for escaped specials while decoding
+
+
+def unescape(text: str) -> str:
+    """LaTeX field text -> Unicode: accents decoded, case braces and font commands removed.
+
+    The inverse of ``escape`` (and of ``protect_title``) for what bibkit writes, and a good
+    reading of what other tools write: ``{\\"u}`` and ``\\"{u}`` become ``ü``, ``\\&`` becomes
+    ``&``, ``{BLOOM}`` becomes ``BLOOM``. Commands it does not know stay as written.
+    """
+    import latexcodec  # noqa: F401  (registers the "ulatex" codec)
+
+    held: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        held.append(_UNESCAPE[m.group().rstrip().removesuffix("{}")])
+        return chr(_PLACEHOLDER + len(held) - 1)
+
+    text = _UNESCAPE_RE.sub(hold, text)
+    text = _WRAPPERS.sub("", text)
+    # latexcodec gives up on some malformed input; the text is still usable as it is.
+    with contextlib.suppress(UnicodeDecodeError, ValueError, IndexError):
+        text = codecs.decode(text.encode("utf-8"), "ulatex")
+    text = text.replace("{", "").replace("}", "").replace("\xa0", " ")
+    return "".join(held[ord(c) - _PLACEHOLDER] if _PLACEHOLDER <= ord(c) < _PLACEHOLDER + len(held) else c
+                   for c in text)
 
 
 # Proper nouns that title-case titles do not reveal by their shape; a style must not lowercase them.
@@ -111,3 +152,25 @@ def _protect(word: str, token: str, starts: bool, sentence_case: bool, in_lead: 
     if "-" in token and len(word) <= 2 and not token.startswith(word):
         return True  # Polyglot-Ko, GPT-J
     return sentence_case and not starts
+
+
+def to_ascii(text: str) -> str:
+    """Non-ASCII characters as braced LaTeX commands (``{\\"u}``, ``{\\l}``) for 8-bit BibTeX.
+
+    Runs on text that is already escaped, so only non-ASCII characters are touched. A character
+    LaTeX has no command for (CJK, emoji) stays as it is.
+    """
+    import latexcodec  # noqa: F401  (registers the "latex" codec)
+
+    out = []
+    for c in text:
+        if ord(c) < 128:
+            out.append(c)
+            continue
+        try:
+            command = c.encode("latex+ascii").decode("ascii")
+        except UnicodeEncodeError:
+            out.append(c)
+            continue
+        out.append(command if command.startswith("{") else "{" + command + "}")
+    return "".join(out)

@@ -1,0 +1,65 @@
+"""Record -> YAML text, in the field order of ``bibkit.fields`` (for import and ``add``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bibkit import keys
+from bibkit.export.csljson import person as csl_person
+from bibkit.fields import OTHERS, TEXT_FIELDS
+from bibkit.model import Person, Record
+
+
+def _name(p: Person) -> str | dict[str, str]:
+    """The plain ``Given Family`` string when it reads back as the same name, else the mapping."""
+    text = str(p)
+    try:
+        if Person.parse(text) == p and text != OTHERS and "," not in text:
+            return text
+    except ValueError:
+        pass
+    return csl_person(p)
+
+
+def record_data(r: Record) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if keys.file_stem_for(r.key) != r.key:
+        data["id"] = r.key
+    data["type"] = r.type
+    data["title"] = r.title
+    if r.author:
+        data["author"] = [_name(p) for p in r.author] + ([OTHERS] if r.author_truncated else [])
+    if r.editor:
+        data["editor"] = [_name(p) for p in r.editor]
+    if r.issued:
+        data["issued"] = str(r.issued)
+    data.update(sorted(r.text.items(), key=lambda kv: TEXT_FIELDS.index(kv[0])))
+    if r.doi:
+        data["DOI"] = r.doi.value
+    if r.url:
+        data["URL"] = r.url
+    if r.arxiv:
+        data["arxiv"] = r.arxiv.base
+    if r.arxiv_class:
+        data["arxiv-class"] = r.arxiv_class
+    if r.venues:
+        data["venues"] = list(r.venues)
+    if r.tags:
+        data["tags"] = list(r.tags)
+    prov = {k: v for k, v in (("pages", list(r.provenance.pages)),
+                              ("page-titles", list(r.provenance.page_titles)),
+                              ("verified", list(r.provenance.verified)),
+                              ("no-arxiv", r.provenance.no_arxiv),
+                              ("note", r.provenance.note)) if v}
+    if prov:
+        data["provenance"] = prov
+    if r.extra:
+        data["extra"] = dict(r.extra)
+    return data
+
+
+def dump_record(r: Record) -> str:
+    return yaml.safe_dump(record_data(r), sort_keys=False, allow_unicode=True, width=100,
+                          default_flow_style=False)

@@ -1,0 +1,76 @@
+"""Generated citation keys, for entries that come without one.
+
+A pattern is text with placeholders: ``{family}`` (first author's family name with its
+particle, accents and everything but letters removed, lower case), ``{Family}`` (the same,
+capitalised), ``{year}``, ``{firstword}`` (the first title word that is not a, an, the, on,
+of, in, for, to, do, does, how, can, is, are, what; lower case) and ``{arxiv}`` (the arXiv
+identifier, ``/`` and ``.`` as ``_``). A key already taken (compared without regard to case)
+gets ``a``, ``b``, ... ``z``, ``aa`` appended.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Iterable
+
+from bibkit.diagnostics import BibkitError
+from bibkit.model import Record
+
+DEFAULT_PATTERN = "{family}{year}{firstword}"
+_SKIP = frozenset("a an the on of in for to do does how can is are what".split())
+_FIELDS = frozenset({"family", "Family", "year", "firstword", "arxiv"})
+
+
+def _ascii_letters(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).replace("ł", "l").replace("Ł", "L").replace("ø", "o")
+    return "".join(c for c in folded if c.isascii() and c.isalnum())
+
+
+def check_pattern(pattern: str) -> None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as exc:
+        raise BibkitError(f"key pattern {pattern!r}: {exc}") from None
+    unknown = names - _FIELDS
+    if unknown or not names:
+        raise BibkitError(f"key pattern {pattern!r} may use only "
+                          + ", ".join("{" + n + "}" for n in sorted(_FIELDS)))
+
+
+def _parts(record: Record) -> dict[str, str]:
+    first = record.author[0] if record.author else (record.editor[0] if record.editor else None)
+    family = ""
+    if first is not None:
+        family = _ascii_letters(first.literal or first.family_with_particle).lower()
+    words = [w.lower() for w in re.findall(r"\w+", record.title)]
+    firstword = next((_ascii_letters(w) for w in words if w not in _SKIP and _ascii_letters(w)), "")
+    return {
+        "family": family or "anon",
+        "Family": (family or "anon").capitalize(),
+        "year": str(record.issued.year) if record.issued else "nd",
+        "firstword": firstword,
+        "arxiv": record.arxiv.base.replace("/", "_").replace(".", "_") if record.arxiv else "",
+    }
+
+
+def _suffixes() -> Iterable[str]:
+    yield ""
+    for n in range(1, 10_000):
+        s, out = n, ""
+        while s:
+            s, r = divmod(s - 1, 26)
+            out = chr(ord("a") + r) + out
+        yield out
+
+
+def generate_key(record: Record, taken: set[str], pattern: str = DEFAULT_PATTERN) -> str:
+    """A key for ``record`` by ``pattern`` not in ``taken`` (casefolded); adds it to ``taken``."""
+    base = pattern.format(**_parts(record))
+    for suffix in _suffixes():
+        key = base + suffix
+        if key.casefold() not in taken:
+            taken.add(key.casefold())
+            return key
+    raise BibkitError(f"no free key for {base!r}")

@@ -1,0 +1,62 @@
+"""Choosing records for an export: by key, tag, year (or range) and author."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bibkit.diagnostics import BibkitError
+from bibkit.model import Record
+
+
+@dataclass(frozen=True)
+class Selection:
+    keys: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    years: tuple[int, int] | None = None
+    authors: tuple[str, ...] = ()
+
+    @staticmethod
+    def parse_years(text: str) -> tuple[int, int]:
+        """``2023``, ``2021-2023``, ``2021-`` or ``-2023``."""
+        text = text.strip()
+        first, _, last = text.partition("-") if "-" in text else (text, "", text)
+        try:
+            lo = int(first) if first else 0
+            hi = int(last) if last else 9999
+        except ValueError:
+            raise BibkitError(f"--year expects 2023, 2021-2023, 2021- or -2023, not {text!r}") from None
+        if lo > hi:
+            raise BibkitError(f"--year range {text!r} is empty")
+        return lo, hi
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def _matches_author(record: Record, wanted: str) -> bool:
+    needle = _fold(wanted)
+    return any(needle in _fold(str(p)) for p in (*record.author, *record.editor))
+
+
+def select(records: Sequence[Record], sel: Selection) -> list[Record]:
+    """Records matching every criterion given (any of several keys, tags or authors)."""
+    if sel.keys:
+        known = {r.key for r in records}
+        missing = [k for k in sel.keys if k not in known]
+        if missing:
+            raise BibkitError(f"no record with key {', '.join(map(repr, missing))}")
+    out = []
+    for r in records:
+        if sel.keys and r.key not in sel.keys:
+            continue
+        if sel.tags and not set(sel.tags) & set(r.tags):
+            continue
+        if sel.years and not (r.issued and sel.years[0] <= r.issued.year <= sel.years[1]):
+            continue
+        if sel.authors and not any(_matches_author(r, a) for a in sel.authors):
+            continue
+        out.append(r)
+    return out
