@@ -61,7 +61,7 @@ def unescape(text: str) -> str:
     text = _WRAPPERS.sub("", text)
     # latexcodec gives up on some malformed input; the text is still usable as it is.
     with contextlib.suppress(UnicodeDecodeError, ValueError, IndexError):
-        text = codecs.decode(text.encode("utf-8"), "ulatex")
+        text = codecs.decode(text, "ulatex")  # type: ignore[call-overload]
     text = text.replace("{", "").replace("}", "").replace("\xa0", " ")
     return "".join(held[ord(c) - _PLACEHOLDER] if _PLACEHOLDER <= ord(c) < _PLACEHOLDER + len(held) else c
                    for c in text)

@@ -103,10 +103,32 @@ def _citeproc_item(r: Record, index: int) -> dict[str, Any]:
     return out
 
 
+def _escaping_source(items: list[dict[str, Any]], formatter: ModuleType) -> Any:
+    """citeproc-py's JSON source, with record text escaped for the output format.
+
+    citeproc-py passes a variable's text to the output as it is (only the style's own terms go
+    through the formatter's ``preformat``), so a title ``<script>`` would reach HTML as markup.
+    Escaping where the source reads each string and name part keeps every record value text,
+    whatever the style does with it; case changes cannot break the escapes (``&amp;`` only
+    starts with ``&``; HTML also knows ``&AMP;``).
+    """
+    from citeproc.source import Name
+    from citeproc.source.json import CiteProcJSON
+    from citeproc.string import MixedString, String
+
+    class EscapingSource(CiteProcJSON):  # type: ignore[misc]
+        def parse_string(self, string: Any) -> Any:
+            return MixedString([String(formatter.preformat(str(string)))])
+
+        def parse_names(self, json_data: Any) -> list[Any]:
+            return [Name(**{k: formatter.preformat(str(v)) for k, v in n.items()}) for n in json_data]
+
+    return EscapingSource(items)
+
+
 def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str) -> list[tuple[Record, str]]:
     """(record, rendered entry) in the style's order."""
     from citeproc import Citation, CitationItem, CitationStylesBibliography
-    from citeproc.source.json import CiteProcJSON
 
     check_locale(locale)
     csl = _style(resolve_style(style), locale)
@@ -116,8 +138,8 @@ def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str)
     by_id = {item["id"]: r for item, r in zip(items, records, strict=True)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # citeproc-py's notes on style features it skips
-        source = CiteProcJSON(items)
-        bib = CitationStylesBibliography(csl, source, _formatter(fmt))
+        formatter = _formatter(fmt)
+        bib = CitationStylesBibliography(csl, _escaping_source(items, formatter), formatter)
         for item in items:
             bib.register(Citation([CitationItem(item["id"])]))
         bib.sort()

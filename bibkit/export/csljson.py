@@ -1,11 +1,12 @@
 """CSL-JSON: the record is already in CSL's vocabulary; this adds what CSL spells differently.
 
 arXiv preprints (CSL has no preprint type) are written the way Zotero and pandoc expect:
-``type: article``, ``publisher: arXiv``, ``number: arXiv:ID``, ``DOI: 10.48550/arXiv.ID`` and
-``URL`` to the abstract page. A published paper keeps its own DOI and URL; its arXiv identifier
-goes only to ``custom``, so styles do not print a preprint DOI for a journal article. bibkit's own
-fields (arXiv identifier and class, venues, tags, imported extras) go to ``custom``, the schema's
-place for extra data; everything else would make the item invalid.
+``type: article``, ``number: arXiv:ID``, ``DOI: 10.48550/arXiv.ID`` and ``URL`` to the abstract
+page (``publisher: arXiv`` the records state themselves). A published paper keeps its own DOI
+and URL; its arXiv identifier goes only to ``custom``, so that styles do not print a preprint
+DOI for a journal article. bibkit's own fields (arXiv identifier and class, an incomplete author
+list, venues, tags, imported extras) go to ``custom``, the schema's place for extra data; any
+other key would make the item invalid.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ def item(r: Record) -> dict[str, Any]:
     out.update(r.text)
     preprint = r.type == "article" and r.arxiv is not None
     if preprint and r.arxiv is not None:
-        out.setdefault("publisher", "arXiv")
         out.setdefault("number", f"arXiv:{r.arxiv.base}")
     doi = r.doi.value if r.doi else (r.arxiv.doi if preprint and r.arxiv else None)
     if doi:
@@ -49,6 +49,8 @@ def item(r: Record) -> dict[str, Any]:
         custom["arxiv"] = r.arxiv.base
     if r.arxiv_class:
         custom["arxiv-class"] = r.arxiv_class
+    if r.author_truncated:
+        custom["author-incomplete"] = True  # CSL names cannot say "and others"
     if r.venues:
         custom["venues"] = list(r.venues)
     if r.tags:

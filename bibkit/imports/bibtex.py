@@ -100,6 +100,8 @@ def _arxiv(fields: dict[str, str]) -> ArxivId | None:
 def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
     fields = {k.lower(): v for k, v in entry.fields.items()}
     text_fields = {k: unescape(v).strip() for k, v in fields.items() if k not in ("url", "doi", "eprint")}
+    if "pages" in fields:  # "--" is a range here, not a dash to decode
+        text_fields["pages"] = re.sub(r"-+|–", "-", fields["pages"].replace("{", "").replace("}", "")).strip()
     title = text_fields.get("title", "")
     if not title:
         result.skipped.append((key, "no title"))
@@ -155,7 +157,7 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
         if text_fields.get(name) and csl not in text:
             if csl == "container-title" and csl_type == "article" and _ARXIV_IN_TEXT.search(text_fields[name]):
                 continue  # "arXiv preprint arXiv:..." is the identifier, not a journal
-            text[csl] = text_fields[name].replace("--", "-") if name == "pages" else text_fields[name]
+            text[csl] = text_fields[name]
     issue = text_fields.get("number") or text_fields.get("issue")
     if issue:
         text["issue" if csl_type in ("article-journal", "periodical") else "number"] = issue

@@ -93,8 +93,8 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
             values["arxiv"] = ArxivId.parse(str(arxiv_text))
         except ValueError as exc:
             result.notes.append((label, f"arXiv identifier ignored: {exc}"))
-        if custom.get("arxiv-class"):
-            values["arxiv_class"] = str(custom["arxiv-class"])
+    if custom.get("arxiv-class"):
+        values["arxiv_class"] = str(custom["arxiv-class"])
     preprint = csl_type == "article" and "arxiv" in values
     doi = str(item.get("DOI", "")).strip()
     if doi and not (preprint and _ARXIV_DOI.fullmatch(doi)):
@@ -109,13 +109,16 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
             values["url"] = url
         else:
             extra["URL"] = url
-    text = {k: _text(item[k]).strip() for k in TEXT_FIELDS if k in item and _text(item[k]).strip()}
+    text = {k: _text(item[k]).strip() for k in TEXT_FIELDS
+            if k in item and k not in ("number", "publisher") and _text(item[k]).strip()}
     for key in ("number", "publisher"):
         value = _text(item.get(key, "")).strip()
-        derived = preprint and value in (f"arXiv:{values['arxiv'].base}", "arXiv")
+        derived = key == "number" and preprint and value == f"arXiv:{values['arxiv'].base}"
         if value and not derived:
             text[key] = value
     values["text"] = {k: text[k] for k in TEXT_FIELDS if k in text}
+    if custom.get("author-incomplete") is True:
+        values["author_truncated"] = True
     for name in ("venues", "tags"):
         if isinstance(custom.get(name), list):
             values[name] = tuple(str(v) for v in custom[name])

@@ -155,3 +155,20 @@ def test_arxiv_fields() -> None:
     blx = export([rec], "biblatex").decode()
     assert "@online{belrose2023eliciting," in blx
     assert "  date = {2023-03-14}," in blx and "  eprinttype = {arxiv}," in blx
+
+
+def test_ascii_option_writes_latex_commands_and_compiles(tmp_path: Path) -> None:
+    out = bibkit("export", "-f", "bibtex", "--ascii", "-r", RECORDS, "--key", "ahdritz2024openfold",
+                 "--key", "srivastava2023beyond")
+    assert out.exit_code == 0
+    data = out.stdout
+    assert r"Zanichelli, Niccol{\`o}" in data
+    non_ascii = {c for c in data if ord(c) > 127}
+    assert not non_ascii - set("中文日本語한국어"), sorted(non_ascii)  # only what LaTeX has no command for
+    (tmp_path / "refs.bib").write_text(data, encoding="utf-8")
+    (tmp_path / "doc.tex").write_text(BIBTEX_DOC)
+    _latex(tmp_path)
+    assert _run([require_tool("bibtex"), "doc"], tmp_path).returncode == 0
+    assert "Warning--" not in (tmp_path / "doc.blg").read_text()
+    _latex(tmp_path)
+    assert _latex_problems(_latex(tmp_path)) == []

@@ -1,0 +1,193 @@
+"""Import from BibTeX and CSL-JSON: real-world files, kept keys, and round trips."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bibkit.export import export
+from bibkit.imports import KeyBook, read_file
+from bibkit.load import load_library
+from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
+
+from conftest import RECORDS, SHARED, TEST_RECORDS, bibkit
+
+REALWORLD = sorted((SHARED / "realworld" / "bib").glob("*.bib")) + \
+    sorted((SHARED / "realworld" / "csl-json").glob("*.json"))
+
+
+@pytest.mark.parametrize("source", REALWORLD, ids=lambda p: p.name)
+def test_realworld_files_import_and_export_again(source: Path, tmp_path: Path) -> None:
+    into = tmp_path / "records"
+    result = bibkit("import", source, "--into", into)
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    written = sorted(into.glob("*.yaml"))
+    assert written and result.stderr.endswith(f"imported {len(written)} record(s) into {into}\n")
+    # Every file written is a record bibkit can read back (findings are fine: real data is messy).
+    library = load_library([into])
+    assert len(library.records) == len(written)
+    assert not [d for lo in library.loaded for d in lo.diagnostics if d.code in ("BK001", "BK002", "BK010")]
+    for fmt in ("bibtex", "biblatex", "csl-json"):
+        assert export(library.records, fmt)
+
+
+def test_skips_are_reported_with_reasons(tmp_path: Path) -> None:
+    bib = tmp_path / "in.bib"
+    bib.write_text("@article{notitle, author={A. B}, year=2020}\n"
+                   "@article{ok, title={Fine}, author={A. B}, year=2020, journal={J}}\n")
+    result = bibkit("import", bib, "--into", tmp_path / "out")
+    assert f"{bib}: skipped notitle: no title\n" in result.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["ok.yaml"]
+
+
+def test_keeps_keys_verbatim_and_generates_missing_ones(tmp_path: Path) -> None:
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps([
+        {"id": "DBLP:conf/sigmod/Smith09", "type": "paper-conference", "title": "Queries",
+         "author": [{"family": "Smith", "given": "J"}], "issued": {"date-parts": [[2009]]}},
+        {"type": "article-journal", "title": "The Łódź Study", "author": [{"family": "Müller", "given": "A"}],
+         "issued": {"date-parts": [[2020]]}},
+        {"type": "article-journal", "title": "Łódź Again", "author": [{"family": "Müller", "given": "B"}],
+         "issued": {"date-parts": [[2020]]}},
+    ]))
+    into = tmp_path / "records"
+    result = bibkit("import", src, "--into", into)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in into.iterdir()) == [
+        "DBLP_conf_sigmod_Smith09.yaml", "muller2020lodz.yaml", "muller2020lodza.yaml"]
+    assert (into / "DBLP_conf_sigmod_Smith09.yaml").read_text().startswith("id: DBLP:conf/sigmod/Smith09\n")
+    assert bibkit("validate", into).exit_code in (0, 1)
+    assert " BK030 " not in bibkit("validate", into).stdout
+
+
+def test_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
+    bib = tmp_path / "in.bib"
+    bib.write_text("@article{smith2020, title={One}, author={Smith, A}, year=2020, journal={J}}\n")
+    into = tmp_path / "records"
+    assert bibkit("import", bib, "--into", into).exit_code == 0
+    before = (into / "smith2020.yaml").read_text()
+    bib.write_text("@article{smith2020, title={Two}, author={Smith, A}, year=2020, journal={J}}\n")
+    again = bibkit("import", bib, "--into", into)
+    assert again.exit_code == 2 and "use --force" in again.stderr
+    assert (into / "smith2020.yaml").read_text() == before
+    assert bibkit("import", bib, "--into", into, "--force").exit_code == 0
+    assert "title: Two" in (into / "smith2020.yaml").read_text()
+
+
+def test_bibtex_features(tmp_path: Path) -> None:
+    bib = tmp_path / "in.bib"
+    bib.write_text(r"""@string{acl = {Proceedings of ACL}}
+@inproceedings{X, author = {van der Wal, Oskar and {BigScience Workshop} and D{\"u}rr, J{\'e}r{\^o}me and others},
+  title = {{BLOOM}: A {Test} of \emph{Things} \& Stuff}, booktitle = acl # { 2023}, year = 2023, month = mar,
+  pages = {1--5}, doi = {https://doi.org/10.1234/x}, eprint = {2303.08112}, archivePrefix = {arXiv},
+  primaryClass = {cs.CL}, keywords = {nlp, llm}, customfield = {kept {as} is}}
+""")
+    result = read_file(bib)
+    (rec,) = result.records
+    assert rec.type == "paper-conference"
+    assert rec.title == "BLOOM: A Test of Things & Stuff"
+    assert rec.author == (Person(family="Wal", given="Oskar", non_dropping_particle="van der"),
+                          Person(literal="BigScience Workshop"), Person(family="Dürr", given="Jérôme"))
+    assert rec.author_truncated
+    assert rec.get("container-title") == "Proceedings of ACL 2023"
+    assert rec.issued == Date(2023, 3) and rec.get("page") == "1-5"
+    assert rec.doi == Doi("10.1234/x") and rec.arxiv == ArxivId("2303.08112") and rec.arxiv_class == "cs.CL"
+    assert rec.tags == ("nlp", "llm") and rec.extra == {"customfield": "kept as is"}
+    assert "customfield = {kept as is}," in export([rec], "bibtex").decode()
+
+
+# Round trips: what each format can carry comes back unchanged.
+
+_TEXT = st.text(st.sampled_from(list("abcdefgh XYZ&%$#_~^\\{}éüłøß’-:<>*")), min_size=1, max_size=30).map(
+    lambda s: " ".join(s.split())).filter(lambda s: s and s[0].isalpha())
+_WORD = st.text(st.sampled_from(list("abcdefghijklmnopqrstuvwxyzéüłß")), min_size=2, max_size=10)
+
+
+@st.composite
+def _person(draw: st.DrawFn) -> Person:
+    if draw(st.integers(0, 9)) == 0:
+        return Person(literal=draw(_WORD).capitalize() + " " + draw(_WORD).capitalize() + " Lab")
+    particle = draw(st.sampled_from([None, "van der", "de la", "von"]))
+    return Person(family=draw(_WORD).capitalize(), given=draw(_WORD).capitalize(), non_dropping_particle=particle)
+
+
+@st.composite
+def _record(draw: st.DrawFn) -> Record:
+    kind = draw(st.sampled_from(["article", "article-journal", "paper-conference"]))
+    year = draw(st.integers(2008, 2025))
+    month = draw(st.integers(1, 12))
+    arxiv = ArxivId(f"{year % 100:02d}{month:02d}.{draw(st.integers(10000, 99999))}")
+    text = {} if kind == "article" else {"container-title": draw(_TEXT)}
+    if draw(st.booleans()):
+        text["volume"] = str(draw(st.integers(1, 300)))
+    return Record(
+        key=draw(st.from_regex(r"[a-z][a-z0-9]{2,10}", fullmatch=True)), type=kind, title=draw(_TEXT),
+        author=tuple(draw(st.lists(_person(), min_size=1, max_size=4))), author_truncated=draw(st.booleans()),
+        issued=Date(year, month, draw(st.integers(1, 28))), arxiv=arxiv if kind == "article" or draw(st.booleans())
+        else None, arxiv_class=draw(st.sampled_from([None, "cs.CL", "math.AG"])), text=text,
+        doi=Doi(f"10.{draw(st.integers(1000, 99999))}/{draw(_WORD)}") if draw(st.booleans()) else None,
+    )
+
+
+def _reimport(rec: Record, fmt: str, tmp: Path) -> Record:
+    path = tmp / ("in.bib" if fmt in ("bibtex", "biblatex") else "in.json")
+    path.write_bytes(export([rec], fmt))
+    result = read_file(path)
+    assert not result.skipped, result.skipped
+    (back,) = result.records
+    return back
+
+
+_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_SETTINGS
+@given(rec=_record())
+def test_bibtex_round_trip(rec: Record, tmp_path: Path) -> None:
+    back = _reimport(rec, "bibtex", tmp_path)
+    assert (back.key, back.title, back.author, back.author_truncated) == \
+        (rec.key, rec.title, rec.author, rec.author_truncated)
+    assert back.type == rec.type and back.arxiv == rec.arxiv and back.doi == rec.doi
+    assert back.issued == Date(rec.issued.year, rec.issued.month)  # type: ignore[union-attr]  # no day in BibTeX
+    assert back.arxiv_class == (rec.arxiv_class if rec.arxiv else None)
+    for name in ("container-title", "volume"):
+        assert back.get(name) == rec.get(name), name
+
+
+@_SETTINGS
+@given(rec=_record())
+def test_biblatex_round_trip_keeps_the_full_date(rec: Record, tmp_path: Path) -> None:
+    back = _reimport(rec, "biblatex", tmp_path)
+    assert (back.title, back.author, back.issued, back.arxiv) == (rec.title, rec.author, rec.issued, rec.arxiv)
+
+
+@_SETTINGS
+@given(rec=_record())
+def test_csljson_round_trip_is_lossless(rec: Record, tmp_path: Path) -> None:
+    assert _reimport(rec, "csl-json", tmp_path) == rec
+
+
+def test_shipped_records_round_trip_through_csljson(tmp_path: Path) -> None:
+    records = load_library([RECORDS, TEST_RECORDS / "good"]).records
+    path = tmp_path / "all.json"
+    path.write_bytes(export(records, "csl-json"))
+    back = {r.key: r for r in read_file(path).records}
+    for rec in records:
+        # Provenance is bibkit's own curation data; CSL-JSON has no place for it.
+        assert back[rec.key] == dataclasses.replace(rec, provenance=Provenance())
+
+
+def test_keybook_generates_unique_keys() -> None:
+    book = KeyBook({"smith2020fine"})
+    rec = Record(key="", type="article", title="Fine Work", author=(Person(family="Smith"),), issued=Date(2020))
+    notes: list[tuple[str, str]] = []
+    assert book.claim("", rec, notes) == "smith2020finea"
+    assert book.claim("", rec, notes) == "smith2020fineb"
+    assert book.claim("has space", rec, notes) == "smith2020finec"
+    assert "is not a usable citation key" in notes[-1][1]
