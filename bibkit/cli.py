@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +21,8 @@ from bibkit.model import Record
 
 app = typer.Typer(
     name="bibkit",
-    help="Keep a bibliography as curated YAML records: validate them and export them to "
-    "BibTeX and BibLaTeX.",
+    help="Keep a bibliography as curated YAML records: validate them, fill them in from arXiv, "
+    "export them (BibTeX, BibLaTeX, CSL-JSON, formatted lists) and import them.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -246,6 +246,138 @@ def styles(
     sys.stdout.write("".join(f"{n}\n" for n in names))
     if not names:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+ArxivUrlOption = Annotated[str | None, typer.Option(
+    "--arxiv-url", help="arXiv API endpoint (or a mirror). [env: BIBKIT_ARXIV_URL; default: "
+    "https://export.arxiv.org/api/query]", show_default=False)]
+ArxivDelayOption = Annotated[float | None, typer.Option(
+    "--arxiv-delay", metavar="SECONDS", help="Seconds between requests; arXiv asks for 3. "
+    "[env: BIBKIT_ARXIV_DELAY; default: 3]", show_default=False)]
+CacheDirOption = Annotated[Path | None, typer.Option(
+    "--cache-dir", help="Where arXiv answers are cached. [env: BIBKIT_CACHE_DIR; default: "
+    "$XDG_CACHE_HOME/bibkit or ~/.cache/bibkit]", show_default=False)]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or retry notes.")]
+
+
+def _progress(enabled: bool) -> Callable[[int, int], None] | None:
+    if not (enabled and sys.stderr.isatty()):
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{' ' * (30 - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+@app.command()
+def enrich(
+    records: RecordsOption = Path("records"),
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the changes as a unified diff; write nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if enrichment would change a record "
+                                        "(for CI).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")] = False,
+    accept_arxiv: Annotated[bool, typer.Option(
+        "--accept-arxiv", help="Where arXiv disagrees with a curated title or author list, take arXiv's.")] = False,
+    search: Annotated[bool, typer.Option(
+        "--search/--no-search", help="Look records without an arXiv id up by title.")] = True,
+    arxiv_url: ArxivUrlOption = None,
+    arxiv_delay: ArxivDelayOption = None,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """Fill records in from arXiv: missing title, authors, date, category, DOI, journal reference.
+
+    Curated values are never overwritten: where arXiv disagrees (another title, another number
+    of authors) a warning shows both, and --accept-arxiv takes arXiv's. Records without an arXiv
+    id are looked up by title (and first author); only a clear match is taken. Ids go to arXiv
+    100 per request, at most one request every 3 seconds; answers are cached, so a second run
+    asks nothing. Files are edited in place, touching only the lines that change.
+
+    Example:  bibkit enrich --dry-run
+    """
+    import difflib
+
+    from bibkit.enrich.client import ArxivSettings
+    from bibkit.enrich.run import enrich as run_enrich
+    from bibkit.load import load_library
+    from bibkit.write import write_if_changed
+
+    with _reported(debug):
+        _existing([records])
+        settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
+                                                  refresh=refresh)
+        report = run_enrich(load_library([records]), settings, accept_arxiv=accept_arxiv, search=search,
+                            log=_err if not quiet else lambda m: None, progress=_progress(not quiet))
+        for warning in report.warnings:
+            _err(f"warning: {warning}")
+        for change in report.changes:
+            if dry_run or check:
+                sys.stdout.writelines(difflib.unified_diff(
+                    change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
+                    f"a/{change.path}", f"b/{change.path}"))
+            else:
+                write_if_changed(change.path, change.new.encode("utf-8"))
+        _err(f"bibkit: {report.summary()}")
+        if check and report.changes:
+            _err(f"bibkit: {len(report.changes)} record(s) would change")
+            raise typer.Exit(EXIT_FINDINGS)
+        if report.failures:
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def add(
+    ids: Annotated[list[str], typer.Argument(
+        help="arXiv ids: 2303.08112, 2303.08112v2, arXiv:2303.08112, https://arxiv.org/abs/2303.08112, "
+        "hep-th/9901001.")],
+    records: RecordsOption = Path("records"),
+    key_pattern: Annotated[str, typer.Option(
+        "--key-pattern", help="Pattern for the new keys: {family}, {Family}, {year}, {firstword}, {arxiv}.")]
+    = "{family}{year}{firstword}",
+    arxiv_url: ArxivUrlOption = None,
+    arxiv_delay: ArxivDelayOption = None,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """Create a record for each arXiv id, from arXiv's metadata.
+
+    An id already in a record (or whose DOI is) is refused. The new record is a preprint; edit
+    its type and venue when the paper is published, and check what arXiv does not know.
+
+    Example:  bibkit add 2303.08112 https://arxiv.org/abs/2304.01373
+    """
+    from bibkit.enrich.client import ArxivSettings
+    from bibkit.enrich.run import new_records
+    from bibkit.imports import existing_records, write_records
+    from bibkit.keygen import check_pattern
+    from bibkit.model import ArxivId
+
+    with _reported(debug):
+        check_pattern(key_pattern)
+        parsed = []
+        for text in ids:
+            try:
+                parsed.append(ArxivId.parse(text))
+            except ValueError as exc:
+                raise BibkitError(str(exc)) from None
+        settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir)
+        created, problems = new_records(parsed, existing_records(records), settings, key_pattern,
+                                        log=_err if not quiet else lambda m: None)
+        for problem in problems:
+            _err(f"bibkit: {problem}")
+        for path in write_records(created, records):
+            sys.stdout.write(f"{path}\n")
+        if problems:
+            raise typer.Exit(EXIT_FINDINGS)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from bibkit.fields import OTHERS, TEXT_FIELDS
 from bibkit.model import Person, Record
 
 
-def _name(p: Person) -> str | dict[str, str]:
+def name_value(p: Person) -> str | dict[str, str]:
     """The plain ``Given Family`` string when it reads back as the same name, else the mapping."""
     text = str(p)
     try:
@@ -30,9 +30,9 @@ def record_data(r: Record) -> dict[str, Any]:
     data["type"] = r.type
     data["title"] = r.title
     if r.author:
-        data["author"] = [_name(p) for p in r.author] + ([OTHERS] if r.author_truncated else [])
+        data["author"] = [name_value(p) for p in r.author] + ([OTHERS] if r.author_truncated else [])
     if r.editor:
-        data["editor"] = [_name(p) for p in r.editor]
+        data["editor"] = [name_value(p) for p in r.editor]
     if r.issued:
         data["issued"] = str(r.issued)
     data.update(sorted(r.text.items(), key=lambda kv: TEXT_FIELDS.index(kv[0])))
@@ -44,6 +44,8 @@ def record_data(r: Record) -> dict[str, Any]:
         data["arxiv"] = r.arxiv.base
     if r.arxiv_class:
         data["arxiv-class"] = r.arxiv_class
+    if r.journal_ref:
+        data["journal-ref"] = r.journal_ref
     if r.venues:
         data["venues"] = list(r.venues)
     if r.tags:

@@ -61,6 +61,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("arxiv", Kind.ARXIV, "arXiv identifier without version: `2303.08112` or `hep-th/9901001`.",
               csl=False),
     FieldSpec("arxiv-class", Kind.TEXT, "arXiv primary category, e.g. `cs.CL`.", csl=False),
+    FieldSpec("journal-ref", Kind.TEXT, "The journal reference the authors gave arXiv (filled by "
+              "`bibkit enrich`); curation data, not exported.", csl=False),
     FieldSpec("venues", Kind.TEXT_LIST, "Every venue label the source pages list the paper under.",
               csl=False),
     FieldSpec("tags", Kind.TEXT_LIST, "Free-form tags for selection (`bibkit export --tag`).", csl=False),
@@ -73,9 +75,7 @@ FIELDS: tuple[FieldSpec, ...] = (
 FIELD_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
 
 # Text variables kept in Record.text, in this order.
-TEXT_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in FIELDS if f.kind is Kind.TEXT and f.name not in ("title", "arxiv-class")
-)
+TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.TEXT and f.csl and f.name != "title")
 
 NAME_PARTS: dict[str, str] = {
     "family": "Family name, without particle.",

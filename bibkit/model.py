@@ -201,6 +201,7 @@ class Record:
     issued: Date | None = None
     arxiv: ArxivId | None = None
     arxiv_class: str | None = None
+    journal_ref: str | None = None
     doi: Doi | None = None
     url: str | None = None
     # Plain CSL text variables (container-title, volume, page, publisher, ...).

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import ipaddress
 import shutil
+import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,3 +42,42 @@ def require_tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed: run the README's test command, which installs it")
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test talks to anything but 127.0.0.1: a connection elsewhere fails the test."""
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None:
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise AssertionError(f"test tried to reach {address!r}: only 127.0.0.1 is allowed")
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture
+def arxiv_server() -> Iterator[object]:
+    from arxiv_server import FakeArxiv, recorded_entries
+
+    api = SHARED / "realworld" / "arxiv-api"
+    with FakeArxiv((api / "2026_error_http400_id_list-abc.xml").read_bytes()) as server:
+        for recorded in sorted(api.glob("*.xml")):
+            server.entries.update(recorded_entries(recorded))
+        yield server
+
+
+@pytest.fixture
+def arxiv_env(arxiv_server: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    """The CLI pointed at the loopback server, with no delay and a fresh cache."""
+    monkeypatch.setenv("BIBKIT_ARXIV_URL", arxiv_server.url)  # type: ignore[attr-defined]
+    monkeypatch.setenv("BIBKIT_ARXIV_DELAY", "0")
+    monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "cache"))
+    return arxiv_server
