@@ -15,7 +15,9 @@ from bibkit.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "records"
 TEST_RECORDS = Path(__file__).resolve().parent / "records"
-SHARED = ROOT.parent / "shared"
+# Real-world test material (recorded arXiv answers, the CSL-JSON schema, messy .bib and CSL-JSON
+# files), copied from the project's shared material with its SOURCES.md (origins and licences).
+REALWORLD = Path(__file__).resolve().parent / "data" / "realworld"
 
 
 @dataclass
@@ -67,7 +69,7 @@ def no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 def arxiv_server() -> Iterator[object]:
     from arxiv_server import FakeArxiv, recorded_entries
 
-    api = SHARED / "realworld" / "arxiv-api"
+    api = REALWORLD / "arxiv-api"
     with FakeArxiv((api / "2026_error_http400_id_list-abc.xml").read_bytes()) as server:
         for recorded in sorted(api.glob("*.xml")):
             server.entries.update(recorded_entries(recorded))

@@ -12,9 +12,9 @@ import jsonschema
 from bibkit.export import export
 from bibkit.load import load_library
 
-from conftest import RECORDS, SHARED, TEST_RECORDS, bibkit, require_tool
+from conftest import REALWORLD, RECORDS, TEST_RECORDS, bibkit, require_tool
 
-CSL_SCHEMA = SHARED / "realworld" / "csl-schema" / "csl-data.json"
+CSL_SCHEMA = REALWORLD / "csl-schema" / "csl-data.json"
 
 
 def _items(*dirs: Path) -> list[dict[str, object]]:

@@ -15,10 +15,10 @@ from bibkit.imports import KeyBook, read_file
 from bibkit.load import load_library
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
 
-from conftest import RECORDS, SHARED, TEST_RECORDS, bibkit
+from conftest import REALWORLD, RECORDS, TEST_RECORDS, bibkit
 
-REALWORLD = sorted((SHARED / "realworld" / "bib").glob("*.bib")) + \
-    sorted((SHARED / "realworld" / "csl-json").glob("*.json"))
+REALWORLD = sorted((REALWORLD / "bib").glob("*.bib")) + \
+    sorted((REALWORLD / "csl-json").glob("*.json"))
 
 
 @pytest.mark.parametrize("source", REALWORLD, ids=lambda p: p.name)
