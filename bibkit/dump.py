@@ -62,6 +62,17 @@ def record_data(r: Record) -> dict[str, Any]:
     return data
 
 
+class _Dumper(yaml.SafeDumper):
+    """Lists indented under their key (``  - item``), as the records are written by hand."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000,
+                     default_flow_style=False)
+
+
 def dump_record(r: Record) -> str:
-    return yaml.safe_dump(record_data(r), sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=False)
+    return dump_yaml(record_data(r))

@@ -1,16 +1,18 @@
 """YAML record files -> Records, keeping where each value stood.
 
-Files are composed into nodes with PyYAML's safe loader (its C version where present) and never
-constructed into Python objects: nothing a file says can run code, every scalar keeps its exact
-text (``2303.08110`` stays a string, ``2023-03`` is not a date object), and every node keeps its
-line and column for diagnostics. Aliases are refused outright, which also stops alias bombs.
+Files are parsed into YAML events by PyYAML's safe parser (its C version where present) and
+composed into nodes here, never constructed into Python objects: nothing a file says can run
+code, every scalar keeps its exact text (``2303.08110`` stays a string, ``2023-03`` is not a
+date object), and every node keeps its line and column for diagnostics. Composing from the
+event stream without recursion bounds the work on hostile input: an alias is refused where it
+stands (which also stops alias bombs), and so is an explicit tag or nesting deeper than any
+record needs, before it can exhaust the stack.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,7 @@ _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _ALLOWED_TAGS = _SCALAR_TAGS | {_STD + "seq", _STD + "map"}
 _MAX_DEPTH = 16  # a record is at most four levels deep; anything deeper is not a record
+MAX_BYTES = 4 * 1024 * 1024  # the largest shipped record (450 authors) is 22 kB
 
 
 @dataclass(slots=True)
@@ -66,9 +69,14 @@ class Library:
 class _Problem(Exception):
     """A value that cannot be read; becomes one diagnostic at ``node``."""
 
-    def __init__(self, node: yaml.Node, code: str, message: str) -> None:
+    def __init__(self, node: yaml.Node | None, code: str, message: str, span: Span | None = None) -> None:
         super().__init__(message)
         self.node, self.code, self.message = node, code, message
+        self.span = span or Span.from_mark(node.start_mark if node is not None else None)
+
+    @classmethod
+    def at(cls, event: yaml.Event, code: str, message: str) -> _Problem:
+        return cls(None, code, message, Span.from_mark(event.start_mark))
 
 
 def record_paths(paths: Iterable[Path]) -> list[Path]:
@@ -85,7 +93,8 @@ def load_library(paths: Iterable[Path]) -> Library:
 
 def load_record(path: Path) -> Loaded:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)  # enough to know it is too large, and no more
     except OSError as exc:
         return _failed(path, Span(), "BK000", f"cannot read: {exc.strerror or exc}")
     return load_text(path, data)
@@ -98,8 +107,12 @@ def load_text(path: Path, data: bytes) -> Loaded:
     except UnicodeDecodeError as exc:
         return _failed(path, _offset_span(data, exc.start), "BK002",
                        f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded")
+    if len(data) > MAX_BYTES:
+        return _failed(path, Span(), "BK007", f"file is larger than {MAX_BYTES:,} bytes, the most a record may be")
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = _compose(text)
+    except _Problem as p:
+        return _failed(path, p.span, p.code, p.message)
     except yaml.MarkedYAMLError as exc:
         # Point at the problem; name where the construct it interrupted began.
         mark = exc.problem_mark or exc.context_mark
@@ -109,21 +122,14 @@ def load_text(path: Path, data: bytes) -> Loaded:
             message += f" ({exc.context} that starts at {began.line}:{began.col})"
         return _failed(path, Span.from_mark(mark), "BK001", f"invalid YAML: {message}")
     except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return _failed(path, _offset_span(text.encode(), exc.position), "BK002",
-                       f"character {exc.character!r} is not allowed in YAML")
+                       f"character U+{char:04X} is not allowed in YAML")
     except yaml.YAMLError as exc:
         return _failed(path, Span(), "BK001", f"invalid YAML: {exc}")
-    except RecursionError:
-        return _failed(path, Span(), "BK001", "invalid YAML: nested too deeply")
     if root is None:
         return _failed(path, Span(), "BK005", "empty file: a record is a mapping of fields")
     loaded = Loaded(path)
-    structural = list(_check_structure(root))
-    if structural:
-        loaded.diagnostics.extend(
-            Diagnostic(path, Span.from_mark(p.node.start_mark), p.code, p.message) for p in structural
-        )
-        return loaded
     if not isinstance(root, yaml.MappingNode):
         loaded.diagnostics.append(Diagnostic(
             path, Span.from_mark(root.start_mark), "BK005",
@@ -143,38 +149,89 @@ def _offset_span(data: bytes, offset: int) -> Span:
     return Span(before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1)
 
 
-def _check_structure(root: yaml.Node) -> Iterator[_Problem]:
-    """Tags, aliases, duplicate keys and depth: checked before any value is read."""
-    seen: set[int] = set()
-    # Breadth first, so that a reused anchor is found at its shallowest reuse.
-    queue: deque[tuple[yaml.Node, int]] = deque([(root, 0)])
-    while queue:
-        node, depth = queue.popleft()
-        if id(node) in seen:
-            yield _Problem(node, "BK004", "YAML anchors and aliases are not allowed in records "
-                           "(the value anchored here is used again)")
-            return
-        seen.add(id(node))
-        if node.tag not in _ALLOWED_TAGS:
-            yield _Problem(node, "BK003", f"YAML tag {node.tag!r} is not allowed (records hold "
-                           "only text, lists and mappings)")
-            continue
-        if depth > _MAX_DEPTH:
-            yield _Problem(node, "BK005", f"values nested deeper than {_MAX_DEPTH} levels")
-            return
-        if isinstance(node, yaml.MappingNode):
-            names: dict[str, yaml.Node] = {}
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode):
-                    if k.value in names:
-                        first = Span.from_mark(names[k.value].start_mark)
-                        yield _Problem(k, "BK006", f"duplicate key {k.value!r} (first at line "
-                                       f"{first.line}); YAML keeps only the last one")
-                    names.setdefault(k.value, k)
-                queue.append((k, depth + 1))
-                queue.append((v, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            queue.extend((item, depth + 1) for item in node.value)
+def _compose(text: str) -> yaml.Node | None:
+    """One document's node tree, built from the parser's events without recursion.
+
+    Checks as it goes what no record may hold: aliases (BK004), explicit non-standard tags
+    (BK003), duplicate keys (BK006), nesting deeper than ``_MAX_DEPTH`` (BK005), and a second
+    document (BK001).
+    """
+    loader = _Loader(text)
+    try:
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # document start
+        stack: list[_Frame] = []
+        root: yaml.Node | None = None
+        while root is None:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.AliasEvent:
+                raise _Problem.at(event, "BK004", "YAML aliases (and the anchors they repeat) are not "
+                                  "allowed in records")
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                done = stack.pop().node
+                done.end_mark = event.end_mark
+                if not stack:
+                    root = done
+                continue
+            tag = getattr(event, "tag", None)
+            if tag not in (None, "!") and tag not in _ALLOWED_TAGS:
+                raise _Problem.at(event, "BK003", f"YAML tag {tag!r} is not allowed (records hold only "
+                                  "text, lists and mappings)")
+            node: yaml.Node
+            if kind is yaml.ScalarEvent:
+                resolved = tag if tag not in (None, "!") else loader.resolve(yaml.ScalarNode, event.value,
+                                                                             event.implicit)
+                node = yaml.ScalarNode(resolved, event.value, event.start_mark, event.end_mark, event.style)
+            elif kind is yaml.MappingStartEvent:
+                node = yaml.MappingNode(tag or _STD + "map", [], event.start_mark, None, event.flow_style)
+            else:
+                node = yaml.SequenceNode(tag or _STD + "seq", [], event.start_mark, None, event.flow_style)
+            if stack:
+                stack[-1].add(node)
+            if kind is yaml.ScalarEvent:
+                if not stack:
+                    root = node
+                continue
+            if len(stack) >= _MAX_DEPTH:
+                raise _Problem.at(event, "BK005", f"values nested deeper than {_MAX_DEPTH} levels")
+            stack.append(_Frame(node))
+        loader.get_event()  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            extra = loader.get_event()
+            raise _Problem.at(extra, "BK001", "invalid YAML: a record file holds one document, "
+                              "but another starts here")
+        return root
+    finally:
+        loader.dispose()
+
+
+class _Frame:
+    """A mapping or sequence being filled: keys alternate with values in a mapping."""
+
+    __slots__ = ("key", "keys", "node")
+
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+        self.key: yaml.Node | None = None
+        self.keys: dict[str, yaml.Node] = {}
+
+    def add(self, item: yaml.Node) -> None:
+        if isinstance(self.node, yaml.SequenceNode):
+            self.node.value.append(item)
+        elif self.key is None:
+            if isinstance(item, yaml.ScalarNode):
+                first = self.keys.setdefault(item.value, item)
+                if first is not item:
+                    line = Span.from_mark(first.start_mark).line
+                    raise _Problem(item, "BK006", f"duplicate key {item.value!r} (first at line {line}); "
+                                   "YAML keeps only the last one")
+            self.key = item
+        else:
+            self.node.value.append((self.key, item))
+            self.key = None
 
 
 def _describe(node: yaml.Node) -> str:
@@ -249,7 +306,7 @@ def _names(loaded: Loaded, name: str, node: yaml.Node) -> tuple[tuple[Person, ..
         try:
             people.append(_person(item))
         except _Problem as p:
-            loaded.diagnostics.append(Diagnostic(loaded.path, Span.from_mark(p.node.start_mark),
+            loaded.diagnostics.append(Diagnostic(loaded.path, p.span,
                                                  p.code, p.message))
     if not node.value:
         raise _Problem(node, "BK011", "the list of names is empty")
@@ -320,7 +377,7 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                     values["provenance"] = _provenance(loaded, vnode)
         except _Problem as p:
             loaded.diagnostics.append(
-                Diagnostic(loaded.path, Span.from_mark(p.node.start_mark), p.code, p.message))
+                Diagnostic(loaded.path, p.span, p.code, p.message))
     values.setdefault("key", loaded.path.name.removesuffix(keys.SUFFIX))
     values.setdefault("type", "")
     values.setdefault("title", "")

@@ -45,7 +45,8 @@ def test_every_code_has_a_bad_record() -> None:
     import bibkit.validate
 
     source = Path(bibkit.load.__file__).read_text() + Path(bibkit.validate.__file__).read_text()
-    codes = set(re.findall(r'"(BK\d{3})"', source)) - {"BK000"}  # BK000: unreadable file (OSError)
+    # BK000 (unreadable file) and BK007 (a file over 4 MiB) have tests of their own below.
+    codes = set(re.findall(r'"(BK\d{3})"', source)) - {"BK000", "BK007"}
     covered = {EXPECT.match(h.read_bytes()).group(1).decode()  # type: ignore[union-attr]
                for _, h in _cases()}
     assert codes <= covered, sorted(codes - covered)
@@ -78,15 +79,54 @@ def test_good_records_are_clean() -> None:
 
 
 def test_both_yaml_loaders_agree(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The C loader is used when present; the pure-Python one must give the same findings."""
+    """The C loader is used when present; the pure-Python one must find the same problems at the
+    same places (the wording of a syntax error is each parser's own)."""
     import yaml
 
     import bibkit.load as load
     from bibkit.validate import validate
 
-    def findings() -> list[str]:
-        return [str(d) for d in validate(load.load_library([BAD]))]
+    def findings() -> list[tuple[str, int, int, str]]:
+        return [(str(d.path), d.line, d.col, d.code) for d in validate(load.load_library([BAD]))]
 
     fast = findings()
     monkeypatch.setattr(load, "_Loader", yaml.SafeLoader)
     assert findings() == fast
+
+
+def test_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    import time
+
+    huge = tmp_path / "huge2023.yaml"
+    with huge.open("wb") as fh:
+        fh.write(b'type: article\ntitle: "')
+        fh.write(b"x" * 64 * 1024 * 1024)
+        fh.write(b'"\n')
+    start = time.perf_counter()
+    result = bibkit("validate", huge)
+    assert time.perf_counter() - start < 5
+    assert result.stdout == f"{huge}:1:1: error BK007 file is larger than 4,194,304 bytes, the most a record may be\n"
+
+
+def test_huge_field_within_the_limit_is_read_in_bounded_time(tmp_path: Path) -> None:
+    import time
+
+    big = tmp_path / "big2023title.yaml"
+    big.write_text('type: article\ntitle: "' + "word " * 700_000 + '"\n'
+                   'author: [A B]\nissued: 2023\narxiv: "2301.00001"\n')
+    start = time.perf_counter()
+    assert bibkit("validate", big).exit_code == 0
+    assert time.perf_counter() - start < 10
+
+
+def test_deep_nesting_is_refused_without_exhausting_the_stack(tmp_path: Path) -> None:
+    deep = tmp_path / "deep2023.yaml"
+    deep.write_text("title: " + "[" * 200_000 + "]" * 200_000 + "\n")
+    result = bibkit("validate", deep)
+    assert result.stdout == f"{deep}:1:23: error BK005 values nested deeper than 16 levels\n"
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    (tmp_path / "dir2023.yaml").mkdir()  # a directory where a record file should be
+    result = bibkit("validate", tmp_path)
+    assert result.stdout == f"{tmp_path / 'dir2023.yaml'}:1:1: error BK000 cannot read: Is a directory\n"

@@ -157,8 +157,14 @@ def enrich(library: Library, settings: ArxivSettings, *, accept_arxiv: bool = Fa
            source: Source | None = None) -> Report:
     report = Report()
     source = source or Source(settings, log)
-    usable = [(lo, lo.record) for lo in library.loaded
-              if lo.record is not None and not any(d.code < "BK010" for d in lo.diagnostics)]
+    # A file with problems is left alone: its findings say why (``bibkit validate`` shows all).
+    usable = []
+    for lo in library.loaded:
+        if lo.record is None or lo.diagnostics:
+            report.failures += 1
+            report.warnings.extend(f"skipped: {d}" for d in lo.diagnostics)
+        else:
+            usable.append((lo, lo.record))
     try:
         papers, failed = source.papers([rec.arxiv for _, rec in usable if rec.arxiv is not None])
     except ArxivUnavailable as exc:

@@ -11,17 +11,11 @@ from typing import Any
 
 import yaml
 
-
-class _Dumper(yaml.SafeDumper):
-    """Lists indented under their key (``  - item``), as the records are written by hand."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+from bibkit.dump import dump_yaml
 
 
 def dump_field(name: str, value: Any) -> str:
-    return yaml.dump({name: value}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000,
-                     default_flow_style=False)
+    return dump_yaml({name: value})
 
 
 def set_fields(text: str, values: dict[str, Any]) -> str:

@@ -193,9 +193,16 @@ def read(path: Path, book: KeyBook) -> Imported:
         raise BibkitError(f"{path}: {exc.strerror or exc}") from None
     # pybtex reports recoverable problems (a repeated key, a bad name) through a module-level
     # switch; capture them as values instead of letting it raise or print.
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Old .bib files are often Latin-1; every byte means something there, so nothing is lost.
+        text = data.decode("latin-1")
+        result.notes.append(("(file)", f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                             "read as Latin-1"))
     with errors.capture() as problems:
         try:
-            bib = parse_bytes(data.decode("utf-8-sig", errors="replace").encode("utf-8"), "bibtex")
+            bib = parse_bytes(text.encode("utf-8"), "bibtex")
         except PybtexSyntaxError as exc:
             raise BibkitError(f"{path}: not BibTeX: {exc}") from None
     for problem in problems:

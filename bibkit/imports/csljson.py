@@ -138,7 +138,9 @@ def read(path: Path, book: KeyBook) -> Imported:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except OSError as exc:
         raise BibkitError(f"{path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        raise BibkitError(f"{path}:{exc.lineno}:{exc.colno}: not CSL-JSON: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
         raise BibkitError(f"{path}: not CSL-JSON: {exc}") from None
     items = data if isinstance(data, list) else [data] if isinstance(data, dict) else None
     if items is None:

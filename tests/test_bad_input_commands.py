@@ -1,0 +1,117 @@
+"""The bad-input corpus through every command that reads records: the same finding, the same
+exit status, no traceback, and nothing written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from test_validate_corpus import EXPECT, _cases
+
+from conftest import TEST_RECORDS, bibkit
+
+SINGLE_FILES = [(t, h) for t, h in _cases() if t.is_file()]
+
+
+def _expected(holder: Path, shown_as: Path) -> tuple[str, str]:
+    m = EXPECT.match(holder.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    assert m is not None
+    return f"{shown_as}:{m[2].decode()}:{m[3].decode()}: ", f" {m[1].decode()} "
+
+
+def _one_record_dir(tmp_path: Path, source: Path) -> tuple[Path, Path]:
+    records = tmp_path / "records"
+    records.mkdir()
+    target = records / source.name
+    shutil.copy(source, target)
+    return records, target
+
+
+@pytest.mark.parametrize(("target", "holder"), SINGLE_FILES, ids=lambda p: p.name)
+def test_export_reports_and_writes_nothing(target: Path, holder: Path, tmp_path: Path) -> None:
+    records, copied = _one_record_dir(tmp_path, target)
+    out = tmp_path / "refs.bib"
+    result = bibkit("export", "-f", "bibtex", "-r", records, "-o", out)
+    where, code = _expected(holder, copied)
+    if " BK027 " in code or " BK050 " in code:  # warnings: the export goes on
+        assert result.exit_code == 0 and out.exists()
+    else:
+        assert result.exit_code == 1, result
+        assert not out.exists()
+        assert "nothing was exported" in result.stderr
+    assert any(ln.startswith(where) and code in ln for ln in result.stderr.splitlines()), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("target", "holder"), SINGLE_FILES, ids=lambda p: p.name)
+def test_enrich_leaves_a_broken_record_alone(target: Path, holder: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "cache"))
+    records, copied = _one_record_dir(tmp_path, target)
+    before = copied.read_bytes()
+    result = bibkit("enrich", "-r", records, "--offline", "--no-search")
+    assert copied.read_bytes() == before
+    assert "Traceback" not in result.stderr
+    where, code = _expected(holder, copied)
+    if result.exit_code == 1 and code.strip() < "BK012":  # found while loading: reported as skipped
+        assert any(where in ln and code in ln for ln in result.stderr.splitlines()), result.stderr
+
+
+BAD_IMPORTS = {
+    "invalid.json": (b'[{"id": "a", "title": "x",}]', "not CSL-JSON: Expecting property name"),
+    "scalar.json": (b'"just a string"', "not CSL-JSON: expected a list of items"),
+    "not-utf8.json": (b'[{"title": "caf\xe9"}]', "not CSL-JSON: 'utf-8' codec can't decode"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_IMPORTS))
+def test_import_of_broken_files_is_one_line_and_exit_2(name: str, tmp_path: Path) -> None:
+    data, message = BAD_IMPORTS[name]
+    source = tmp_path / name
+    source.write_bytes(data)
+    result = bibkit("import", source, "--into", tmp_path / "records")
+    assert result.exit_code == 2, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"bibkit: error: {source}") and message in lines[0], lines
+    assert not (tmp_path / "records").exists() or not list((tmp_path / "records").iterdir())
+
+
+def test_import_of_broken_bibtex_reads_what_it_can_and_says_what_it_skipped(tmp_path: Path) -> None:
+    source = tmp_path / "broken.bib"
+    source.write_bytes(b"@article{x, title = {unbal}anced}}} @misc{y, title={Fine}, year=2020}\n"
+                       b"@article{z, title = {cut")
+    result = bibkit("import", source, "--into", tmp_path / "records")
+    assert result.exit_code == 0, result.stderr
+    assert f"{source}: skipped (file): syntax error in line 1: '}}' expected" in result.stderr
+    assert f"{source}: skipped (file): syntax error in line 2: premature end of file" in result.stderr
+    assert f"{source}: skipped z: no title" in result.stderr
+    assert sorted(p.stem for p in (tmp_path / "records").iterdir()) == ["x", "y"]
+
+
+def test_import_of_latin1_bibtex_says_how_it_was_read(tmp_path: Path) -> None:
+    source = tmp_path / "old.bib"
+    source.write_bytes(b"@article{x, title = {Caf\xe9 Society}, author = {M\xfcller, A}, year = 2001, journal = {J}}\n")
+    result = bibkit("import", source, "--into", tmp_path / "records")
+    assert result.exit_code == 0, result.stderr
+    assert "not UTF-8 (byte 0xe9 at offset 24); read as Latin-1" in result.stderr
+    assert "title: Café Society" in (tmp_path / "records" / "x.yaml").read_text()
+
+
+def test_import_keys_that_would_escape_the_directory(tmp_path: Path) -> None:
+    source = tmp_path / "evil.json"
+    items = [{"id": key, "type": "article", "title": f"T {i}", "author": [{"family": "Doe"}],
+              "issued": {"date-parts": [[2020]]}} for i, key in enumerate(["../evil", "a/../../b", ".hidden", "/abs"])]
+    source.write_text(json.dumps(items))
+    into = tmp_path / "records"
+    result = bibkit("import", source, "--into", into)
+    assert result.exit_code == 0, result.stderr
+    written = sorted(p.name for p in into.iterdir())
+    assert all(not n.startswith(".") and "/" not in n for n in written)
+    assert sorted(tmp_path.iterdir()) == sorted([source, into])  # nothing outside --into
+    assert "a_.._.._b.yaml" in written  # a valid (if odd) key keeps its name by the rule
+
+
+def test_good_corpus_is_still_clean() -> None:
+    assert bibkit("validate", TEST_RECORDS / "good").exit_code == 0
