@@ -24,13 +24,27 @@ _SPECIAL = {
 _SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
 
 
-def escape(text: str) -> str:
+def escape(text: str, ligatures: bool = False) -> str:
     """Make ``text`` print as itself: no command, comment or group can come out of it.
 
-    ``--`` is split (``-{}-``) so that TeX does not join it into a dash.
+    ``--`` is split (``-{}-``) so that TeX does not join it into a dash, unless ``ligatures``
+    (page ranges, where ``--`` is meant to become one).
     """
-    return _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text).replace("--", "-{}-")
+    escaped = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
+    return escaped if ligatures else escaped.replace("--", "-{}-")
 
+
+# Text commands latexcodec leaves alone, and what they print.
+_TEXT_COMMANDS = {
+    "textquotedblleft": "“", "textquotedblright": "”", "textquoteleft": "‘", "textquoteright": "’",
+    "textendash": "–", "textemdash": "—", "ldots": "…", "dots": "…", "textellipsis": "…",
+    "TeX": "TeX", "LaTeX": "LaTeX", "BibTeX": "BibTeX", "textregistered": "®", "texttrademark": "™",
+    "textdegree": "°", "S": "§", "P": "¶", "textbar": "|", "textless": "<", "textgreater": ">",
+}
+# TeX swallows the spaces after a control word; where that joins two words (\TeX Users) the
+# writer meant the space, so only an opening quote takes the spaces after it.
+_TEXT_COMMAND_RE = re.compile(r"\\(" + "|".join(sorted(_TEXT_COMMANDS, key=len, reverse=True))
+                              + r")(?![A-Za-z])(?:\{\}|(?<=left)\s*)?")
 
 # Commands whose argument is the text itself: the markup goes, the text stays.
 _WRAPPERS = re.compile(r"\\(?:emph|textit|textbf|texttt|textsc|textrm|textsf|mbox|textup|textsl|url)\s*(?=\{)")
@@ -58,11 +72,12 @@ def unescape(text: str) -> str:
         return chr(_PLACEHOLDER + len(held) - 1)
 
     text = _UNESCAPE_RE.sub(hold, text)
+    text = _TEXT_COMMAND_RE.sub(lambda m: _TEXT_COMMANDS[m.group(1)], text)
     text = _WRAPPERS.sub("", text)
     # latexcodec gives up on some malformed input; the text is still usable as it is.
     with contextlib.suppress(UnicodeDecodeError, ValueError, IndexError):
         text = codecs.decode(text, "ulatex")  # type: ignore[call-overload]
-    text = text.replace("{", "").replace("}", "").replace("\xa0", " ")
+    text = " ".join(text.replace("{", "").replace("}", "").replace("\xa0", " ").split())
     return "".join(held[ord(c) - _PLACEHOLDER] if _PLACEHOLDER <= ord(c) < _PLACEHOLDER + len(held) else c
                    for c in text)
 

@@ -29,7 +29,7 @@ from bibkit.fields import (
     TEXT_FIELDS,
     Kind,
 )
-from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
+from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record, check_url
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -365,10 +365,7 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                 case Kind.DOI:
                     values["doi"] = _parse(vnode, Doi.parse, "BK021", "a DOI")
                 case Kind.URL:
-                    url = _text(vnode, "a URL")
-                    if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
-                        raise _Problem(vnode, "BK025", f"not an http(s) URL: {url!r}")
-                    values["url"] = url
+                    values["url"] = _parse(vnode, check_url, "BK025", "a URL")
                 case Kind.TEXT_LIST:
                     values[name] = _text_list(vnode)
                 case Kind.TEXT_MAP:

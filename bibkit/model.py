@@ -18,9 +18,13 @@ _ARXIV = re.compile(
     r"|(?:[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3}))"
     r"(?:v(?P<v>[1-9]\d*))?"
 )
-# Crossref's recommended pattern, loosened to any non-space suffix (older DOIs use <>;, etc.),
-# and the shortDOI form (10/fqd6hj) that doi.org resolves too.
-_DOI = re.compile(r"10\.\d{4,9}/\S+|10/[a-z0-9]+")
+# Crossref's recommended pattern, loosened for older DOIs (<>;[]# and the like), and the
+# shortDOI form (10/fqd6hj) that doi.org resolves too. Never %, braces or a backslash: those are
+# URL-encoding or LaTeX left-overs, and would break the .bib the DOI is written to verbatim.
+_DOI = re.compile(r"10\.\d{4,9}/[^\s%{}\\]+|10/[a-z0-9]+")
+# Characters RFC 3986 never allows in a URL; a URL with them is a typo or an injection, and
+# would break the verbatim url field of a .bib.
+_URL_FORBIDDEN = re.compile(r'[\s{}\\"<>^`|]')
 _DATE = re.compile(r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?")
 
 
@@ -82,6 +86,17 @@ class Doi:
 
     def __str__(self) -> str:
         return self.value
+
+
+def check_url(text: str) -> str:
+    """An http(s) URL, as written; ValueError otherwise."""
+    url = text.strip()
+    if not url.lower().startswith(("https://", "http://")):
+        raise ValueError(f"not an http(s) URL: {text!r}")
+    bad = _URL_FORBIDDEN.search(url)
+    if bad:
+        raise ValueError(f"URL has {bad.group()!r}, which a URL cannot hold (percent-encode it): {text!r}")
+    return url
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -11,12 +11,14 @@ The rules, documented in docs/record-format.md:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bibkit.latex import escape, protect_title, to_ascii
 from bibkit.model import Person, Record
 
+_UNSAFE_VERBATIM = re.compile(r"[\s{}\\]")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 Getter = Callable[[Record], str | None]
@@ -47,17 +49,24 @@ def _name(p: Person) -> str:
     if p.literal is not None:
         return "{" + escape(p.literal) + "}"  # a corporate name: never split, never abbreviated
     # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts.
-    last = escape(p.family_with_particle or "")
-    if " and " in f" {last} ".lower():
-        last = "{" + last + "}"
-    parts = [last]
+    parts = [_name_part(p.family_with_particle or "")]
     if p.suffix:
-        parts.append(escape(p.suffix))
+        parts.append(_name_part(p.suffix))
     if p.given:
-        parts.append(escape(p.given))
+        parts.append(_name_part(p.given))
     elif p.suffix:
         parts.append("")
+    elif " " in parts[0]:
+        parts.append("")  # "BI Intelligence, ": the comma keeps both words in the family name
     return ", ".join(parts)
+
+
+def _name_part(text: str) -> str:
+    """A name part BibTeX will not split: a comma or a word "and" inside it is braced."""
+    escaped = escape(text)
+    if "," in text or re.search(r"(^|\s)and(\s|$)", text, re.I):
+        return "{" + escaped + "}"
+    return escaped
 
 
 def _pages(r: Record) -> str | None:
@@ -105,6 +114,19 @@ def _doi(r: Record) -> str | None:
     return r.doi.value if r.doi else None
 
 
+def _keywords(r: Record) -> str | None:
+    return ", ".join(r.tags) if r.tags else None
+
+
+def _genre(r: Record) -> str | None:
+    """BibTeX's ``type`` field: what kind of thesis, report or chapter, when the record says."""
+    return r.get("genre")
+
+
+def _is_masters(r: Record) -> bool:
+    return r.type == "thesis" and "master" in (r.get("genre") or "").lower()
+
+
 _COMMON_HEAD: tuple[tuple[str, Getter], ...] = (
     ("author", lambda r: _names(r.author, r.author_truncated)),
     ("editor", lambda r: _names(r.editor)),
@@ -117,6 +139,7 @@ _COMMON_TAIL: tuple[tuple[str, Getter], ...] = (
     ("doi", _doi),
     ("url", lambda r: r.url),
     ("eprint", _eprint),
+    ("keywords", _keywords),
 )
 
 BIBTEX = Dialect(
@@ -133,12 +156,13 @@ BIBTEX = Dialect(
         ("year", _year),
         ("month", _month),
         ("number", lambda r: r.get("issue") or r.get("number")),
+        ("type", _genre),
     ) + _COMMON_TAIL + (
         ("archivePrefix", _arxiv("arXiv")),
         ("primaryClass", lambda r: r.arxiv_class if r.arxiv else None),
         ("note", lambda r: r.get("note")),
     ),
-    verbatim=frozenset({"doi", "url", "eprint", "archivePrefix", "primaryClass"}),
+    verbatim=frozenset({"doi", "url", "eprint"}),
     bare=frozenset({"month"}),
 )
 
@@ -156,32 +180,38 @@ BIBLATEX = Dialect(
         ("eventtitle", lambda r: r.get("event-title")),
         ("date", _date),
         ("number", lambda r: r.get("issue") or r.get("number")),
+        ("type", _genre),
     ) + _COMMON_TAIL + (
         ("eprinttype", _arxiv("arxiv")),
         ("eprintclass", lambda r: r.arxiv_class if r.arxiv else None),
         ("organization", lambda r: r.get("publisher") if r.type == "article" else None),
         ("note", lambda r: r.get("note")),
     ),
-    verbatim=frozenset({"doi", "url", "eprint", "eprinttype", "eprintclass", "date"}),
+    verbatim=frozenset({"doi", "url", "eprint"}),
 )
 
 
 def _value(dialect: Dialect, name: str, value: str) -> str:
     if name in dialect.bare:
         return value
-    if name in dialect.verbatim:
-        # Identifiers cannot hold braces or a backslash; the validator has checked them, and
-        # this keeps an unchecked caller from writing an unbalanced entry.
-        return "{" + value.translate({ord(c): None for c in "{}\\%"}) + "}"
+    if name in dialect.verbatim and not _UNSAFE_VERBATIM.search(value):
+        # DOIs, URLs and arXiv ids as the model admits them hold no brace, backslash or white
+        # space, so they are written as they are, which is how \url and \doi want them; a value
+        # that slipped past the model is escaped like any text instead.
+        return "{" + value + "}"
     if name == "title":
         return "{" + protect_title(value) + "}"
     if name in ("author", "editor"):
         return "{" + value + "}"  # names are escaped part by part in _name
+    if name == "pages":
+        return "{" + escape(value, ligatures=True) + "}"
     return "{" + escape(value) + "}"
 
 
 def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
     kind = dialect.entry_type.get(record.type, dialect.default_type)
+    if kind == "phdthesis" and _is_masters(record):
+        kind = "mastersthesis"
     lines = [f"@{kind}{{{record.key},"]
     written: set[str] = set()
     fields = [(name, get(record)) for name, get in dialect.fields]

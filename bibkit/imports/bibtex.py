@@ -15,7 +15,7 @@ from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TYPES
 from bibkit.imports import Imported, KeyBook
 from bibkit.latex import unescape
-from bibkit.model import ArxivId, Date, Doi, Person, Record
+from bibkit.model import ArxivId, Date, Doi, Person, Record, check_url
 
 ENTRY_TYPE = {
     "article": "article-journal", "inproceedings": "paper-conference",
@@ -43,6 +43,8 @@ USED = frozenset({"title", "year", "month", "date", "doi", "url", "eprint", "arc
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 _ARXIV_IN_TEXT = re.compile(r"arXiv(?: preprint)?:?\s*(\S+)", re.I)
+_ARXIV_DOI = re.compile(r"10\.48550/arXiv\.(\S+)", re.I)
+_ARXIV_URL = re.compile(r"^https?://arxiv\.org/abs/(\S+?)/?$", re.I)
 
 
 def _person(p: Any) -> Person | None:
@@ -51,8 +53,9 @@ def _person(p: Any) -> Person | None:
     if not p.first_names and not p.middle_names and not p.prelast_names and not p.lineage_names:
         if last == "others":
             return None
-        # A single braced group with spaces, {BigScience Workshop}, is an organisation.
-        if last.startswith("{") and last.endswith("}") and " " in last:
+        # A name that is one braced group, {BigScience Workshop} or {IAAF}, is not to be split:
+        # an organisation, which CSL calls a literal name.
+        if re.fullmatch(r"\{[^{}]*\}", last):
             return Person(literal=unescape(last))
     given = unescape(" ".join(p.first_names + p.middle_names)) or None
     return Person(
@@ -82,13 +85,18 @@ def _date(fields: dict[str, str]) -> Date | None:
     return Date.parse(year if month is None else f"{year}-{month:02d}")
 
 
-def _arxiv(fields: dict[str, str]) -> ArxivId | None:
-    """The eprint field (raises when it is not an arXiv id), else an id named in the text."""
+def _arxiv(fields: dict[str, str], text: dict[str, str]) -> ArxivId | None:
+    """The eprint field (raises when it is not an arXiv id), else an id named by arXiv's DOI,
+    an arxiv.org URL, or the text (``journal = {arXiv preprint arXiv:...}``)."""
     prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").lower()
     if fields.get("eprint") and prefix in ("arxiv", ""):
         return ArxivId.parse(fields["eprint"])
+    for name, pattern in (("doi", _ARXIV_DOI), ("url", _ARXIV_URL)):
+        m = pattern.search(fields.get(name, ""))
+        if m:
+            return ArxivId.parse(m.group(1))
     for name in ("howpublished", "journal", "note"):
-        m = _ARXIV_IN_TEXT.search(fields.get(name, ""))
+        m = _ARXIV_IN_TEXT.search(text.get(name, ""))
         if m:
             try:
                 return ArxivId.parse(m.group(1).rstrip(".,;"))
@@ -110,7 +118,7 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
     extra: dict[str, str] = {}
 
     def keep(name: str, why: str) -> None:
-        extra[name] = text_fields.get(name, fields[name])
+        extra[{k.lower(): k for k in entry.fields}[name]] = text_fields.get(name, fields[name])
         result.notes.append((key, f"{name} kept in 'extra': {why}"))
 
     bib_type = entry.type.lower()
@@ -118,16 +126,16 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
     if csl_type not in CSL_TYPES:
         csl_type = "document"
     try:
-        arxiv = _arxiv(fields)
+        arxiv = _arxiv(fields, text_fields)
     except ValueError as exc:
         arxiv = None
         keep("eprint", str(exc))
     if arxiv is not None:
-        values["arxiv"] = arxiv
+        values["arxiv"] = ArxivId(arxiv.base)  # a record names the paper, not one version
         if cls := fields.get("primaryclass") or fields.get("eprintclass"):
             values["arxiv_class"] = cls
         if bib_type in ("misc", "online", "preprint", "unpublished") or \
-                _ARXIV_IN_TEXT.search(fields.get("journal", "")):
+                _ARXIV_IN_TEXT.search(text_fields.get("journal", "")):
             csl_type = "article"  # an arXiv preprint, not a journal article
     values["type"] = csl_type
     for role in ("author", "editor"):
@@ -142,16 +150,18 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
         for name in ("year", "month", "date"):
             if name in fields:
                 keep(name, str(exc))
-    if "doi" in fields:
+    if "doi" in fields and not _ARXIV_DOI.search(fields["doi"]):  # arXiv's DOI follows from the id
         doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", fields["doi"].strip(), flags=re.I)
         try:
             values["doi"] = Doi.parse(doi)
         except ValueError as exc:
             keep("doi", str(exc))
-    if fields.get("url", "").startswith(("http://", "https://")):
-        values["url"] = fields["url"].strip()
-    elif "url" in fields:
-        keep("url", "not an http(s) URL")
+    url = fields.get("url", "").strip().replace("\\%", "%")
+    if url and not (csl_type == "article" and arxiv and _ARXIV_URL.match(url)):  # the abs page follows too
+        try:
+            values["url"] = check_url(url)
+        except ValueError as exc:
+            keep("url", str(exc))
     text: dict[str, str] = {}
     for name, csl in TEXT.items():
         if text_fields.get(name) and csl not in text:
@@ -172,9 +182,10 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
     values["text"] = text
     if text_fields.get("keywords"):
         values["tags"] = tuple(t.strip() for t in re.split(r"[,;]", text_fields["keywords"]) if t.strip())
+    original = {k.lower(): k for k in entry.fields}
     for name in sorted(fields):
         if name not in USED and name not in extra:
-            extra[name] = text_fields.get(name, fields[name])
+            extra[original[name]] = text_fields.get(name, fields[name])
     values["extra"] = {k: v for k, v in extra.items() if v.strip()}
     draft = Record(key=key, **values)
     new_key = book.claim(key, draft, result.notes)

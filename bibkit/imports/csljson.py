@@ -11,7 +11,7 @@ from typing import Any
 from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TYPES, TEXT_FIELDS
 from bibkit.imports import Imported, KeyBook
-from bibkit.model import ArxivId, Date, Doi, Person, Record
+from bibkit.model import ArxivId, Date, Doi, Person, Record, check_url
 
 _NAME_PARTS = {"family": "family", "given": "given", "non-dropping-particle": "non_dropping_particle",
                "dropping-particle": "dropping_particle", "suffix": "suffix", "literal": "literal"}
@@ -88,9 +88,11 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
             if m:
                 arxiv_text = m.group(1)
                 break
+    if not arxiv_text and "arxiv" in (str(item.get("publisher", "")) + str(item.get("container-title", ""))).lower():
+        arxiv_text = str(item.get("number", "")).strip() or None  # Manubot: number 1806.05726v1
     if arxiv_text:
         try:
-            values["arxiv"] = ArxivId.parse(str(arxiv_text))
+            values["arxiv"] = ArxivId(ArxivId.parse(str(arxiv_text)).base)  # the paper, not a version
         except ValueError as exc:
             result.notes.append((label, f"arXiv identifier ignored: {exc}"))
     if custom.get("arxiv-class"):
@@ -105,10 +107,11 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
             result.notes.append((label, f"DOI kept in 'extra': {exc}"))
     url = str(item.get("URL", "")).strip()
     if url and not (preprint and url == values["arxiv"].url):
-        if url.startswith(("http://", "https://")):
-            values["url"] = url
-        else:
+        try:
+            values["url"] = check_url(url)
+        except ValueError as exc:
             extra["URL"] = url
+            result.notes.append((label, f"URL kept in 'extra': {exc}"))
     text = {k: _text(item[k]).strip() for k in TEXT_FIELDS
             if k in item and k not in ("number", "publisher") and _text(item[k]).strip()}
     for key in ("number", "publisher"):

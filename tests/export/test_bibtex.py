@@ -102,6 +102,8 @@ author:
   - '{Eve} % and'
 issued: 2023-03
 arxiv: "2303.08112"
+arxiv-class: '}\input{x}'
+URL: "https://doi.org/10.1126%2Fscience.187#frag_1&x=~a"
 note: '}} \end{document}'
 """
 
@@ -116,8 +118,20 @@ def test_hostile_text_cannot_run_commands_or_break_the_document(tmp_path: Path) 
     assert "Warning--" not in blg
     assert _latex_problems(log) == []
     assert not (build / "pwned").exists()
+    biber = tmp_path / "biber"
+    biber.mkdir()
+    assert bibkit("export", "-f", "biblatex", "-r", records, "-o", biber / "refs.bib").exit_code == 0
+    (biber / "doc.tex").write_text(BIBLATEX_DOC)
+    _latex(biber)
+    assert _run([require_tool("biber"), "doc"], biber).returncode == 0
+    assert not re.search(r"\] (WARN|ERROR) ", (biber / "doc.blg").read_text())
+    _latex(biber)
+    assert _latex_problems(_latex(biber)) == []
+    biber_text = " ".join(_run([require_tool("pdftotext"), "doc.pdf", "-"], biber).stdout.split())
+    assert "10.1126%2Fscience.187#frag_1&x=~a" in biber_text.replace(" ", "")
     text = " ".join(_run([require_tool("pdftotext"), "doc.pdf", "-"], build).stdout.split())
     assert r"\input{/etc/hostname}" in text  # printed, not executed
+    assert "10.1126%2Fscience.187#frag_1&x=~a" in text.replace(" ", "")  # URLs go verbatim
 
 
 def test_export_is_byte_stable_and_sorted() -> None:
@@ -143,6 +157,11 @@ def test_entries_parse_back_with_pybtex(fmt: str) -> None:
     assert [str(p) for p in smith.persons["author"]][1] == "van der Wal, Oskar"
     assert smith.persons["author"][-1].is_others() if hasattr(smith.persons["author"][-1], "is_others") \
         else str(smith.persons["author"][-1]) == "others"
+
+
+def test_page_ranges_keep_their_dash() -> None:
+    (rec,) = [r for r in load_library([RECORDS]).records if r.key == "biderman2023pythia"]
+    assert "  pages = {2397--2430},\n" in export([rec], "bibtex").decode()
 
 
 def test_arxiv_fields() -> None:
