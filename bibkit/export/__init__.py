@@ -48,6 +48,12 @@ def _formatted(fmt: str) -> Exporter:
     return render
 
 
+def _htmlpage(records: Sequence[Record], options: ExportOptions) -> bytes:
+    from bibkit.export import htmlpage
+
+    return htmlpage.render(records, options.style, options.locale)
+
+
 EXPORTERS: dict[str, Exporter] = {
     "bibtex": _bibtex,
     "biblatex": _biblatex,
@@ -55,7 +61,20 @@ EXPORTERS: dict[str, Exporter] = {
     "text": _formatted("text"),
     "html": _formatted("html"),
     "markdown": _formatted("markdown"),
+    "html-page": _htmlpage,
 }
+
+
+def fingerprint(fmt: str, options: ExportOptions) -> str:
+    """What, besides the records, decides an export's bytes: the options, and for formatted
+    lists the style file's content (an edited .csl must not be answered from the cache)."""
+    if fmt not in ("text", "html", "markdown", "html-page"):
+        return repr(options)
+    import hashlib
+
+    from bibkit.export.citeproc import resolve_style
+
+    return f"{options!r}:{hashlib.blake2b(resolve_style(options.style).read_bytes(), digest_size=16).hexdigest()}"
 
 
 def sort_records(records: Sequence[Record]) -> list[Record]:

@@ -1,0 +1,86 @@
+"""``bibkit build``: every output the configuration lists, from one reading of the records.
+
+All outputs are rendered in memory before the first one is written, so a problem anywhere (a
+record with errors, a selection naming a key that does not exist) leaves every file as it was.
+Each file is then written atomically and only when its content changes, so ``make`` and
+``latexmk`` see new timestamps only on files that really changed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bibkit.config import Config, Output
+from bibkit.diagnostics import Diagnostic, Severity
+from bibkit.model import Record
+from bibkit.write import write_if_changed
+
+
+class Status(enum.StrEnum):
+    WROTE = "wrote"
+    UNCHANGED = "unchanged"
+    STALE = "stale"  # --check: the file differs from what a build would write
+    MISSING = "missing"  # --check: the file does not exist
+
+
+@dataclass(frozen=True)
+class Built:
+    output: Output
+    status: Status
+    records: int
+    size: int
+
+
+@dataclass
+class BuildResult:
+    findings: list[Diagnostic] = field(default_factory=list)
+    built: list[Built] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        """The records have errors: nothing was rendered or written."""
+        return any(d.severity is Severity.ERROR for d in self.findings)
+
+    @property
+    def out_of_date(self) -> list[Built]:
+        return [b for b in self.built if b.status in (Status.STALE, Status.MISSING)]
+
+
+def render(output: Output, records: Sequence[Record]) -> tuple[bytes, int]:
+    """The bytes ``output`` should hold, and how many records they carry."""
+    from bibkit.export import ExportOptions, export
+    from bibkit.select import select
+
+    chosen = select(records, output.selection)
+    options = ExportOptions(style=output.style, locale=output.locale, ascii=output.ascii)
+    return export(chosen, output.format, options), len(chosen)
+
+
+def build(config: Config, *, check: bool = False) -> BuildResult:
+    """Render every output, then write the changed ones (with ``check``: compare, write nothing)."""
+    from bibkit.load import load_library
+    from bibkit.validate import validate
+
+    if not config.records.is_dir():
+        problem = "is not a directory" if config.records.exists() else "does not exist"
+        raise config.error("records", f"{str(config.records)!r} {problem}")
+    if not config.outputs:
+        raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
+    library = load_library([config.records])
+    result = BuildResult(findings=validate(library))
+    if result.blocked:
+        return result
+    rendered = [(output, *render(output, library.records)) for output in config.outputs]
+    for output, data, count in rendered:
+        if check:
+            try:
+                status = Status.UNCHANGED if output.path.read_bytes() == data else Status.STALE
+            except FileNotFoundError:
+                status = Status.MISSING
+        else:
+            output.path.parent.mkdir(parents=True, exist_ok=True)
+            status = Status.WROTE if write_if_changed(output.path, data) else Status.UNCHANGED
+        result.built.append(Built(output, status, count, len(data)))
+    return result
