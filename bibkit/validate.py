@@ -21,6 +21,7 @@ Rule = Callable[[Library, date], Iterator[Diagnostic]]
 
 # Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
 NEAR_DUPLICATE_RATIO = 0.9
+_WINDOW = 8
 
 
 def _each(library: Library) -> Iterator[tuple[Loaded, object]]:
@@ -124,28 +125,32 @@ def _normalise(title: str) -> str:
 def near_duplicate_titles(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK043: the same paper twice under slightly different titles.
 
-    Comparing every pair is quadratic, so titles are compared only within blocks that share
-    their first or their last twelve normalised characters; a near-duplicate differs somewhere,
-    rarely at both ends.
+    Comparing every pair is quadratic, so candidates come from a sorted neighbourhood: each title
+    is compared with the next ``_WINDOW`` titles in alphabetical order and in the order of the
+    reversed titles (a near-duplicate differs somewhere, rarely at both ends). Word overlap and
+    length filter out most candidates before difflib measures the rest.
     """
     items = [(lo, _normalise(lo.record.title)) for lo in library.loaded
              if lo.record is not None and lo.record.title]
-    blocks: dict[tuple[int, str], list[int]] = {}
-    for i, (_, norm) in enumerate(items):
-        blocks.setdefault((0, norm[:12]), []).append(i)
-        blocks.setdefault((1, norm[-12:]), []).append(i)
-    reported: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        for a, i in enumerate(members):
-            for j in members[a + 1:]:
-                if (i, j) in reported:
-                    continue
-                (lo_i, ti), (lo_j, tj) = items[i], items[j]
-                matcher = difflib.SequenceMatcher(None, ti, tj, autojunk=False)
-                if matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
-                    reported.add((i, j))
-                    yield lo_j.diag("title", "BK043", f"title is nearly the same as in {lo_i.path}: "
-                                    f"{lo_i.record.title!r}" if lo_i.record else "", Severity.WARNING)
+    words = [frozenset(norm.split()) for _, norm in items]
+    candidates: set[tuple[int, int]] = set()
+    for key in (lambda i: items[i][1], lambda i: items[i][1][::-1]):
+        order = sorted(range(len(items)), key=key)
+        for pos, i in enumerate(order):
+            for j in order[pos + 1:pos + 1 + _WINDOW]:
+                candidates.add((min(i, j), max(i, j)))
+    for i, j in sorted(candidates):
+        (lo_i, ti), (lo_j, tj) = items[i], items[j]
+        if min(len(ti), len(tj)) < NEAR_DUPLICATE_RATIO * max(len(ti), len(tj)):
+            continue  # difflib's ratio cannot reach the threshold
+        if len(words[i] & words[j]) < 0.5 * max(len(words[i]), len(words[j])):
+            continue
+        matcher = difflib.SequenceMatcher(None, ti, tj, autojunk=False)
+        if matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
+            first, second = (lo_i, lo_j) if str(lo_i.path) <= str(lo_j.path) else (lo_j, lo_i)
+            assert first.record is not None
+            yield second.diag("title", "BK043", f"title is nearly the same as in {first.path}: "
+                              f"{first.record.title!r}", Severity.WARNING)
 
 
 def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:

@@ -83,3 +83,11 @@ def arxiv_env(arxiv_server: object, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("BIBKIT_ARXIV_DELAY", "0")
     monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "cache"))
     return arxiv_server
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own cache directory: no test reads what another left, nor the user's."""
+    root = tmp_path_factory.mktemp("bibkit-cache")
+    monkeypatch.setenv("BIBKIT_CACHE_DIR", str(root))
+    return root

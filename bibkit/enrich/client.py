@@ -31,11 +31,6 @@ def _quiet(message: str) -> None:
     pass
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "bibkit"
-
-
 @dataclass(frozen=True)
 class ArxivSettings:
     endpoint: str = DEFAULT_ENDPOINT
@@ -57,11 +52,12 @@ class ArxivSettings:
             raise BibkitError(f"BIBKIT_ARXIV_DELAY must be a number of seconds, not {env_delay!r}") from None
         if resolved_delay < 0:
             raise BibkitError("the arXiv delay cannot be negative")
-        env_cache = os.environ.get("BIBKIT_CACHE_DIR")
+        from bibkit.libcache import cache_root
+
         return cls(
             endpoint=endpoint or os.environ.get("BIBKIT_ARXIV_URL") or DEFAULT_ENDPOINT,
             delay_seconds=resolved_delay,
-            cache_dir=cache_dir or (Path(env_cache) if env_cache else default_cache_dir()),
+            cache_dir=cache_dir or cache_root(),
             **kwargs,
         )
 

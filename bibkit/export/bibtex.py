@@ -19,6 +19,7 @@ from bibkit.latex import escape, protect_title, to_ascii
 from bibkit.model import Person, Record
 
 _UNSAFE_VERBATIM = re.compile(r"[\s{}\\]")
+_AND = re.compile(r"(^|\s)and(\s|$)", re.I)  # BibTeX splits names at a word "and"
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 Getter = Callable[[Record], str | None]
@@ -64,7 +65,7 @@ def _name(p: Person) -> str:
 def _name_part(text: str) -> str:
     """A name part BibTeX will not split: a comma or a word "and" inside it is braced."""
     escaped = escape(text)
-    if "," in text or re.search(r"(^|\s)and(\s|$)", text, re.I):
+    if "," in text or _AND.search(text):
         return "{" + escaped + "}"
     return escaped
 
