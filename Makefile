@@ -29,7 +29,7 @@ system-deps:
 	scripts/install-system-deps
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check bibkit tests
+	$(BIN)/ruff check bibkit tests scripts bench
 	$(BIN)/mypy
 
 ## Install everything the tests need (Python packages, TeX, biber, pandoc, citeproc-js) and run them.

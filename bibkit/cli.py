@@ -123,9 +123,9 @@ def validate(
     \b
     Example:  bibkit validate records/ --format github
     """
+    from bibkit.api import validate as run_rules
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.report import REPORTERS
-    from bibkit.validate import validate as run_rules
 
     with _reported(debug):
         targets = paths or [Path("records")]
@@ -183,12 +183,12 @@ def export(
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
     """
+    from bibkit.api import export as run_export
+    from bibkit.api import validate as run_rules
     from bibkit.export import ExportOptions, fingerprint
-    from bibkit.export import export as run_export
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.report import REPORTERS
     from bibkit.select import Selection, select
-    from bibkit.validate import validate as run_rules
     from bibkit.write import write_if_changed
 
     with _reported(debug):
@@ -211,7 +211,8 @@ def export(
             if any(d.severity is Severity.ERROR for d in found):
                 _err("bibkit: error: the records have errors; nothing was exported")
                 raise typer.Exit(EXIT_FINDINGS)
-            data = run_export(select(library.records, selection), fmt.value, options)
+            data = run_export(select(library.records, selection), fmt.value, style=style, locale=locale,
+                              ascii=ascii_)
             cache.put_findings(snapshot, today, found, *what, output=data)
         if output is None:
             sys.stdout.buffer.write(data)

@@ -12,9 +12,12 @@ record needs, before it can exhaust the stack.
 from __future__ import annotations
 
 import difflib
+import sys
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -387,3 +390,16 @@ def _parse(node: yaml.Node, parse: object, code: str, what: str) -> object:
         return parse(raw)  # type: ignore[operator]
     except ValueError as exc:
         raise _Problem(node, code, str(exc)) from None
+
+
+class _CallableModule(types.ModuleType):
+    """``bibkit.load(...)`` is the API function (bibkit.api.load) even once this module, of the
+    same name, has been imported and so stands as ``bibkit.load``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from bibkit import api
+
+        return api.load(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

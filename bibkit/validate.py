@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
+import types
 import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 from bibkit import keys
 from bibkit.diagnostics import Diagnostic, Severity
@@ -181,3 +184,16 @@ def validate(library: Library, today: date | None = None) -> list[Diagnostic]:
     for rule in RULES:
         found.extend(rule(library, today))
     return sorted(found, key=Diagnostic.sort_key)
+
+
+class _CallableModule(types.ModuleType):
+    """``bibkit.validate(...)`` is the API function (bibkit.api.validate) even once this module, of the
+    same name, has been imported and so stands as ``bibkit.validate``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from bibkit import api
+
+        return api.validate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -5,8 +5,11 @@ Every exporter reads only the model (``Record``) and returns bytes; none writes 
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bibkit.model import Record
 
@@ -85,3 +88,16 @@ def sort_records(records: Sequence[Record]) -> list[Record]:
 def export(records: Sequence[Record], fmt: str, options: ExportOptions | None = None) -> bytes:
     """``records`` in format ``fmt``, sorted by key (formatted lists: as their style sorts)."""
     return EXPORTERS[fmt](sort_records(records), options or ExportOptions())
+
+
+class _CallableModule(types.ModuleType):
+    """``bibkit.export(records, "bibtex")`` is the API function (bibkit.api.export) even once
+    this package, of the same name, has been imported and so stands as ``bibkit.export``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from bibkit import api
+
+        return api.export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,46 @@
+"""The Python API: what the CLI does, as functions.
+
+    import bibkit
+    library = bibkit.load("records")            # a Library: .records, .loaded (with positions)
+    findings = bibkit.validate(library)          # [Diagnostic], sorted by file and position
+    data = bibkit.export(library.records, "bibtex")               # bytes
+    html = bibkit.export(library.records, "html", style="ieee")   # formatted lists too
+
+``bibkit.load`` and ``bibkit.export`` are also the names of subpackages (``bibkit.load``'s
+module holds the loader, ``bibkit.export``'s the exporters); both modules are callable, so the
+two spellings never conflict, whichever is imported first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from bibkit.diagnostics import Diagnostic
+from bibkit.load import Library, load_library
+from bibkit.model import Record
+
+
+def load(*paths: str | Path) -> Library:
+    """Record files, or directories of them (default ``records/``), parsed with positions."""
+    return load_library([Path(p) for p in paths] or [Path("records")])
+
+
+def validate(library: Library, today: date | None = None) -> list[Diagnostic]:
+    """Every finding: what the loader found in each file, then the rules across files."""
+    from bibkit.validate import validate as run_rules
+
+    return run_rules(library, today)
+
+
+def export(records: Sequence[Record], fmt: str, *, style: str = "apa", locale: str = "en-US",
+           ascii: bool = False) -> bytes:
+    """``records`` as ``fmt`` (bibtex, biblatex, csl-json, text, html, markdown, html-page)."""
+    from bibkit.diagnostics import BibkitError
+    from bibkit.export import EXPORTERS, ExportOptions
+    from bibkit.export import export as run_export
+
+    if fmt not in EXPORTERS:
+        raise BibkitError(f"unknown format {fmt!r}; choose from {', '.join(EXPORTERS)}")
+    return run_export(records, fmt, ExportOptions(style=style, locale=locale, ascii=ascii))
