@@ -27,12 +27,6 @@ NEAR_DUPLICATE_RATIO = 0.9
 _WINDOW = 8
 
 
-def _each(library: Library) -> Iterator[tuple[Loaded, object]]:
-    for lo in library.loaded:
-        if lo.record is not None:
-            yield lo, lo.record
-
-
 def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK012: type, title, author (or editor), issued, and what the type needs."""
     for lo in library.loaded:
