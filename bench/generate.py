@@ -9,6 +9,7 @@ specials in titles, and a mix of preprints, conference papers and journal articl
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from pathlib import Path
@@ -71,14 +72,10 @@ def record(i: int, rng: random.Random, taken: set[str]) -> Record:
         tags=tuple(rng.sample(["nlp", "vision", "theory", "systems", "bio"], rng.randint(0, 2))),
     )
     if draft.type == "article" and draft.arxiv is None:
-        draft = Record(**{**_fields(draft), "url": f"https://example.org/paper/{i}"})
+        draft = dataclasses.replace(draft, url=f"https://example.org/paper/{i}")
     if draft.arxiv is None:
-        draft = Record(**{**_fields(draft), "provenance": Provenance(no_arxiv="synthetic benchmark record")})
-    return Record(**{**_fields(draft), "key": generate_key(draft, taken)})
-
-
-def _fields(r: Record) -> dict[str, object]:
-    return {name: getattr(r, name) for name in r.__dataclass_fields__}
+        draft = dataclasses.replace(draft, provenance=Provenance(no_arxiv="synthetic benchmark record"))
+    return dataclasses.replace(draft, key=generate_key(draft, taken))
 
 
 def generate(n: int, out: Path, seed: int = 20261123) -> list[Record]:

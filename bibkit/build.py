@@ -11,11 +11,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bibkit.config import Config, Output
 from bibkit.diagnostics import Diagnostic, Severity
 from bibkit.model import Record
 from bibkit.write import write_if_changed
+
+if TYPE_CHECKING:
+    from bibkit.libcache import LibraryCache
 
 
 class Status(enum.StrEnum):
@@ -58,9 +62,12 @@ def render(output: Output, records: Sequence[Record]) -> tuple[bytes, int]:
     return export(chosen, output.format, options), len(chosen)
 
 
-def build(config: Config, *, check: bool = False) -> BuildResult:
-    """Render every output, then write the changed ones (with ``check``: compare, write nothing)."""
-    from bibkit.load import load_library
+def build(config: Config, *, check: bool = False, cache: LibraryCache | None = None) -> BuildResult:
+    """Render every output, then write the changed ones (with ``check``: compare, write nothing).
+
+    With ``cache``, unchanged records are not parsed again (``build --check`` runs in pre-commit).
+    """
+    from bibkit.libcache import LibraryCache, Snapshot
     from bibkit.validate import validate
 
     if not config.records.is_dir():
@@ -68,7 +75,7 @@ def build(config: Config, *, check: bool = False) -> BuildResult:
         raise config.error("records", f"{str(config.records)!r} {problem}")
     if not config.outputs:
         raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
-    library = load_library([config.records])
+    library = (cache or LibraryCache(None)).library(Snapshot.read([config.records]))
     result = BuildResult(findings=validate(library))
     if result.blocked:
         return result

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from bibkit import __version__
-from bibkit.diagnostics import BibkitError, Severity
+from bibkit.diagnostics import BibkitError, Diagnostic, Severity
 from bibkit.model import Record
 
 app = typer.Typer(
@@ -133,12 +133,7 @@ def validate(
         skip = {c.upper() for c in ignore or ()}
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read(targets), date.today()
-        hit = cache.findings(snapshot, today, "validate")
-        if hit is None:
-            every = run_rules(cache.library(snapshot), today)
-            cache.put_findings(snapshot, today, every, "validate")
-        else:
-            every = hit[0]
+        every, _ = cache.answer(snapshot, today, ("validate",), lambda library: (run_rules(library, today), None))
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
         if found:
@@ -187,6 +182,7 @@ def export(
     from bibkit.api import validate as run_rules
     from bibkit.export import ExportOptions, fingerprint
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
+    from bibkit.load import Library
     from bibkit.report import REPORTERS
     from bibkit.select import Selection, select
     from bibkit.write import write_if_changed
@@ -199,21 +195,19 @@ def export(
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read([records]), date.today()
         # An unchanged collection, exported the same way, is neither parsed nor rendered again.
-        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
-        hit = cache.findings(snapshot, today, *what)
-        if hit is not None and hit[1] is not None:
-            found, data = hit[0], hit[1]
-            sys.stderr.write(REPORTERS["text"](found))
-        else:
-            library = cache.library(snapshot)
+        def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
             found = run_rules(library, today)
-            sys.stderr.write(REPORTERS["text"](found))
             if any(d.severity is Severity.ERROR for d in found):
-                _err("bibkit: error: the records have errors; nothing was exported")
-                raise typer.Exit(EXIT_FINDINGS)
-            data = run_export(select(library.records, selection), fmt.value, style=style, locale=locale,
-                              ascii=ascii_)
-            cache.put_findings(snapshot, today, found, *what, output=data)
+                return found, None
+            return found, run_export(select(library.records, selection), fmt.value, style=style,
+                                     locale=locale, ascii=ascii_)
+
+        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
+        found, data = cache.answer(snapshot, today, what, compute)
+        sys.stderr.write(REPORTERS["text"](found))
+        if data is None:
+            _err("bibkit: error: the records have errors; nothing was exported")
+            raise typer.Exit(EXIT_FINDINGS)
         if output is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
@@ -443,6 +437,7 @@ def build(
 
     from bibkit.build import build as run_build
     from bibkit.config import find_config, load_config
+    from bibkit.libcache import LibraryCache, cache_root
     from bibkit.report import REPORTERS
 
     def shown(path: Path, root: Path) -> str:
@@ -460,7 +455,7 @@ def build(
                                else str(config))
         if verbose:
             _err(f"bibkit: configuration {shown(settings.path, settings.root)}")
-        result = run_build(settings, check=check)
+        result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
             _err("bibkit: error: the records have errors; nothing was built")

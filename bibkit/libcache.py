@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +29,9 @@ from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.load import MAX_BYTES, Library, Loaded, load_text, record_paths
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
 from bibkit.write import write_if_changed
+
+# The findings for a collection, and the bytes of an export of it (None: nothing to write).
+Answer = tuple[list[Diagnostic], bytes | None]
 
 
 def cache_root() -> Path:
@@ -154,7 +157,7 @@ class LibraryCache:
         name = hashlib.blake2b("\0".join(key).encode(), digest_size=16).hexdigest()
         return self.root / "results" / f"{name}.json"
 
-    def findings(self, snapshot: Snapshot, today: date, *key: str) -> tuple[list[Diagnostic], bytes | None] | None:
+    def findings(self, snapshot: Snapshot, today: date, *key: str) -> Answer | None:
         data = self._read_json(self._result_path(snapshot.digest, today.isoformat(), *key))
         try:
             found = [_diagnostic_from_json(d) for d in data["findings"]]
@@ -162,6 +165,17 @@ class LibraryCache:
             return found, (output.encode("utf-8") if isinstance(output, str) else None)
         except (KeyError, TypeError, ValueError):
             return None
+
+    def answer(self, snapshot: Snapshot, today: date, key: Sequence[str],
+               compute: Callable[[Library], Answer]) -> Answer:
+        """The findings (and output) ``compute`` gives for the collection, from the cache while
+        the snapshot, the day and ``key`` are the same; computed (and kept) otherwise."""
+        hit = self.findings(snapshot, today, *key)
+        if hit is not None:
+            return hit
+        found, output = compute(self.library(snapshot))
+        self.put_findings(snapshot, today, found, *key, output=output)
+        return found, output
 
     def put_findings(self, snapshot: Snapshot, today: date, found: Sequence[Diagnostic], *key: str,
                      output: bytes | None = None) -> None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import difflib
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -34,6 +34,7 @@ from bibkit.fields import (
 )
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record, check_url
 
+T = TypeVar("T")
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STD = "tag:yaml.org,2002:"
@@ -384,10 +385,11 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     loaded.record = Record(text=text, **values)  # type: ignore[arg-type]
 
 
-def _parse(node: yaml.Node, parse: object, code: str, what: str) -> object:
+def _parse(node: yaml.Node, parse: Callable[[str], T], code: str, what: str) -> T:
+    """A scalar read by a value type's parser; its ValueError becomes finding ``code`` at the node."""
     raw = _text(node, what)
     try:
-        return parse(raw)  # type: ignore[operator]
+        return parse(raw)
     except ValueError as exc:
         raise _Problem(node, code, str(exc)) from None
 

@@ -60,6 +60,10 @@ class ArxivId:
         return f"https://arxiv.org/abs/{self.base}"
 
     @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.base}"
+
+    @property
     def doi(self) -> str:
         """The DataCite DOI arXiv registers for every paper (resolves for old ids too)."""
         return f"10.48550/arXiv.{self.base}"
@@ -83,6 +87,10 @@ class Doi:
         if _DOI.fullmatch(cleaned) is None:
             raise ValueError(f"not a DOI: {text!r} (expected 10.NNNN/suffix)")
         return cls(cleaned)
+
+    @property
+    def url(self) -> str:
+        return f"https://doi.org/{self.value}"
 
     def __str__(self) -> str:
         return self.value

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bibkit.diagnostics import BibkitError
+from bibkit.folding import fold
 from bibkit.model import Record
 
 
@@ -32,13 +32,9 @@ class Selection:
         return lo, hi
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
 def _matches_author(record: Record, wanted: str) -> bool:
-    needle = _fold(wanted)
-    return any(needle in _fold(str(p)) for p in (*record.author, *record.editor))
+    needle = fold(wanted)
+    return any(needle in fold(str(p)) for p in (*record.author, *record.editor))
 
 
 def select(records: Sequence[Record], sel: Selection) -> list[Record]:

@@ -7,10 +7,8 @@ look at whole records and across records. Each rule yields Diagnostics and never
 from __future__ import annotations
 
 import difflib
-import re
 import sys
 import types
-import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from bibkit import keys
 from bibkit.diagnostics import Diagnostic, Severity
 from bibkit.fields import REQUIRED_BY_TYPE
+from bibkit.folding import title_key
 from bibkit.load import Library, Loaded
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
@@ -114,11 +113,6 @@ def duplicate_ids(library: Library, today: date) -> Iterator[Diagnostic]:
             yield lo.diag("DOI", "BK042", f"DOI {rec.doi} is also in {first.path}")
 
 
-def _normalise(title: str) -> str:
-    folded = unicodedata.normalize("NFKD", title.casefold())
-    return " ".join(re.findall(r"[a-z0-9]+", folded))
-
-
 def near_duplicate_titles(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK043: the same paper twice under slightly different titles.
 
@@ -127,7 +121,7 @@ def near_duplicate_titles(library: Library, today: date) -> Iterator[Diagnostic]
     reversed titles (a near-duplicate differs somewhere, rarely at both ends). Word overlap and
     length filter out most candidates before difflib measures the rest.
     """
-    items = [(lo, _normalise(lo.record.title)) for lo in library.loaded
+    items = [(lo, title_key(lo.record.title)) for lo in library.loaded
              if lo.record is not None and lo.record.title]
     words = [frozenset(norm.split()) for _, norm in items]
     candidates: set[tuple[int, int]] = set()

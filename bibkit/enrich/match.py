@@ -9,24 +9,18 @@ same family name. Anything else is ambiguous and left to a person.
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bibkit.enrich.client import Paper
+from bibkit.folding import title_key
 
 THRESHOLD = 0.92
 MARGIN = 0.05
 
 
-def normalise(title: str) -> str:
-    folded = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[a-z0-9]+", folded))
-
-
 def similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, normalise(a), normalise(b), autojunk=False).ratio()
+    return difflib.SequenceMatcher(None, title_key(a), title_key(b), autojunk=False).ratio()
 
 
 @dataclass(frozen=True)
@@ -48,6 +42,6 @@ def choose(title: str, family: str | None, candidates: Sequence[Paper]) -> Match
     best_score, best = scored[0]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     author_ok = family is None or (bool(best.authors) and
-                                   normalise(best.authors[0]).split()[-1:] == normalise(family).split()[-1:])
+                                   title_key(best.authors[0]).split()[-1:] == title_key(family).split()[-1:])
     accepted = best_score >= THRESHOLD and best_score - runner_up >= MARGIN and author_ok
     return Match(best if accepted else None, tuple(scored))

@@ -10,6 +10,7 @@ rerun, answered from the cache, continues where it stopped).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from bibkit.enrich import match
 from bibkit.enrich.cache import Cache
 from bibkit.enrich.client import ArxivSettings, ArxivUnavailable, Client, Paper
 from bibkit.enrich.writeback import set_fields
+from bibkit.folding import title_key
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
 from bibkit.load import Library, Loaded
 from bibkit.model import ArxivId, Doi, Person, Provenance, Record
@@ -67,7 +69,7 @@ class Source:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.settings, self.log, *(() if self._sleep is None else (self._sleep,)))
+            self._client = Client(self.settings, self.log, self._sleep or time.sleep)
         return self._client
 
     @property
@@ -127,7 +129,7 @@ def _fill(lo: Loaded, rec: Record, paper: Paper, accept: bool, report: Report) -
     where = f"{lo.path}"
     if "title" not in lo.spans:
         out["title"] = paper.title
-    elif match.normalise(rec.title) != match.normalise(paper.title):
+    elif title_key(rec.title) != title_key(paper.title):
         report.conflicts += 1
         report.warnings.append(f"{where}: title differs from arXiv {paper.arxiv}: record {rec.title!r}, "
                                f"arXiv {paper.title!r}" + ("; taking arXiv's" if accept else ""))

@@ -152,9 +152,9 @@ def _links(record: Record) -> list[tuple[str, str]]:
     links: list[tuple[str, str]] = []
     if record.arxiv is not None:
         links.append(("arXiv", record.arxiv.url))
-        links.append(("PDF", f"https://arxiv.org/pdf/{record.arxiv.base}"))
+        links.append(("PDF", record.arxiv.pdf_url))
     if record.doi is not None:
-        links.append(("DOI", f"https://doi.org/{record.doi.value}"))
+        links.append(("DOI", record.doi.url))
     # The publisher's page, when neither link above already leads there.
     if record.url and not record.url.startswith(("https://arxiv.org/", "https://doi.org/")) and record.doi is None:
         links.append(("Web", record.url))

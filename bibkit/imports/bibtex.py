@@ -117,8 +117,10 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
     values: dict[str, Any] = {"title": title}
     extra: dict[str, str] = {}
 
+    original = {k.lower(): k for k in entry.fields}  # extra fields keep the case they were written in
+
     def keep(name: str, why: str) -> None:
-        extra[{k.lower(): k for k in entry.fields}[name]] = text_fields.get(name, fields[name])
+        extra[original[name]] = text_fields.get(name, fields[name])
         result.notes.append((key, f"{name} kept in 'extra': {why}"))
 
     bib_type = entry.type.lower()
@@ -182,7 +184,6 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
     values["text"] = text
     if text_fields.get("keywords"):
         values["tags"] = tuple(t.strip() for t in re.split(r"[,;]", text_fields["keywords"]) if t.strip())
-    original = {k.lower(): k for k in entry.fields}
     for name in sorted(fields):
         if name not in USED and name not in extra:
             extra[original[name]] = text_fields.get(name, fields[name])
