@@ -1,0 +1,56 @@
+// citeproc-js over many styles in one process, for the sweep (sweep.py).
+//
+// Usage: node sweep_js.mjs LOCALE_DIR ITEMS_JSON < styles.txt
+//
+// ITEMS_JSON is a JSON array of CSL-JSON items; standard input lists one .csl path per line.
+// For each style, one line of JSON goes to standard output as soon as it is rendered:
+// {"style": PATH, "entries": [text, ...]} or {"style": PATH, "error": MESSAGE}. Each style gets an
+// engine of its own (built, used once, dropped); the style's default-locale decides the locale,
+// en-US when it has none, as in Zotero. Items are registered in the order given, which is the
+// citation order for styles that number their entries.
+
+import fs from "node:fs";
+import readline from "node:readline";
+import CSL from "citeproc";
+
+const [localeDir, itemsPath] = process.argv.slice(2);
+if (!localeDir || !itemsPath) {
+  process.stderr.write("usage: node sweep_js.mjs LOCALE_DIR ITEMS_JSON < styles.txt\n");
+  process.exit(2);
+}
+
+const items = new Map(JSON.parse(fs.readFileSync(itemsPath, "utf8")).map((item) => [String(item.id), item]));
+const localeCache = new Map();
+const sys = {
+  retrieveLocale(lang) {
+    if (!localeCache.has(lang)) {
+      const path = `${localeDir}/locales-${lang}.xml`;
+      localeCache.set(lang, fs.existsSync(path) ? fs.readFileSync(path, "utf8") : false);
+    }
+    return localeCache.get(lang);
+  },
+  retrieveItem(id) {
+    return items.get(id);
+  },
+};
+
+function render(path) {
+  const engine = new CSL.Engine(sys, fs.readFileSync(path, "utf8"));
+  engine.setOutputFormat("text");
+  engine.updateItems([...items.keys()]);
+  const result = engine.makeBibliography();
+  return result ? result[1].map((entry) => entry.trim()) : [];
+}
+
+const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  const path = line.trim();
+  if (!path) continue;
+  let out;
+  try {
+    out = { style: path, entries: render(path) };
+  } catch (err) {
+    out = { style: path, error: String(err && err.message ? err.message : err).split("\n")[0] };
+  }
+  process.stdout.write(JSON.stringify(out) + "\n");
+}
