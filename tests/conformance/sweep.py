@@ -237,11 +237,11 @@ def citeproc_js(styles: Sequence[Path], items_file: Path) -> Iterator[tuple[Path
     if not (ROOT / "node_modules" / "citeproc").is_dir():
         raise ReferenceMissing("the npm package citeproc is not installed: run `make test` (npm ci)")
     by_path = {str(p): p for p in styles}
-    with subprocess.Popen([node, str(SWEEP_JS), str(locale_dir()), str(items_file)], stdin=subprocess.PIPE,
+    styles_file = items_file.with_name("styles.txt")
+    styles_file.write_text("".join(f"{p}\n" for p in styles), encoding="utf-8")
+    with subprocess.Popen([node, str(SWEEP_JS), str(locale_dir()), str(items_file), str(styles_file)],
                           stdout=subprocess.PIPE, text=True, encoding="utf-8", cwd=ROOT) as proc:
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write("".join(f"{p}\n" for p in styles))
-        proc.stdin.close()
+        assert proc.stdout is not None
         for line in proc.stdout:
             data = json.loads(line)
             yield by_path[data["style"]], data.get("entries", data.get("error", "no output"))

@@ -1,8 +1,9 @@
 // citeproc-js over many styles in one process, for the sweep (sweep.py).
 //
-// Usage: node sweep_js.mjs LOCALE_DIR ITEMS_JSON < styles.txt
+// Usage: node sweep_js.mjs LOCALE_DIR ITEMS_JSON STYLES_TXT
 //
-// ITEMS_JSON is a JSON array of CSL-JSON items; standard input lists one .csl path per line.
+// ITEMS_JSON is a JSON array of CSL-JSON items; STYLES_TXT lists one .csl path per line (a file,
+// not standard input: a pipe each way can fill up and leave both processes waiting).
 // For each style, one line of JSON goes to standard output as soon as it is rendered:
 // {"style": PATH, "entries": [text, ...]} or {"style": PATH, "error": MESSAGE}. Each style gets an
 // engine of its own (built, used once, dropped); the style's default-locale decides the locale,
@@ -10,12 +11,11 @@
 // citation order for styles that number their entries.
 
 import fs from "node:fs";
-import readline from "node:readline";
 import CSL from "citeproc";
 
-const [localeDir, itemsPath] = process.argv.slice(2);
-if (!localeDir || !itemsPath) {
-  process.stderr.write("usage: node sweep_js.mjs LOCALE_DIR ITEMS_JSON < styles.txt\n");
+const [localeDir, itemsPath, stylesPath] = process.argv.slice(2);
+if (!localeDir || !itemsPath || !stylesPath) {
+  process.stderr.write("usage: node sweep_js.mjs LOCALE_DIR ITEMS_JSON STYLES_TXT\n");
   process.exit(2);
 }
 
@@ -42,8 +42,7 @@ function render(path) {
   return result ? result[1].map((entry) => entry.trim()) : [];
 }
 
-const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
+for (const line of fs.readFileSync(stylesPath, "utf8").split("\n")) {
   const path = line.trim();
   if (!path) continue;
   let out;

@@ -178,8 +178,10 @@ class Compiler:
         sfa = bib and nesting == 0 and engine.second_field_align
         block = bib and nesting == 0 and not engine.second_field_align and display in DISPLAY
         conditional = subst == 1
-        author_substitute = bib and kind in ("text", "names-end")
+        author_substitute = bib and kind in ("text", "names-end") and engine.subsequent_author_substitute is not None
         real_vars = variables if variables is not None else node.get("variable", "").split()
+        if not (conditional or sfa or block or fmt_strips or author_substitute):
+            return body
 
         def run(st: St) -> None:
             if conditional and not st.can_substitute[-1]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any
 
@@ -56,7 +56,10 @@ class RegistryEntry:
     item: Item
     akey: str = ""
     disambig: DisambigConfig | None = None
-    sortkeys: list[str | None] | None = None
+    # Sort keys and their collation keys, rendered when a comparison first needs them (most
+    # entries differ in their first key, so the later ones are rarely rendered at all).
+    sortkeys: list[str | None] = field(default_factory=list)
+    collation: list[Any] = field(default_factory=list)
 
 
 def parse_style(data: bytes) -> Any:
@@ -139,7 +142,9 @@ class Engine:
                        self.term("close-inner-quote"))
         self._ordinal_suffixes: dict[str | None, list[str]] | None = None
         self._case_cache: dict[tuple[str, str], str] = {}
-        self._date_cache: dict[int, Any] = {}
+        # id(node) -> (node, localized): the node is kept so that its id (lxml makes a new
+        # proxy object for an element each time one is asked for) cannot be reused.
+        self._date_cache: dict[int, tuple[Any, Any]] = {}
         # Compile.
         self.bib_runs: list[Run] = Compiler(self, "bibliography").layout(layout)
         self.cite_runs: list[Run] = []
@@ -225,8 +230,8 @@ class Engine:
         if not form:
             return node
         cached = self._date_cache.get(id(node))
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] is node:
+            return cached[1]
         template = self.locale.dates.get(form)
         if template is None:
             return node
@@ -258,7 +263,7 @@ class Engine:
                     break
             if "year" in parts:
                 date.remove(parts["year"])
-        self._date_cache[id(node)] = date
+        self._date_cache[id(node)] = (node, date)
         return date
 
     # -- locale ---------------------------------------------------------------------------------
@@ -431,7 +436,7 @@ class Engine:
 
     def year_suffix(self, item_id: str) -> int | None:
         entry = self.registry.get(item_id)
-        if entry is None or entry.disambig is None:
+        if entry is None or entry.disambig is None or self.sorting:
             return None
         return entry.disambig.year_suffix
 
@@ -541,34 +546,40 @@ class Engine:
     def _ambig_config(self, st: St) -> DisambigConfig:
         return (st.disambig_request or st.disambig_settings).clone()
 
-    def _sort_keys(self, st: St, item: Item) -> list[str | None]:
-        keys: list[str | None] = []
-        renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True)
+    def _sort_key(self, entry: RegistryEntry, pos: int) -> tuple[str | None, Any]:
+        """The entry's sort key ``pos`` and its collation key, rendered on first use. Keys are
+        rendered as before disambiguation (no year-suffix), whenever they are asked for."""
+        keys = entry.sortkeys
+        while len(keys) <= pos:
+            keys.append(self._render_sort_key(entry.item, len(keys)))
+            entry.collation.append(None if keys[-1] is None else _collation_key(keys[-1]))  # type: ignore[arg-type]
+        return keys[pos], entry.collation[pos]
+
+    def _render_sort_key(self, item: Item, pos: int) -> str | None:
+        st = self._sort_state
+        if st is None:
+            st = self._sort_state = self._new_state()
+        renderer = self._sort_renderer
         st.suppress_decorations = True
         st.disambig_request = None
         self._start(st, item, "bibliography_sort")
-        queue = st.queue
-        for run, _ in self.bib_sort:
-            queue.reset()
-            run(st)
-            st.sort_key_flag = False
-            st.etal_min = st.etal_use_first = None
-            st.etal_use_last = None
-            pieces = renderer.string(list(queue.root.blobs))  # type: ignore[arg-type]
-            text = "".join(p for p in pieces if isinstance(p, str))
-            key = (st.engine.sort_sep.join(text.split(" ")) + st.engine.sort_sep) if text else None
-            if key is not None:
-                m = _PREPOSITION.match(key)
-                if m:
-                    key = key[len(m.group(1)):]
-            keys.append(key)
-        st.suppress_decorations = False
-        return keys
+        self.sorting = True
+        try:
+            self.bib_sort[pos][0](st)
+        finally:
+            self.sorting = False
+        pieces = renderer.string(list(st.queue.root.blobs))  # type: ignore[arg-type]
+        text = "".join(p for p in pieces if isinstance(p, str))
+        if not text:
+            return None
+        key = self.sort_sep.join(text.split(" ")) + self.sort_sep
+        m = _PREPOSITION.match(key)
+        return key[len(m.group(1)):] if m else key
 
     def _compare(self, a: RegistryEntry, b: RegistryEntry) -> int:
         for pos, (_, descending) in enumerate(self.bib_sort):
-            ka = a.sortkeys[pos] if a.sortkeys else None
-            kb = b.sortkeys[pos] if b.sortkeys else None
+            ka, ca = self._sort_key(a, pos)
+            kb, cb = self._sort_key(b, pos)
             directions = (1, -1) if descending else (-1, 1)
             if ka == kb:
                 continue
@@ -577,7 +588,7 @@ class Engine:
             elif kb is None:
                 cmp = directions[0]
             else:
-                cmp = collate(ka, kb)
+                cmp = (ca > cb) - (ca < cb)
             if cmp > 0:
                 return directions[1]
             if cmp < 0:
@@ -594,6 +605,9 @@ class Engine:
         self.registry = {}
         self.names_registry = NameRegistry(self)
         self.number_map = None
+        self.sorting = False
+        self._sort_state: St | None = None
+        self._sort_renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True)
         st = self._new_state()
         seen: set[str] = set()
         ordered: list[Item] = []
@@ -608,13 +622,11 @@ class Engine:
             if self.modes and self.cite_runs:
                 akey = self._ambiguous_cite(st, item, None)
                 config = self._ambig_config(st)
+                self.names_registry.mark(item.id)
             entry = RegistryEntry(item.id, n, item, akey, config)
             self.registry[item.id] = entry
             self.seq[item.id] = n
             ambig.setdefault(akey, []).append(item.id)
-        if self.bib_sort:
-            for entry in self.registry.values():
-                entry.sortkeys = self._sort_keys(st, entry.item)
         if self.modes and self.cite_runs:
             disambiguator = Disambiguator(self, st, ambig)
             for akey in ambig:
@@ -708,6 +720,10 @@ class Disambiguator:
         self.max_names: dict[str, list[int]] = {}
         self.namesets_max = -1
         registry = self.engine.registry
+        if len(ids) == 1 and (not self.engine.add_givenname or self.engine.names_registry.unchanged(ids[0])):
+            # A cite of its own: rendering it again would only recompute the given names'
+            # expansion, which (see NameRegistry.unchanged) is what the first rendering found.
+            return
         first = registry[ids[0]].item
         self._cite_data(first, None)
         if len(ids) > 1:

@@ -974,7 +974,7 @@ class NameOutput:
 def _clone(blob: Blob) -> Blob:
     copy = Blob(blob.blobs if isinstance(blob.blobs, str) else list(blob.blobs), blob.prefix, blob.suffix,
                 blob.delimiter, blob.decorations, blob.text_case)
-    copy.alldecor = list(blob.alldecor)
+    copy.alldecor = blob.alldecor
     return copy
 
 
@@ -1001,6 +1001,8 @@ class NameRegistry:
         self.engine = engine
         self.reg: dict[str, dict[str, Any]] = {}
         self._cache: dict[tuple[str, int], tuple[str, str, str]] = {}
+        self._added: dict[str, set[tuple[str, str]]] = {}
+        self._marks: dict[str, list[tuple[int, int]]] = {}
 
     def _keys(self, item_id: str, name: Name) -> tuple[str, str, str]:
         key = (item_id, id(name))
@@ -1032,6 +1034,7 @@ class NameRegistry:
         pkey, ikey, skey = self._keys(item_id, name)
         if not pkey:
             return
+        self._added.setdefault(item_id, set()).add((pkey, ikey))
         entry = self.reg.setdefault(pkey, {"count": 0, "ikey": {}, "items": []})
         if item_id not in entry["items"]:
             entry["items"].append(item_id)
@@ -1048,6 +1051,22 @@ class NameRegistry:
                     sub["count"] += 1
                 elif item_id not in sub["skey"][skey]["items"]:
                     sub["skey"][skey]["items"].append(item_id)
+
+    def _counts(self, item_id: str) -> list[tuple[int, int]]:
+        out = []
+        for pkey, ikey in sorted(self._added.get(item_id, ())):
+            entry = self.reg[pkey]
+            out.append((entry["count"], entry["ikey"][ikey]["count"] if ikey else 0))
+        return out
+
+    def mark(self, item_id: str) -> None:
+        """Remember what ``evaluate`` sees for the item's names now."""
+        self._marks[item_id] = self._counts(item_id)
+
+    def unchanged(self, item_id: str) -> bool:
+        """``evaluate`` would answer for the item's names as it did at ``mark``: it reads only
+        the counts of their family names and initials, and those are as they were."""
+        return self._marks.get(item_id) == self._counts(item_id)
 
     def evaluate(self, item_id: str, name: Name, position: int, request: int, form: str, initials: Any) -> int:
         engine = self.engine

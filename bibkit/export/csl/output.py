@@ -60,18 +60,27 @@ class Blob:
     def __init__(self, blobs: str | list[Any] | None = None, prefix: str = "", suffix: str = "",
                  delimiter: str = "", decorations: list[Decoration] | None = None, text_case: str = "") -> None:
         self.blobs: str | list[Any] = [] if blobs is None else blobs
-        self.prefix, self.suffix, self.delimiter = prefix, suffix, delimiter
-        self.decorations: list[Decoration] = list(decorations) if decorations else []
-        self.alldecor: list[list[Decoration]] = [self.decorations]
+        self.prefix = prefix
+        self.suffix = suffix
+        self.delimiter = delimiter
+        # The decorations of this level and of every level above it (non-empty lists only):
+        # what a "normal" decoration would undo (see Renderer._orphan).
+        if decorations:
+            self.decorations: list[Decoration] = list(decorations)
+            self.alldecor: tuple[list[Decoration], ...] = (self.decorations,)
+        else:
+            self.decorations = []
+            self.alldecor = ()
         self.text_case = text_case
         self.quotes_punct = False
         self.institution = False
         self.inverted = False
 
     def push(self, child: Any) -> None:
-        child.alldecor = child.alldecor + self.alldecor
-        assert isinstance(self.blobs, list)
-        self.blobs.append(child)
+        above = self.alldecor
+        if above:
+            child.alldecor = child.alldecor + above
+        self.blobs.append(child)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:  # for debugging
         return f"Blob({self.prefix!r}, {self.blobs!r}, {self.suffix!r}, d={self.delimiter!r}, {self.decorations})"
@@ -92,7 +101,7 @@ class NumericBlob:
         self.blobs = str(num)
         self.prefix, self.suffix = prefix, suffix
         self.decorations = list(decorations) if decorations else []
-        self.alldecor: list[list[Decoration]] = []
+        self.alldecor: tuple[list[Decoration], ...] = ()
         self.text_case = text_case
         self.formatter = formatter
         self.gender = gender
@@ -381,58 +390,119 @@ def leftward(parent: Any) -> None:
                     sibling.prefix = sibling.prefix[1:]
 
 
-def downward(parent: Any, quotes_move: bool) -> None:
-    if isinstance(parent.blobs, str):
-        if parent.suffix[:1] in PUNCT and parent.suffix[:1] == parent.blobs[-1:]:
-            parent.suffix = parent.suffix[1:]
-        return
-    if not parent.blobs:
-        return
+def _purge_up_left(parent: Any) -> None:
+    """``purge_empty``, ``upward`` and ``leftward`` in one walk. Equivalent to the three
+    passes in turn: each node's own adjustments read and write only its children's affixes
+    and its own, which no adjustment at another node touches out of order."""
     blobs = parent.blobs
-    if parent.delimiter and parent.delimiter[:1] in PUNCT:
-        char = parent.delimiter[0]
+    if blobs.__class__ is str:
+        suffix = parent.suffix
+        if suffix and suffix[0] in PUNCT and suffix[0] == blobs[-1:]:
+            parent.suffix = suffix[1:]
+        return
+    if not blobs:
+        return
+    kept = []
+    for child in blobs:
+        _purge_up_left(child)
+        if child.blobs:
+            kept.append(child)
+    parent.blobs = blobs = kept
+    if not blobs:
+        return
+    # upward
+    decorated = bool(parent.decorations) and _has_decorations(parent, True)
+    last = len(blobs) - 1
+    delimiter = parent.delimiter
+    first = blobs[0]
+    if parent.prefix[-1:] == " " and first.prefix[:1] == " ":
+        first.prefix = first.prefix[1:]
+    char = first.prefix[:1]
+    if char and not decorated and char in PUNCT_OR_SPACE and not parent.prefix:
+        parent.prefix += char
+        first.prefix = first.prefix[1:]
+    final = blobs[last]
+    if not decorated and final.suffix[-1:] == " ":
+        if parent.suffix[:1] != " ":
+            parent.suffix = " " + parent.suffix
+        final.suffix = final.suffix[:-1]
+    if delimiter:
+        mark = delimiter[-1]
+        if mark in PUNCT_OR_SPACE:
+            for i in range(1, last + 1):
+                child = blobs[i]
+                if child.prefix[:1] == mark:
+                    child.prefix = child.prefix[1:]
+        return
+    # leftward (only between undelimited siblings)
+    for i in range(last - 1, -1, -1):
+        child, sibling = blobs[i], blobs[i + 1]
+        sibling_char = sibling.prefix[:1]
+        if sibling_char and sibling_char in PUNCT and not (
+                (child.decorations and _has_decorations(child)) or (sibling.decorations and _has_decorations(sibling))):
+            suffix_matches = sibling_char == child.suffix[-1:]
+            field_matches = (not child.suffix and child.blobs.__class__ is str and child.blobs[-1:] == sibling_char)
+            if not suffix_matches and not field_matches:
+                _merge_chars(child, "suffix", sibling, "prefix")
+            else:
+                sibling.prefix = sibling.prefix[1:]
+
+
+def downward(parent: Any, quotes_move: bool) -> None:
+    blobs = parent.blobs
+    if blobs.__class__ is str:
+        suffix = parent.suffix
+        if suffix and suffix[0] in PUNCT and suffix[0] == blobs[-1:]:
+            parent.suffix = suffix[1:]
+        return
+    if not blobs:
+        return
+    delimiter = parent.delimiter
+    if delimiter and delimiter[0] in PUNCT:
+        char = delimiter[0]
         for i in range(len(blobs) - 2, -1, -1):
             if blobs[i].suffix[-1:] != char:
                 blobs[i].suffix += char
-        parent.delimiter = parent.delimiter[1:]
+        parent.delimiter = delimiter = delimiter[1:]
     last = len(blobs) - 1
     for i in range(last, -1, -1):
         child = blobs[i]
-        child_decorated = _has_decorations(child, True)
-        child_number = _is_number(child)
         if i == last:
             parent_char = parent.suffix[:1]
-            allow = False
             if parent_char in PUNCT:
                 allow = _has_descendant_merging(parent_char, child)
                 if not allow and quotes_move:
                     allow = _has_descendant_quotes(child)
-            if allow and parent_char in PUNCT and not _ends_in_number(child):
-                if isinstance(child.blobs, str):
-                    _merge_chars(child, "blobs", parent, "suffix")
-                else:
-                    _merge_chars(child, "suffix", parent, "suffix")
-                if parent.suffix[:1] == ".":
-                    child.suffix += "."
+                if allow and not _ends_in_number(child):
+                    if child.blobs.__class__ is str:
+                        _merge_chars(child, "blobs", parent, "suffix")
+                    else:
+                        _merge_chars(child, "suffix", parent, "suffix")
+                    if parent.suffix[:1] == ".":
+                        child.suffix += "."
+                        parent.suffix = parent.suffix[1:]
+            child_suffix = child.suffix
+            if child_suffix:
+                if child_suffix[-1] == " " and parent.suffix[:1] == " ":
                     parent.suffix = parent.suffix[1:]
-            if child.suffix[-1:] == " " and parent.suffix[:1] == " ":
+                if child_suffix[0] in PUNCT_OR_SPACE:
+                    if child.blobs.__class__ is str and child.blobs[-1:] == child_suffix[0]:
+                        child.suffix = child_suffix = child_suffix[1:]
+                    if child_suffix[-1:] == parent.suffix[:1]:
+                        parent.suffix = parent.suffix[:-1]
+            if parent.suffix and _match_last_char(parent, parent.suffix[0]):
                 parent.suffix = parent.suffix[1:]
-            if child.suffix[:1] in PUNCT_OR_SPACE:
-                if isinstance(child.blobs, str) and child.blobs[-1:] == child.suffix[:1]:
-                    child.suffix = child.suffix[1:]
-                if child.suffix[-1:] == parent.suffix[:1]:
-                    parent.suffix = parent.suffix[:-1]
-            if _match_last_char(parent, parent.suffix[:1]):
-                parent.suffix = parent.suffix[1:]
-        elif parent.delimiter:
-            if parent.delimiter[:1] in PUNCT_OR_SPACE and parent.delimiter[:1] == child.suffix[-1:]:
+        elif delimiter:
+            if delimiter[0] in PUNCT_OR_SPACE and delimiter[0] == child.suffix[-1:]:
                 child.suffix = child.suffix[:-1]
         else:
             sibling = blobs[i + 1]
-            if (not child_number and not child_decorated and child.suffix[-1:] in PUNCT_OR_SPACE
-                    and child.suffix[-1:] == sibling.prefix[:1]):
+            mark = child.suffix[-1:]
+            if (mark and mark in PUNCT_OR_SPACE and mark == sibling.prefix[:1] and not _is_number(child)
+                    and not (child.decorations and _has_decorations(child, True))):
                 sibling.prefix = sibling.prefix[1:]
-        if not child_number and not child_decorated and child.suffix[:1] in PUNCT and isinstance(child.blobs, str):
+        if (child.suffix and child.suffix[0] in PUNCT and child.blobs.__class__ is str and not _is_number(child)
+                and not (child.decorations and _has_decorations(child, True))):
             _merge_chars(child, "blobs", child, "suffix")
         downward(child, quotes_move)
 
@@ -521,28 +591,42 @@ class Renderer:
 
     def string(self, blobs: list[Any], parent: Any = None) -> list[Any]:
         esc = self.fmt.escape
+        decorate = self.fmt.decorate
+        plain = self.suppress_decorations
         out: list[Any] = []
-        delimiter = parent.delimiter if parent is not None and parent is not False else ""
+        numbers = False  # a NumericBlob is among the pieces
+        has_parent = parent is not None and parent is not False
+        delimiter = parent.delimiter if has_parent else ""
         last_child: Any = None
         for child in blobs:
             last_child = child
-            if isinstance(child.num, int):
+            content = child.blobs
+            if child.num is not None and isinstance(child.num, int):
                 out.append(child)
-            elif isinstance(child.blobs, str):
+                numbers = True
+            elif content.__class__ is str:
                 if child.particle:
-                    child.blobs, child.particle = child.particle + child.blobs, ""
-                if child.blobs:
-                    text = esc(child.blobs)
-                    if not self.suppress_decorations:
+                    content = child.blobs = child.particle + content
+                    child.particle = ""
+                if content:
+                    text = esc(content)
+                    if not plain:
                         for decoration in child.decorations:
-                            if self._orphan(child, decoration) or decoration[0] == "@strip-periods":
+                            if decoration[0] == "@strip-periods" or (
+                                    decoration[1] == "normal" and self._orphan(child, decoration)):
                                 continue
-                            text = self.fmt.decorate(decoration, text, self.quotes)
+                            text = decorate(decoration, text, self.quotes)
                     if text:
-                        out.append(esc(child.prefix) + text + esc(child.suffix))
-            elif child.blobs:
-                more = self.string(child.blobs, child)
-                if parent is not None and parent is not False and len(more) > 1 and child.delimiter:
+                        out.append(esc(child.prefix) + text + esc(child.suffix) if child.prefix or child.suffix
+                                   else text)
+            elif content:
+                more = self.string(content, child)
+                if len(more) == 1 and more[0].__class__ is str:
+                    out.append(more[0])
+                    continue
+                if more:
+                    numbers = True
+                if has_parent and len(more) > 1 and child.delimiter:
                     number_seen = False
                     for j, piece in enumerate(more):
                         if not isinstance(piece, str):
@@ -550,6 +634,8 @@ class Renderer:
                         elif number_seen:
                             more[j] = child.delimiter + piece
                 out.extend(more)
+        if not numbers:
+            return self._strings(out, parent, has_parent, delimiter, last_child)
         for i in range(len(out) - 1):
             if isinstance(out[i], NumericBlob) and isinstance(out[i + 1], NumericBlob) and not out[i + 1].ugly:
                 out[i].suffix += delimiter or ""
@@ -600,6 +686,27 @@ class Renderer:
         if parent is None and self.suppress_decorations:
             result = [self.render(result, "")] if result else []
         return result
+
+    def _strings(self, out: list[str], parent: Any, has_parent: bool, delimiter: str, last_child: Any) -> list[Any]:
+        """``string`` when no piece is a number: join, decorate, add the affixes."""
+        if not out:
+            return []
+        start = (self.fmt.escape(delimiter) if delimiter else "").join(out) if len(out) > 1 else out[0]
+        if has_parent and start and (parent.decorations or parent.suffix or parent.prefix):
+            esc = self.fmt.escape
+            if not self.suppress_decorations and parent.decorations:
+                for decoration in parent.decorations:
+                    if decoration[0] in ("@bibliography", "@display", "@strip-periods"):
+                        continue
+                    if decoration[1] == "normal" and last_child is not None and self._orphan(last_child, decoration):
+                        continue
+                    start = self.fmt.decorate(decoration, start, self.quotes)
+            start = esc(parent.prefix) + start + esc(parent.suffix)
+            if not self.suppress_decorations and parent.decorations:
+                for decoration in parent.decorations:
+                    if decoration[0] in ("@bibliography", "@display"):
+                        start = self.fmt.decorate(decoration, start, self.quotes)
+        return [start] if start else []
 
     def render(self, blobs: list[Any], delimiter: str) -> str:
         """Strings joined by ``delimiter``; numbers rendered with their range joins."""
@@ -658,8 +765,6 @@ class Renderer:
 
 def settle(top: Blob, punctuation_in_quote: bool) -> None:
     """The four punctuation passes over one entry's tree."""
-    purge_empty(top)
-    upward(top)
-    leftward(top)
+    _purge_up_left(top)
     downward(top, punctuation_in_quote)
     fix(top, punctuation_in_quote)

@@ -248,7 +248,7 @@ class FlipFlopper:
             assert isinstance(latest.blobs, list)
             if decoration is not None:
                 level = Blob()
-                level.alldecor = list(latest.alldecor)
+                level.alldecor = latest.alldecor
                 if decoration == ("@class", "nodecor"):
                     undo: list[tuple[str, str]] = []
                     seen: set[str] = set()
@@ -258,19 +258,19 @@ class FlipFlopper:
                                 level.decorations.append((attr, "normal"))
                                 undo.append((attr, "normal"))
                                 seen.add(attr)
-                    level.alldecor.append(undo)
+                    level.alldecor = level.alldecor + (undo,)
                 else:
                     level.decorations.append(decoration)
-                    level.alldecor.append([decoration])
+                    level.alldecor = level.alldecor + ([decoration],)
                 latest.blobs.append(level)
                 stack.append(level)
                 if text:
                     leaf = Blob(text)
-                    leaf.alldecor = list(level.alldecor)
+                    leaf.alldecor = level.alldecor
                     level.blobs.append(leaf)  # type: ignore[union-attr]
             elif text:
                 leaf = Blob(text)
-                leaf.alldecor = list(latest.alldecor)
+                leaf.alldecor = latest.alldecor
                 latest.blobs.append(leaf)
 
         add((" " + strings[0]) if leading_space else strings[0])

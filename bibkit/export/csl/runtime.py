@@ -96,8 +96,12 @@ class Queue:
         return self.stack[-1]
 
     def open(self, fmt: Fmt = EMPTY) -> Blob:
-        blob = fmt.blob()
-        self.stack[-1].push(blob)
+        blob = Blob(None, fmt.prefix, fmt.suffix, fmt.delimiter, fmt.decorations, fmt.text_case)
+        parent = self.stack[-1]
+        above = parent.alldecor
+        if above:
+            blob.alldecor = blob.alldecor + above
+        parent.blobs.append(blob)  # type: ignore[union-attr]
         self.stack.append(blob)
         return blob
 
