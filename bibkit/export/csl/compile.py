@@ -473,11 +473,33 @@ class Compiler:
         match = attrs.get("match") or "all"
         if not tests:
             return lambda st: True
+        if len(tests) == 1:
+            only = tests[0]
+            return (lambda st: not only(st)) if match == "none" else only
         if match == "any":
-            return lambda st: any(t(st) for t in tests)
+            def test_any(st: St) -> bool:
+                for t in tests:
+                    if t(st):
+                        return True
+                return False
+
+            return test_any
         if match == "none":
-            return lambda st: not any(t(st) for t in tests)
-        return lambda st: all(t(st) for t in tests)
+            def test_none(st: St) -> bool:
+                for t in tests:
+                    if t(st):
+                        return False
+                return True
+
+            return test_none
+
+        def test_all(st: St) -> bool:
+            for t in tests:
+                if not t(st):
+                    return False
+            return True
+
+        return test_all
 
     # -- label ----------------------------------------------------------------------------------
 

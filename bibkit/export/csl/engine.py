@@ -31,11 +31,11 @@ from bibkit.export.csl import textcase
 from bibkit.export.csl.compile import NS, Compiler, Run, _children, _tag
 from bibkit.export.csl.items import NAME_VARIABLES, Item
 from bibkit.export.csl.locale import CSL_NS, Locale
-from bibkit.export.csl.names import NameOutput, NameRegistry
+from bibkit.export.csl.names import NameOutput, NameRegistry, NameSpec
 from bibkit.export.csl.numbers import Numbers
 from bibkit.export.csl.output import FORMATS, Blob, Format, Renderer, settle
 from bibkit.export.csl.richtext import FlipFlopper
-from bibkit.export.csl.runtime import DisambigConfig, St
+from bibkit.export.csl.runtime import DisambigConfig, Fmt, St
 
 _NAMES_INHERITED = ("and", "delimiter-precedes-last", "delimiter-precedes-et-al", "initialize-with", "initialize",
                     "name-as-sort-order", "sort-separator", "et-al-min", "et-al-use-first", "et-al-use-last",
@@ -104,6 +104,7 @@ class Engine:
             raise StyleError("the style has no bibliography layout")
         self.citation_node = citation
         self.bibliography_node = bibliography
+        self.no_name_spec = NameSpec({}, Fmt())  # for <names> without a <name>
         # Name options inherited from <style>, <citation> and <bibliography>.
         base = self._name_options(root)
         base.setdefault("sort-separator", ", ")
@@ -125,7 +126,6 @@ class Engine:
         self.second_field_align = bibliography.get("second-field-align") in ("flush", "margin")
         layout = bibliography.find(f"{NS}layout")
         self.bib_layout_fmt_attrs = layout.attrib
-        from bibkit.export.csl.runtime import Fmt
 
         self.layout_fmt = Fmt.of(layout)
         first = next(iter(_children(layout)), None)

@@ -27,7 +27,7 @@ _NOTE_FIELD = re.compile(r"^([\-_a-z]+|[A-Z]+):\s*([^\}]+)$")
 class Item:
     """One item; ``get`` answers a variable's raw value, ``names`` and ``date`` parsed ones."""
 
-    __slots__ = ("_dates", "_names", "data", "id", "language", "type")
+    __slots__ = ("_dates", "_names", "_truthy", "data", "id", "language", "type")
 
     def __init__(self, data: dict[str, Any]) -> None:
         data = dict(data)
@@ -46,6 +46,7 @@ class Item:
         self.type = str(data.get("type") or "")
         self.language = str(data.get("language") or "")
         self._names: dict[str, list[Name]] = {}
+        self._truthy: dict[str, bool] = {}
         self._dates: dict[str, dict[str, Any]] = {}
         for key, value in data.items():
             if key in NAME_VARIABLES:
@@ -82,6 +83,13 @@ class Item:
 
     def truthy(self, name: str) -> bool:
         """Whether ``<if variable="...">`` sees the variable (citeproc-js's test)."""
+        try:
+            return self._truthy[name]
+        except KeyError:
+            found = self._truthy[name] = self._test(name)
+            return found
+
+    def _test(self, name: str) -> bool:
         if name in self._names:
             return bool(self._names[name])
         if name in self._dates:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bibkit.export.csl.output import ROMANESQUE, Blob
@@ -316,6 +317,18 @@ class NameSpec:
     institution_fmt: Fmt = field(default_factory=Fmt)
     institution_and: str | None = None
     institution_delimiter: str | None = None
+    # Options as read for an area (citation, bibliography): (area, key, parent key, default) -> value.
+    resolved: dict[tuple[str, str, str | None, Any], Any] = field(default_factory=dict)
+
+    def inner(self, part: Fmt | None) -> Fmt:
+        """A name-part's formatting without its affixes (which go on the joined part)."""
+        if part is None:
+            return EMPTY
+        key = ("inner", id(part), None, None)
+        found = self.resolved.get(key)
+        if found is None or found[0] is not part:
+            found = self.resolved[key] = (part, part.copy(prefix="", suffix=""))
+        return found[1]  # type: ignore[no-any-return]
 
     @classmethod
     def of(cls, node: Any, ns: str) -> NameSpec:
@@ -399,10 +412,22 @@ class NameOutput:
     # -- options, as citeproc-js's inheritOpt reads them --------------------------------------
 
     def opt(self, spec: NameSpec | None, key: str, parent: str | None = None, default: Any = None) -> Any:
-        if spec is not None and key in spec.attrs:
-            return spec.attrs[key]
-        value = self.st.engine.inherited[self.st.root].get(parent or key)
-        return default if value is None else value
+        st = self.st
+        if spec is None:
+            spec = st.engine.no_name_spec
+        memo = (st.root, key, parent, default)
+        try:
+            return spec.resolved[memo]
+        except KeyError:
+            pass
+        if key in spec.attrs:
+            value = spec.attrs[key]
+        else:
+            value = st.engine.inherited[st.root].get(parent or key)
+            if value is None:
+                value = default
+        spec.resolved[memo] = value
+        return value
 
     def init(self, node: NamesNode, variables: list[str]) -> None:
         st = self.st
@@ -435,7 +460,7 @@ class NameOutput:
         """Render ``self.variables`` with the outer ``<names>`` element's configuration."""
         st = self.st
         engine = st.engine
-        spec = name_spec or NameSpec({}, Fmt())
+        spec = name_spec or engine.no_name_spec
         delimiter = self.opt(spec, "delimiter", "name-delimiter", ", ")
         and_mode = self.opt(spec, "and")
         and_term: str | None = None
@@ -458,32 +483,43 @@ class NameOutput:
                 and_single = delimiter
             if and_multiple:
                 and_multiple = " "
-        and_joins: dict[str, Blob] | None = None
-        if and_mode:
-            and_joins = {"single": self._leaf(and_term or "", EMPTY, and_single, and_suffix),
-                         "multiple": self._leaf(and_term or "", EMPTY, and_multiple, and_suffix)}
-        elif delimiter:
-            and_joins = {"single": Blob(delimiter), "multiple": Blob(delimiter)}
-        ellipsis: dict[str, Blob] = {}
-        use_last_opt = self.opt(spec, "et-al-use-last")
-        if use_last_opt:
-            ellipsis = {"single": Blob("\u2026", " ", " "), "multiple": Blob("\u2026", delimiter or ", ", " ")}
-        # et-al
-        etal_term = engine.term(outer.etal_term or "et-al", "long", 0)
-        etal_single, etal_multiple = " ", delimiter
-        dpe = self.opt(spec, "delimiter-precedes-et-al")
-        if dpe == "always":
-            etal_single = delimiter
-        elif dpe == "never":
-            etal_multiple = " "
-        elif dpe == "after-inverted-name":
-            etal_single, etal_multiple = delimiter, " "
-        if not STARTS_ROMANESQUE.match(etal_term or ""):
-            etal_single = "" if etal_single == " " else etal_single
-            etal_multiple = "" if etal_multiple == " " else etal_multiple
-        etal_fmt = outer.etal_fmt or EMPTY
-        etal = {"single": self._leaf(etal_term, etal_fmt, etal_single, ""),
-                "multiple": self._leaf(etal_term, etal_fmt, etal_multiple or "", "")}
+        made: list[tuple[dict[str, Blob], dict[str, Blob] | None, dict[str, Blob]]] = []
+
+        def joins() -> tuple[dict[str, Blob], dict[str, Blob] | None, dict[str, Blob]]:
+            """The et-al, "and" and ellipsis pieces, made when a list of names needs them."""
+            if made:
+                return made[0]
+            and_joins: dict[str, Blob] | None = None
+            if and_mode:
+                and_joins = {"single": self._leaf(and_term or "", EMPTY, and_single, and_suffix),
+                             "multiple": self._leaf(and_term or "", EMPTY, and_multiple, and_suffix)}
+            elif delimiter:
+                and_joins = {"single": Blob(delimiter), "multiple": Blob(delimiter)}
+            ellipsis: dict[str, Blob] = {}
+            use_last_opt = self.opt(spec, "et-al-use-last")
+            if use_last_opt:
+                ellipsis = {"single": Blob("\u2026", " ", " "), "multiple": Blob("\u2026", delimiter or ", ", " ")}
+            # et-al
+            etal_term = engine.term(outer.etal_term or "et-al", "long", 0)
+            etal_single, etal_multiple = " ", delimiter
+            dpe = self.opt(spec, "delimiter-precedes-et-al")
+            if dpe == "always":
+                etal_single = delimiter
+            elif dpe == "never":
+                etal_multiple = " "
+            elif dpe == "after-inverted-name":
+                etal_single, etal_multiple = delimiter, " "
+            if not STARTS_ROMANESQUE.match(etal_term or ""):
+                etal_single = "" if etal_single == " " else etal_single
+                etal_multiple = "" if etal_multiple == " " else etal_multiple
+            etal_fmt = outer.etal_fmt or EMPTY
+            etal = {"single": self._leaf(etal_term, etal_fmt, etal_single, ""),
+                    "multiple": self._leaf(etal_term, etal_fmt, etal_multiple or "", "")}
+            made.append((etal, and_joins, ellipsis))
+            return made[0]
+
+        st.term_predecessor_name = True  # as making those pieces would (citeproc-js always does)
+
         # et-al configuration (getEtAlConfig)
         if st.position:
             etal_min = self.opt(spec, "et-al-subsequent-min") or self.opt(spec, "et-al-min")
@@ -537,8 +573,7 @@ class NameOutput:
             pos = self.nameset_base + i
             if not freeters[v]:
                 continue
-            rendered = self._render_names(v, freeters[v], pos, spec, delimiter, etal_spec[v], etal, and_joins,
-                                          ellipsis, dpl, and_term)
+            rendered = self._render_names(v, freeters[v], pos, spec, delimiter, etal_spec[v], joins, dpl, and_term)
             if rendered is not None:
                 if not st.area.endswith("_sort"):
                     rendered = self._labels(rendered, v, outer, counts[v], common_term)
@@ -699,7 +734,7 @@ class NameOutput:
         return result
 
     def _render_names(self, v: str, names: list[Name], pos: int, spec: NameSpec, delimiter: str, etal_mode: int,
-                      etal: dict[str, Blob], and_joins: dict[str, Blob] | None, ellipsis: dict[str, Blob],
+                      joins: Callable[[], tuple[dict[str, Blob], dict[str, Blob] | None, dict[str, Blob]]],
                       dpl: Any, and_term: str | None) -> Blob | None:
         st = self.st
         blobs: list[Any] = []
@@ -712,6 +747,9 @@ class NameOutput:
             else:
                 blobs.append(self._institution(name, spec))
         blobs = [b for b in blobs if b and b.blobs]
+        if etal_mode == 0 and len(blobs) < 2:
+            return self.join(blobs, delimiter)
+        etal, and_joins, ellipsis = joins()
         if etal_mode == 1:
             joined = self.join(blobs, delimiter)
             queue = st.queue
@@ -786,41 +824,38 @@ class NameOutput:
         if st.area == "bibliography" and st.rendered_name is not None:
             st.rendered_name.append("".join(name.part(p) for p in NAME_PARTS))
 
-    def _part(self, text: str, fmt: Fmt | None, strip: str) -> Blob | None:
+    def _part(self, text: str, fmt: Fmt | None, spec: NameSpec) -> Blob | None:
         st = self.st
         if text and (st.strip_periods or (fmt is not None and fmt.strips_periods)):
             text = text.replace(".", "")
-        decor = fmt.copy(prefix="", suffix="") if fmt is not None else EMPTY
-        if st.queue.append(text, decor, not_serious=True):
+        if st.queue.append(text, spec.inner(fmt), not_serious=True):
             blob: Blob = st.queue.pop()
             return blob
         return None
 
-    def _personal(self, original: Name, pos: int, i: int, spec: NameSpec) -> Blob:
+    def _personal(self, name: Name, pos: int, i: int, spec: NameSpec) -> Blob:
         st = self.st
         engine = st.engine
-        name = Name(**{k: getattr(original, k) for k in ("family", "given", "non_dropping_particle",
-                                                         "dropping_particle", "suffix", "literal", "comma_suffix",
-                                                         "comma_dropping_particle", "static_ordering", "raw")})
         language = st.item.language
         order = romanesque(name, language)
         # citeproc-js keeps an input's static-ordering only for items without a language.
-        name.static_ordering = bool(original.raw.get("static-ordering")) and not language
+        static_ordering = bool(name.raw.get("static-ordering")) and not language
+        comma_dp = name.comma_dropping_particle
         # dropping particle
         dp_text = name.dropping_particle
         if dp_text and st.sort_key_flag:
             dp_text = re.sub(r"['\u2019]", "", dp_text, count=1)
         dropping: Blob | None
         if name.dropping_particle and re.match(r"^et.?al[^a-z]$", name.dropping_particle):
-            name.comma_dropping_particle = ""
+            comma_dp = ""
             dropping = None
         else:
-            dropping = self._part(dp_text, spec.given, "given")
-        family = self._part(name.family, spec.family, "family")
+            dropping = self._part(dp_text, spec.given, spec) if dp_text else None
+        family = self._part(name.family, spec.family, spec)
         ndp_text = name.non_dropping_particle
         if ndp_text and st.sort_key_flag:
             ndp_text = re.sub(r"['\u2019]", "", ndp_text, count=1)
-        ndp = self._part(ndp_text, spec.family, "family")
+        ndp = self._part(ndp_text, spec.family, spec) if ndp_text else None
         given, level = self._given(name, pos, i, spec)
         suffix = self._suffix(name, spec)
         if given is None:
@@ -835,7 +870,7 @@ class NameOutput:
         nso = self.opt(spec, "name-as-sort-order")
         if order == 0:
             blob = join([ndp, family, given], "")
-        elif order == 1 or name.static_ordering:
+        elif order == 1 or static_ordering:
             merged = join([ndp, family], nbsp)
             blob = join([merged, given], " ")
         elif st.sort_key_flag:
@@ -852,7 +887,7 @@ class NameOutput:
             if name.given in ("Lord", "Lady"):
                 sort_sep = ", "
             if engine.demote in ("always", "display-and-sort"):
-                second = join([given, dropping], name.comma_dropping_particle + " ")
+                second = join([given, dropping], comma_dp + " ")
                 second = join([second, ndp], " ")
                 if second is not None and spec.given is not None:
                     second.prefix, second.suffix = spec.given.prefix, spec.given.suffix
@@ -864,7 +899,7 @@ class NameOutput:
                 first = join([ndp, family], "" if hyphenated else nbsp)
                 if first is not None and spec.family is not None:
                     first.prefix, first.suffix = spec.family.prefix, spec.family.suffix
-                second = join([given, dropping], name.comma_dropping_particle + " ")
+                second = join([given, dropping], comma_dp + " ")
                 if second is not None and spec.given is not None:
                     second.prefix, second.suffix = spec.given.prefix, spec.given.suffix
                 merged = join([first, second], sort_sep)
@@ -887,11 +922,11 @@ class NameOutput:
             if given is not None and spec.given is not None:
                 given.prefix, given.suffix = spec.given.prefix, spec.given.suffix
             if second is not None and second.prefix:
-                name.comma_dropping_particle = ""
+                comma_dp = ""
             initials = self.opt(spec, "initialize-with")
             space = nbsp if (isinstance(initials, str) and re.search("[\u00a0\ufeff]", initials)
                              and level == 1) else " "
-            blob = join([given, second], name.comma_dropping_particle + space)
+            blob = join([given, second], comma_dp + space)
         st.frame.variable_success = True
         st.can_substitute[-1] = False
         st.term_predecessor = True
@@ -925,8 +960,7 @@ class NameOutput:
             return None, 0
         if st.strip_periods or (spec.given is not None and spec.given.strips_periods):
             given = given.replace(".", "")
-        decor = spec.given.copy(prefix="", suffix="") if spec.given is not None else EMPTY
-        if st.queue.append(given, decor, not_serious=True):
+        if st.queue.append(given, spec.inner(spec.given), not_serious=True):
             blob: Blob = st.queue.pop()
             return blob, level
         return None, level

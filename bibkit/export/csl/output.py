@@ -508,7 +508,10 @@ def downward(parent: Any, quotes_move: bool) -> None:
 
 
 def _quoted(blob: Any) -> bool:
-    return any(attr == "@quotes" and value != "false" for attr, value in blob.decorations)
+    for attr, value in blob.decorations:
+        if attr == "@quotes" and value != "false":
+            return True
+    return False
 
 
 def fix(parent: Any, punctuation_in_quote: bool) -> None:

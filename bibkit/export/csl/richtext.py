@@ -108,11 +108,7 @@ class FlipFlopper:
         """Turn ``blob``'s text into nested blobs where it holds markup or quotes."""
         text = blob.blobs
         assert isinstance(text, str)
-        signal = self._signal
-        for ch in text:
-            if ch in signal:
-                break
-        else:
+        if self._signal.isdisjoint(text):
             return
         leading_space = text[:1] == " " and not re.match(r"^\s+['\"]", text)
         text = " " + _APOSTROPHE_IN_WORD.sub(r"\1'\2", text)

@@ -25,6 +25,7 @@ DECORATION_ORDER = ("strip-periods", "font-style", "font-variant", "font-weight"
                     "vertical-align", "quotes")
 
 _BEFORE_MARK = re.compile(" ([:;?!\u00bb])")
+_NO_MARKS = frozenset(":;?!\u00bb\u00ab")
 _SPACE_QUOTE = re.compile(r"\s+'")
 _STRIP_PERIODS = re.compile(r"\.([^a-z]|$)")
 
@@ -121,11 +122,12 @@ class Queue:
     def append(self, content: Any, fmt: Fmt | None = EMPTY, not_serious: bool = False,
                ignore_predecessor: bool = False, no_strip_periods: bool = False, literal: bool = False) -> bool:
         """Add text (or a finished blob) to the current level, as citeproc-js's ``append``."""
-        st = self.st
         if content is None:
             return False
-        if isinstance(content, int) and not isinstance(content, bool):
-            content = str(content)
+        st = self.st
+        kind = content.__class__
+        if kind is int:
+            content, kind = str(content), str
         if st.macro_with_date and not not_serious and fmt is not MACRO_WITH_DATE:
             return False
         if not_serious:
@@ -133,48 +135,49 @@ class Queue:
         if literal:
             self.stack[-1].push(content)
             return True
-        fmt = fmt or EMPTY
-        if isinstance(content, str):
-            if content:
-                if " " in content:
-                    content = _BEFORE_MARK.sub("\u202f\\1", content).replace("\u00ab ", "\u00ab\u202f")
-                if "'" in content:
-                    content = _SPACE_QUOTE.sub(" '", content)
-                    if not not_serious and content.startswith("'"):
-                        content = " " + content
-            if not ignore_predecessor:
-                st.term_predecessor = True
-            elif not_serious:
-                st.term_predecessor_name = True
-            blob = fmt.blob(content)
-            text = content
-            if text and text[0] in TERMINAL and text[0] != " ":
-                lead = ""
-                rest = text
-                while rest and rest[0] in TERMINAL:
-                    lead += rest[0]
-                    rest = rest[1:]
-                if rest and lead:
-                    blob.prefix += lead
-                    blob.blobs = rest
-            if fmt.text_case:
-                blob.blobs = st.engine.case(fmt.text_case, content)
-            if st.strip_periods and not no_strip_periods:
-                blob.blobs = _STRIP_PERIODS.sub(r"\1", str(blob.blobs))
-            if blob.decorations:
-                kept = []
-                for decoration in blob.decorations:
-                    if decoration[0] == "@quotes" and decoration[1] != "false":
-                        blob.quotes_punct = True
-                    if decoration[0] == "@font-style" and not ROMANESQUE.search(str(blob.blobs)):
-                        continue
-                    kept.append(decoration)
-                blob.decorations = kept  # (alldecor keeps the list as it was, as in citeproc-js)
+        if fmt is None:
+            fmt = EMPTY
+        if kind is not str:
+            blob = Blob([content], fmt.prefix, fmt.suffix, fmt.delimiter, fmt.decorations, fmt.text_case)
             self.stack[-1].push(blob)
-            st.engine.flipflop.process(blob)
             return True
-        blob = fmt.blob([content])
+        if content:
+            if " " in content and not _NO_MARKS.isdisjoint(content):
+                content = _BEFORE_MARK.sub("\u202f\\1", content).replace("\u00ab ", "\u00ab\u202f")
+            if "'" in content:
+                content = _SPACE_QUOTE.sub(" '", content)
+                if not not_serious and content.startswith("'"):
+                    content = " " + content
+        if not ignore_predecessor:
+            st.term_predecessor = True
+        elif not_serious:
+            st.term_predecessor_name = True
+        blob = Blob(content, fmt.prefix, fmt.suffix, fmt.delimiter, fmt.decorations, fmt.text_case)
+        if content and content[0] in TERMINAL and content[0] != " ":
+            lead = ""
+            rest = content
+            while rest and rest[0] in TERMINAL:
+                lead += rest[0]
+                rest = rest[1:]
+            if rest and lead:
+                blob.prefix += lead
+                blob.blobs = rest
+        if fmt.text_case:
+            blob.blobs = st.engine.case(fmt.text_case, content)
+        if st.strip_periods and not no_strip_periods:
+            blob.blobs = _STRIP_PERIODS.sub(r"\1", str(blob.blobs))
+        if blob.decorations:
+            kept = []
+            for decoration in blob.decorations:
+                if decoration[0] == "@quotes" and decoration[1] != "false":
+                    blob.quotes_punct = True
+                if decoration[0] == "@font-style" and not ROMANESQUE.search(str(blob.blobs)):
+                    continue
+                kept.append(decoration)
+            blob.decorations = kept  # (alldecor keeps the list as it was, as in citeproc-js)
         self.stack[-1].push(blob)
+        if content:
+            st.engine.flipflop.process(blob)
         return True
 
 
