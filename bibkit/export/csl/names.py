@@ -968,6 +968,8 @@ class NameOutput:
     def _suffix(self, name: Name, spec: NameSpec) -> Blob | None:
         st = self.st
         text = name.suffix
+        if not text:
+            return None  # (an empty piece: joins leave it out)
         initials = self.opt(spec, "initialize-with")
         if text and isinstance(initials, str):
             text = initialize_with(text, initials, True, st.engine.initialize_with_hyphen)
