@@ -112,6 +112,10 @@ def corpus() -> list[Record]:
     return sort_records(records)
 
 
+def items_digest(records: Sequence[Record]) -> str:
+    return _digest(json.dumps(csl_items(records), ensure_ascii=False, sort_keys=True).encode())
+
+
 def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
     """What the references read: bibkit's CSL-JSON export of the records."""
     from bibkit.export import csljson
@@ -337,8 +341,7 @@ def run(styles: dict[str, Path], records: Sequence[Record], *, use_pandoc: bool 
     from bibkit.export.citeproc import render_entries
 
     items = csl_items(records)
-    blob = json.dumps(items, ensure_ascii=False, sort_keys=True).encode()
-    cache = Cache(cache_dir or Path(os.environ.get("BIBKIT_SWEEP_CACHE", DEFAULT_CACHE)), _digest(blob),
+    cache = Cache(cache_dir or Path(os.environ.get("BIBKIT_SWEEP_CACHE", DEFAULT_CACHE)), items_digest(records),
                   reference_versions())
     results = {name: StyleResult(name, family(path), style_locale(path), []) for name, path in styles.items()}
     missing_js = [p for p in styles.values() if cache.get("citeproc-js", p) is None]
@@ -486,12 +489,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write per-style counts to this file")
     parser.add_argument("--references-only", action="store_true",
                         help="only compute and cache the references (no comparison)")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="only the styles whose citeproc-js reference is cached (while a run fills the cache)")
     args = parser.parse_args(argv)
     styles = pick(all_styles(), args.styles, args.sample)
+    records = corpus()
+    if args.cached_only:
+        cache = Cache(Path(os.environ.get("BIBKIT_SWEEP_CACHE", DEFAULT_CACHE)), items_digest(records),
+                      reference_versions())
+        styles = {n: p for n, p in styles.items() if cache.get("citeproc-js", p) is not None}
     if not styles:
         print("no style matches", file=sys.stderr)
         return 2
-    records = corpus()
     print(f"{len(styles)} styles x {len(records)} items", file=sys.stderr)
     sweep = run(styles, records, use_pandoc=not args.no_pandoc, progress=True,
                 references_only=args.references_only)

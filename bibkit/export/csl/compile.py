@@ -64,9 +64,15 @@ class Compiler:
         self.engine = engine
         self.area = area  # bibliography, citation
         self.sort = False
-        self.macros: dict[tuple[str, bool, int, bool], list[Run]] = {}
+        self.macros: dict[tuple[Any, ...], tuple[list[Run], dict[str, Fmt | None]]] = {}
         self.macro_stack: list[str] = []
         self.first_display = False
+        # citeproc-js's build state for <name-part>: the last family and given name-parts
+        # compiled, read by every <names> as it ends and cleared only when an outermost one
+        # ends; so a <names> inside a substitution takes its parent's name-parts, and the
+        # reverse when it has some of its own.
+        self.name_parts: dict[str, Fmt | None] = {"family": None, "given": None}
+        self.names_level = 0
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -358,15 +364,17 @@ class Compiler:
         inner_subst = subst + 1 if subst else 0
         # Only "top level or not" and "directly in a substitution or not" change how a macro
         # compiles: the compiled body is shared by every call in the same situation.
-        key = (name, nesting + 2 == 0, min(inner_subst + 1 if inner_subst else 0, 2), self.sort)
+        key = (name, nesting + 2 == 0, min(inner_subst + 1 if inner_subst else 0, 2), self.sort,
+               self.names_level > 0, id(self.name_parts["family"]), id(self.name_parts["given"]))
         cached = self.macros.get(key)
         if cached is None:
             self.macro_stack.append(name)
             body = self.children(macro, nesting + 2, inner_subst + 1 if inner_subst else 0)
             self.macro_stack.pop()
-            self.macros[key] = body
+            self.macros[key] = (body, dict(self.name_parts))
         else:
-            body = cached
+            body, parts = cached
+            self.name_parts.update(parts)  # as compiling it again would leave them
         has_date = macro.find(f".//{NS}date") is not None
         group = self._group_runner(EMPTY, body, real=True, has_date=has_date and self.sort)
         wrapped_inner = self._wrapped_plain(group, nesting + 1, inner_subst)
@@ -741,6 +749,13 @@ class Compiler:
     # -- names ----------------------------------------------------------------------------------
 
     def _names(self, node: Any, nesting: int, subst: int) -> Run:
+        self.names_level += 1
+        try:
+            return self._names_inner(node, nesting, subst)
+        finally:
+            self.names_level -= 1
+
+    def _names_inner(self, node: Any, nesting: int, subst: int) -> Run:
         variables = node.get("variable", "").split()
         fmt = Fmt.of(node, delimiter=False)
         names = NamesNode(variables, fmt, names_delimiter=node.get("delimiter"))
@@ -752,6 +767,9 @@ class Compiler:
             if tag == "name":
                 names.name = NameSpec.of(child, CSL_NS)
                 has_name = True
+                for part in child.iterchildren(f"{NS}name-part"):
+                    if part.get("name") in ("family", "given"):
+                        self.name_parts[part.get("name")] = Fmt.of(part, delimiter=False)
             elif tag == "et-al":
                 names.etal_fmt = Fmt.of(child)
                 names.etal_term = child.get("term")
@@ -771,6 +789,14 @@ class Compiler:
         substitute = node.find(f"{NS}substitute")
         if substitute is not None:
             names.substitute = self.children(substitute, nesting + 1, 1)
+        # The name-parts this <names> ends with (see ``name_parts``).
+        family, given = self.name_parts["family"], self.name_parts["given"]
+        if family is not None or given is not None:
+            if names.name is None:
+                names.name = NameSpec({}, Fmt())
+            names.name.family, names.name.given = family, given
+        if self.names_level == 1:
+            self.name_parts = {"family": None, "given": None}
         body = self._names_runner(names, nesting, subst)
         return self._wrapped(node, body, nesting, subst, "names-end", [])
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from bibkit.export.csl import collation
 from bibkit.export.csl import locale as localemod
 from bibkit.export.csl import textcase
 from bibkit.export.csl.compile import NS, Compiler, Run, _children, _tag
@@ -70,7 +71,29 @@ def parse_style(data: bytes) -> Any:
         raise StyleError(f"not a readable CSL style: {exc}") from None
     if root.tag != f"{NS}style":
         raise StyleError("not a CSL style (its root element is not <style>)")
+    for element in root.iter():
+        for attr, value in element.attrib.items():
+            if "&" in value:
+                element.set(attr, _decode_entities(value))
+        if element.text and "&" in element.text:
+            element.text = _decode_entities(element.text)
     return root
+
+
+_LANGUAGE = re.compile(r"^([a-zA-Z]+)")
+_ENTITY = re.compile(r"&(?:#([0-9]{1,6})|#[xX]([0-9a-fA-F]{1,6})|(quot|gt|lt));")
+
+
+def _decode_entities(text: str) -> str:
+    """Entities left in a value once the XML is read (``&amp;#160;`` in the file): citeproc-js's
+    own XML reader decodes them a second time, and styles rely on it."""
+    def one(m: re.Match[str]) -> str:
+        if m.group(3):
+            return {"quot": '"', "gt": ">", "lt": "<"}[m.group(3)]
+        code = int(m.group(1)) if m.group(1) else int(m.group(2), 16)
+        return chr(code) if 0 < code < 0x110000 else m.group(0)
+
+    return _ENTITY.sub(one, text)
 
 
 class Engine:
@@ -85,6 +108,9 @@ class Engine:
         chosen = style_locale or (localemod.normalise_tag(lang) if lang else "en-US")
         spec = localemod.resolve(chosen)
         self.lang = spec.best
+        self.dotted_case = False
+        # Sort keys compare in the style's default-locale-sort, else its language (citeproc-js).
+        self.collation_lang = (root.get("default-locale-sort") or spec.best).split("-")[0].lower()
         self.default_locale = spec.best
         self.locale: Locale = localemod.build(root, spec)
         self.style_class = root.get("class", "in-text")
@@ -275,10 +301,10 @@ class Engine:
         return text or ""
 
     def case(self, mode: str, text: str) -> str:
-        key = (mode, text)
+        key = (mode, text, self.dotted_case)
         found = self._case_cache.get(key)
         if found is None:
-            found = self._case_cache[key] = textcase.apply(mode, text, self.skip_words)
+            found = self._case_cache[key] = textcase.apply(mode, text, self.skip_words, self.dotted_case)
         return found
 
     def field_language(self, item: Item) -> str:
@@ -449,6 +475,10 @@ class Engine:
     def _start(self, st: St, item: Item, area: str) -> None:
         """citeproc-js's citeStart: fresh per-cite state."""
         st.item = item
+        # Case mappings follow the item's language, else the style's (citeproc-js's lang_array).
+        m = _LANGUAGE.match(item.language) if item.language else None
+        case_language = m.group(1).lower() if m else self.lang.lower()
+        self.dotted_case = case_language[:2] in ("tr", "az") and case_language[2:3] in ("", "-")
         st.area = area
         st.root = "citation" if area.startswith("citation") else "bibliography"
         st.queue.reset()
@@ -536,7 +566,7 @@ class Engine:
         st.disambig_request = request
         st.position = 1
         self._start(st, item, "citation")
-        renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True)
+        renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case)
         text = self._render(st, self.cite_runs, renderer, entry=False)
         st.suppress_decorations = False
         st.just_looking = False
@@ -552,7 +582,7 @@ class Engine:
         keys = entry.sortkeys
         while len(keys) <= pos:
             keys.append(self._render_sort_key(entry.item, len(keys)))
-            entry.collation.append(None if keys[-1] is None else _collation_key(keys[-1]))  # type: ignore[arg-type]
+            entry.collation.append(None if keys[-1] is None else collation.key(keys[-1], self.collation_lang))
         return keys[pos], entry.collation[pos]
 
     def _render_sort_key(self, item: Item, pos: int) -> str | None:
@@ -607,7 +637,7 @@ class Engine:
         self.number_map = None
         self.sorting = False
         self._sort_state: St | None = None
-        self._sort_renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True)
+        self._sort_renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case)
         st = self._new_state()
         seen: set[str] = set()
         ordered: list[Item] = []
@@ -638,7 +668,7 @@ class Engine:
             self.seq[entry.id] = n
         if self.descending_numbers:
             self.number_map = {n: len(entries) - n + 1 for n in range(1, len(entries) + 1)}
-        renderer = Renderer(FORMATS.get(fmt, FORMATS["text"]), self.quotes)
+        renderer = Renderer(FORMATS.get(fmt, FORMATS["text"]), self.quotes, case=self.case)
         renderer = _entry_renderer(renderer)
         out: list[tuple[str, str]] = []
         st.last_rendered_name = None  # type: ignore[attr-defined]
@@ -659,34 +689,7 @@ def _entry_renderer(renderer: Renderer) -> Renderer:
     wrappers = dict(renderer.fmt.wrappers)
     wrappers[("@bibliography", "entry")] = "%s"
     fmt = Format(renderer.fmt.name, renderer.fmt.escape, wrappers)
-    return Renderer(fmt, renderer.quotes)
-
-
-# ---------------------------------------------------------------------------------------------
-# Collation (citeproc-js sorts with ICU: base letters only, punctuation ignored, numbers by value)
-
-_COLLATE_IGNORED = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def _collation_key(text: str) -> tuple[Any, ...]:
-    import unicodedata
-
-    text = text.lower().lstrip("[]'\"")
-    out: list[Any] = []
-    for segment in text.split("|"):
-        decomposed = unicodedata.normalize("NFKD", segment)
-        base = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-        base = _COLLATE_IGNORED.sub("", base).casefold()
-        pieces: list[tuple[int, Any]] = []
-        for run in re.findall(r"\d+|\D+", base):
-            pieces.append((0, int(run)) if run.isdigit() else (1, run))
-        out.append(tuple(pieces))
-    return tuple(out)
-
-
-def collate(a: str, b: str) -> int:
-    ka, kb = _collation_key(a), _collation_key(b)
-    return (ka > kb) - (ka < kb)
+    return Renderer(fmt, renderer.quotes, case=renderer.case)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -566,6 +566,8 @@ class Renderer:
     suppress_decorations: bool = False
     # Formats a number's text as the queue would (``append`` + a one-leaf flattening).
     number_text: Callable[[str], str] | None = None
+    # Text case for numbers: (mode, text) -> text, with the locale's words kept lower case.
+    case: Callable[[str, str], str] | None = None
 
     def _orphan(self, blob: Any, decoration: Decoration) -> bool:
         """A ``normal`` decoration with nothing abnormal above it to undo prints nothing."""
@@ -743,9 +745,12 @@ class Renderer:
                     text = str(blob.num)
                 text = self.number_text(text) if self.number_text else esc(text)
                 if blob.text_case and text:
-                    from bibkit.export.csl.textcase import CASES
+                    if self.case is not None:
+                        text = self.case(blob.text_case, text)
+                    else:
+                        from bibkit.export.csl.textcase import apply
 
-                    text = CASES[blob.text_case](text)
+                        text = apply(blob.text_case, text)
                 if not self.suppress_decorations:
                     for decoration in blob.decorations:
                         if decoration[0] == "@strip-periods" or self._orphan(blob, decoration):

@@ -29,7 +29,15 @@ _QUOTE_TAG = re.compile(r"(^(?:‘|’|“|”|\"|')|(?: \"| ')$)")
 _GREEK = re.compile("^[\u0370-\u03FF]$")
 
 
-def capitalise(word: str) -> str:
+def _dotted_upper(text: str) -> str:
+    return text.replace("i", "\u0130").upper()
+
+
+def _dotted_lower(text: str) -> str:
+    return text.replace("I", "\u0131").replace("\u0130", "i").lower()
+
+
+def capitalise(word: str, upper: Callable[[str], str] = str.upper) -> str:
     stripped = word.lstrip()
     if not stripped:
         return word
@@ -37,7 +45,7 @@ def capitalise(word: str) -> str:
     first, rest = stripped[0], stripped[1:]
     if _GREEK.match(first) and not rest:
         return word
-    return lead + first.upper() + rest
+    return lead + upper(first) + rest
 
 
 def split_tags(text: str) -> tuple[list[str], list[str]]:
@@ -64,8 +72,12 @@ class _Engine:
     """One pass of the case engine over a string (citeproc-js's ``_textcaseEngine``)."""
 
     def __init__(self, words: Callable[[_Engine, str, int, str | None], str], quotes: bool,
-                 track_punctuation: bool, first: bool | None, skip: re.Pattern[str] | None = None) -> None:
+                 track_punctuation: bool, first: bool | None, skip: re.Pattern[str] | None = None,
+                 dotted: bool = False) -> None:
         self.words = words
+        # Turkish and Azerbaijani case i and I apart from ı and İ (JavaScript's toLocaleUpperCase).
+        self.upper: Callable[[str], str] = _dotted_upper if dotted else str.upper
+        self.lower: Callable[[str], str] = _dotted_lower if dotted else str.lower
         self.quote_state: list[dict[str, object]] | None = [] if quotes else None
         self.after_punct: bool | None = False if track_punctuation else None
         self.is_first = first
@@ -111,8 +123,8 @@ class _Engine:
             si, wi = self.last_word
             parts = _SPACES.split(strings[si])
             word = parts[wi * 2]
-            if len(word) > 1 and self.skip.search(word.lower()):
-                parts[wi * 2] = capitalise(word)
+            if len(word) > 1 and self.skip.search(self.lower(word)):
+                parts[wi * 2] = capitalise(word, self.upper)
                 strings[si] = "".join(parts)
         return join_tags(strings, tags)
 
@@ -137,11 +149,11 @@ class _Engine:
 
 
 def _lower_words(engine: _Engine, text: str, i: int, following: str | None) -> str:
-    return " ".join(w.lower() if w else w for w in text.split(" "))
+    return " ".join(engine.lower(w) if w else w for w in text.split(" "))
 
 
 def _upper_words(engine: _Engine, text: str, i: int, following: str | None) -> str:
-    return " ".join(w.upper() if w else w for w in text.split(" "))
+    return " ".join(engine.upper(w) if w else w for w in text.split(" "))
 
 
 def _sentence_words(engine: _Engine, text: str, i: int, following: str | None) -> str:
@@ -149,10 +161,10 @@ def _sentence_words(engine: _Engine, text: str, i: int, following: str | None) -
     for j, word in enumerate(words):
         if word:
             if engine.is_first:
-                words[j] = capitalise(word)
+                words[j] = capitalise(word, engine.upper)
                 engine.is_first = False
             else:
-                words[j] = word.lower()
+                words[j] = engine.lower(word)
     return " ".join(words)
 
 
@@ -165,11 +177,11 @@ def _title_words(engine: _Engine, text: str, i: int, following: str | None) -> s
         word = parts[j]
         if not word:
             continue
-        lower = word.lower()
+        lower = engine.lower(word)
         wanted = ((len(word) > 1 and not (engine.skip and engine.skip.search(lower)))
                   or (j // 2 == last and following == "-") or bool(engine.is_first) or bool(engine.after_punct))
         if wanted and word == lower:
-            parts[j] = capitalise(word)
+            parts[j] = capitalise(word, engine.upper)
         engine.after_punct = False
         engine.is_first = False
         engine.last_word = (i, j // 2)
@@ -181,8 +193,8 @@ def _first_words(engine: _Engine, text: str, i: int, following: str | None) -> s
     for j in range(0, len(parts), 2):
         word = parts[j]
         if word and engine.is_first:
-            if word == word.lower():
-                parts[j] = capitalise(word)
+            if word == engine.lower(word):
+                parts[j] = capitalise(word, engine.upper)
             engine.is_first = False
             break
     return "".join(parts)
@@ -191,8 +203,8 @@ def _first_words(engine: _Engine, text: str, i: int, following: str | None) -> s
 def _all_words(engine: _Engine, text: str, i: int, following: str | None) -> str:
     parts = _SPACES.split(text)
     for j in range(0, len(parts), 2):
-        if parts[j] and parts[j] == parts[j].lower():
-            parts[j] = capitalise(parts[j])
+        if parts[j] and parts[j] == engine.lower(parts[j]):
+            parts[j] = capitalise(parts[j], engine.upper)
     return "".join(parts)
 
 
@@ -207,43 +219,22 @@ def skip_words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
         return re.compile(rf"(?:(?:[?!:]*\s+|-|^)(?:{alternatives})(?=[!?:]*\s+|-|$))")
 
 
-def lowercase(text: str) -> str:
-    return _Engine(_lower_words, False, False, None).run(text)
-
-
-def uppercase(text: str) -> str:
-    return _Engine(_upper_words, False, False, None).run(text)
-
-
-def sentence(text: str) -> str:
-    return _Engine(_sentence_words, True, False, True).run(text)
-
-
-def title(text: str, skip: re.Pattern[str]) -> str:
-    return _Engine(_title_words, True, True, True, skip).run(text)
-
-
-def capitalize_first(text: str) -> str:
-    return _Engine(_first_words, True, False, True).run(text)
-
-
-def capitalize_all(text: str) -> str:
-    return _Engine(_all_words, True, False, None).run(text)
-
-
-def passthrough(text: str) -> str:
-    return text
-
-
-# Title case needs the locale's skip words; the others need nothing.
-CASES: dict[str, Callable[[str], str]] = {
-    "lowercase": lowercase, "uppercase": uppercase, "sentence": sentence,
-    "capitalize-first": capitalize_first, "capitalize-all": capitalize_all, "passthrough": passthrough,
+# mode -> (the words pass, quotes tracked, punctuation tracked, first word)
+_MODES: dict[str, tuple[Callable[[_Engine, str, int, str | None], str], bool, bool, bool | None]] = {
+    "lowercase": (_lower_words, False, False, None),
+    "uppercase": (_upper_words, False, False, None),
+    "sentence": (_sentence_words, True, False, True),
+    "title": (_title_words, True, True, True),
+    "capitalize-first": (_first_words, True, False, True),
+    "capitalize-all": (_all_words, True, False, None),
 }
 
 
-def apply(mode: str, text: str, skip: re.Pattern[str]) -> str:
-    if mode == "title":
-        return title(text, skip)
-    change = CASES.get(mode)
-    return change(text) if change else text
+def apply(mode: str, text: str, skip: re.Pattern[str] | None = None, dotted: bool = False) -> str:
+    """``text`` in text-case ``mode``; ``skip``: the locale's words title case leaves alone;
+    ``dotted``: the language distinguishes dotted and dotless i (tr, az)."""
+    spec = _MODES.get(mode)
+    if spec is None:
+        return text
+    words, quotes, track, first = spec
+    return _Engine(words, quotes, track, first, skip if mode == "title" else None, dotted).run(text)
