@@ -17,7 +17,6 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-_IGNORED = re.compile(r"[\s\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+|\D+")
 
 
@@ -71,6 +70,18 @@ TAILORINGS[""] = ROOT
 _TAILORED = {lang: re.compile("|".join(sorted(table, key=len, reverse=True))) for lang, table in TAILORINGS.items()}
 
 
+@lru_cache(maxsize=4096)
+def _base(ch: str) -> str:
+    """What a character of a decomposed key counts as: nothing for accents, spaces and
+    punctuation (ICU's "ignore punctuation"), symbols before every letter and digit."""
+    category = unicodedata.category(ch)
+    if category[0] in "MPZC":
+        return ""
+    if category[0] == "S":
+        return "\x01" + ch
+    return ch
+
+
 def dotted_lower(text: str) -> str:
     """Lower case as Turkish and Azerbaijani write it: I -> ı, İ -> i."""
     return text.replace("I", "\u0131").replace("\u0130", "i").lower()
@@ -87,9 +98,7 @@ def key(text: str, lang: str = "") -> tuple[Any, ...]:
     for segment in text.split("|"):
         table = TAILORINGS[lang]
         segment = tailored.sub(lambda m: table[m.group()], segment)
-        decomposed = unicodedata.normalize("NFKD", segment)
-        base = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-        base = _IGNORED.sub("", base).casefold()
+        base = "".join(_base(ch) for ch in unicodedata.normalize("NFKD", segment)).casefold()
         out.append(tuple((0, int(run)) if run.isdigit() else (1, run) for run in _DIGITS.findall(base)))
     return tuple(out)
 

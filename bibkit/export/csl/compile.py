@@ -362,8 +362,19 @@ class Compiler:
         if name in self.macro_stack:
             raise ValueError(f"macro {name!r} calls itself")
         inner_subst = subst + 1 if subst else 0
-        # Only "top level or not" and "directly in a substitution or not" change how a macro
-        # compiles: the compiled body is shared by every call in the same situation.
+        # citeproc-js builds a macro's tokens once, where it is first called (sort keys apart,
+        # which build theirs inline each time): its <names> take the name-parts of that first
+        # place (see ``name_parts``), and only that first build leaves its own behind.
+        first = engine.macro_first.get(name) if not self.sort else None
+        outer: tuple[dict[str, Fmt | None], int] | None = None
+        if first is not None:
+            outer = (self.name_parts, self.names_level)
+            self.name_parts, self.names_level = dict(first[0]), first[1]
+        elif not self.sort:
+            engine.macro_first[name] = (dict(self.name_parts), self.names_level)
+            engine.macro_area[name] = self.area
+        # Besides those, only "top level or not" and "directly in a substitution or not" change
+        # how a macro compiles: the compiled body is shared by every call in the same situation.
         key = (name, nesting + 2 == 0, min(inner_subst + 1 if inner_subst else 0, 2), self.sort,
                self.names_level > 0, id(self.name_parts["family"]), id(self.name_parts["given"]))
         cached = self.macros.get(key)
@@ -375,6 +386,8 @@ class Compiler:
         else:
             body, parts = cached
             self.name_parts.update(parts)  # as compiling it again would leave them
+        if outer is not None:
+            self.name_parts, self.names_level = outer
         has_date = macro.find(f".//{NS}date") is not None
         group = self._group_runner(EMPTY, body, real=True, has_date=has_date and self.sort)
         wrapped_inner = self._wrapped_plain(group, nesting + 1, inner_subst)

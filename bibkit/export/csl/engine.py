@@ -136,8 +136,6 @@ class Engine:
         base.setdefault("sort-separator", ", ")
         self.inherited = {"bibliography": {**base, **self._name_options(bibliography)},
                           "citation": {**base, **self._name_options(citation)}}
-        self.max_names = {area: self._max_names(node, base) for area, node in
-                          (("bibliography", bibliography), ("citation", citation))}
         opts = citation if citation is not None else etree.Element(f"{NS}citation")
         self.add_names = opts.get("disambiguate-add-names") == "true"
         self.add_givenname = opts.get("disambiguate-add-givenname") == "true"
@@ -172,10 +170,18 @@ class Engine:
         # proxy object for an element each time one is asked for) cannot be reused.
         self._date_cache: dict[int, tuple[Any, Any]] = {}
         # Compile.
-        self.bib_runs: list[Run] = Compiler(self, "bibliography").layout(layout)
+        # (citation first: where a macro is first compiled can matter, see Compiler._macro_call)
+        self.macro_first: dict[str, tuple[dict[str, Any], int]] = {}
+        self.macro_area: dict[str, str] = {}
         self.cite_runs: list[Run] = []
         if citation is not None and citation.find(f"{NS}layout") is not None:
             self.cite_runs = Compiler(self, "citation").layout(citation.find(f"{NS}layout"))
+        self.bib_runs: list[Run] = Compiler(self, "bibliography").layout(layout)
+        # The most names an area may show (citeproc-js's max_number_of_names: the et-al
+        # settings met while building the area, a macro counting where it was first built).
+        self.max_names = {area: self._max_names([node, *(self.macro_nodes[m] for m, where in self.macro_area.items()
+                                                         if where == area)], base)
+                          for area, node in (("bibliography", bibliography), ("citation", citation))}
         self.bib_sort: list[tuple[Run, bool]] = []
         sort = bibliography.find(f"{NS}sort")
         if sort is not None:
@@ -239,9 +245,11 @@ class Engine:
         return out
 
     @staticmethod
-    def _max_names(node: Any, base: dict[str, Any]) -> int:
+    def _max_names(nodes: list[Any], base: dict[str, Any]) -> int:
         values = [int(v) for k, v in base.items() if k in ("et-al-min", "et-al-subsequent-min") and v]
-        if node is not None:
+        for node in nodes:
+            if node is None:
+                continue
             for element in node.iter():
                 for key in ("et-al-min", "et-al-subsequent-min"):
                     value = element.get(key) if hasattr(element, "get") else None
@@ -487,7 +495,7 @@ class Engine:
 
         st.frames = [Frame()]
         st.done_vars = []
-        st.can_substitute = [True]
+        st.can_substitute = [False]  # (citeproc-js: a stack whose base is 0, never true)
         st.can_block_substitute = False
         st.strip_periods = 0
         st.term_predecessor = False

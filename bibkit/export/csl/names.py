@@ -316,7 +316,9 @@ class NameSpec:
     given: Fmt | None = None
     institution_fmt: Fmt = field(default_factory=Fmt)
     institution_and: str | None = None
-    institution_delimiter: str | None = None
+    # citeproc-js adds an <institution delimiter=", "> to every <names>, taking the delimiter
+    # of the <name> if it has one.
+    institution_delimiter: str | None = ", "
     # Options as read for an area (citation, bibliography): (area, key, parent key, default) -> value.
     resolved: dict[tuple[str, str, str | None, Any], Any] = field(default_factory=dict)
 
@@ -362,7 +364,7 @@ class NameSpec:
         spec.institution_fmt = Fmt(decorations=[(f"@{k}", institution[k]) for k in DECORATION_ORDER if k in institution],
                                    text_case=institution.get("text-case", "") if institution.get("text-case") != "normal"
                                    else "")
-        spec.institution_delimiter = node.get("delimiter")
+        spec.institution_delimiter = node.get("delimiter", ", ")
         spec.institution_and = node.get("and")
         return spec
 
@@ -520,6 +522,14 @@ class NameOutput:
 
         st.term_predecessor_name = True  # as making those pieces would (citeproc-js always does)
 
+        # The <name> element, as it renders, fills in the et-al settings a sort key has not
+        # set; they are also where disambiguation starts from (citeproc-js's tmp et-al).
+        if st.etal_min is None:
+            st.etal_min = self.opt(spec, "et-al-min")
+        if st.etal_use_first is None:
+            st.etal_use_first = self.opt(spec, "et-al-use-first")
+        if st.etal_use_last is None:
+            st.etal_use_last = self.opt(spec, "et-al-use-last")
         # et-al configuration (getEtAlConfig)
         if st.position:
             etal_min = self.opt(spec, "et-al-subsequent-min") or self.opt(spec, "et-al-min")

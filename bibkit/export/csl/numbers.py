@@ -96,6 +96,10 @@ def _js_int(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+# Number variables citeproc-js reads through its multilingual lookup (CSL.LangPrefsMap).
+_MULTILINGUAL = frozenset(("number", "edition", "issue", "volume"))
+
+
 class Numbers:
     """Number parsing and formatting for one engine (locale terms, range formats)."""
 
@@ -390,7 +394,12 @@ class Numbers:
         if shadow is None:
             shadow = st.shadow_numbers[real] = Shadow()
         raw = item.get(real)
-        if raw is None or raw == "" or not isinstance(raw, str | int):
+        if real in _MULTILINGUAL and (raw is None or not isinstance(raw, str | int)):
+            # citeproc-js reads these through its multilingual lookup, which answers "" for a
+            # missing value: one empty number is rendered (it prints nothing, but counts as
+            # text for capitalize-first).
+            raw = ""
+        elif raw is None or raw == "" or not isinstance(raw, str | int):
             return
         text = str(raw)
         if not shadow.values:

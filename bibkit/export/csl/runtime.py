@@ -220,7 +220,7 @@ class St:
         self.macro_with_date = False
         self.frames: list[Frame] = [Frame()]
         self.done_vars: list[str] = []
-        self.can_substitute: list[bool] = [True]
+        self.can_substitute: list[bool] = [False]
         self.can_block_substitute = False
         self.strip_periods = 0
         self.term_predecessor = False
