@@ -186,7 +186,6 @@ def search_styles(query: str | None, project: Path = PROJECT_STYLES) -> list[tup
     """(name, what it is) for ``bibkit styles``: aliases first, then styles whose name or
     title contains the query (case and accents aside), best matches first."""
     styles = available_styles(project)
-    independent, dependent, _ = _package()
     if query is None:
         rows = [(alias, _alias_row(target)) for alias in sorted(ALIASES)
                 if (target := _lookup(alias, project)) is not None]

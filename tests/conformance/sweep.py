@@ -228,7 +228,8 @@ class Cache:
         os.replace(tmp, path)
 
 
-def citeproc_js(styles: Sequence[Path], items_file: Path, per_process: int = 40) -> Iterator[tuple[Path, list[str] | str]]:
+def citeproc_js(styles: Sequence[Path], items_file: Path,
+                per_process: int = 40) -> Iterator[tuple[Path, list[str] | str]]:
     """(style, entries or error) for each style, as they come: node renders ``per_process``
     styles in one process, then a fresh one takes over (a long-lived process slows down)."""
     node = _tool("node")

@@ -134,7 +134,8 @@ def test_page_range_formats(fmt: str, pages: list[str], expected: list[str]) -> 
 
 
 def test_event_title_is_a_variable_of_its_own() -> None:
-    layout = '<group delimiter=", "><text variable="title"/><text variable="event-title"/><text variable="event"/></group>'
+    layout = ('<group delimiter=", "><text variable="title"/><text variable="event-title"/>'
+              '<text variable="event"/></group>')
     assert render(layout, [item(type="paper-conference", title="T", **{"event-title": "NeurIPS 2023"})]) == [
         "T, NeurIPS 2023"]
 

@@ -18,8 +18,8 @@ def _entries(fmt: str, style: str, records: Path = RECORDS) -> list[str]:
     assert result.exit_code == 0, result.stderr
     if fmt == "html":
         # An entry may span lines (second-field-align puts the number in a block of its own).
-        return [e.strip() for e in re.findall(r'<div class="csl-entry" id="ref-[^"]+">(.*?)</div>\n(?=  <div class="csl-entry"|</div>)',
-                                              result.stdout, re.S)]
+        entry = r'<div class="csl-entry" id="ref-[^"]+">(.*?)</div>\n(?=  <div class="csl-entry"|</div>)'
+        return [e.strip() for e in re.findall(entry, result.stdout, re.S)]
     return [e.strip() for e in result.stdout.split("\n\n" if fmt == "markdown" else "\n") if e.strip()]
 
 
@@ -34,8 +34,8 @@ def test_one_entry_per_record(fmt: str, style: str, monkeypatch: pytest.MonkeyPa
 def test_formats_carry_the_same_content(style: str) -> None:
     text = _entries("text", style)
     # (second-field-align: the number's block and the rest stand side by side, a space apart in text)
-    as_html = [re.sub(r"\s*\n\s*", "", html.unescape(re.sub(r"<[^>]+>", "", e.replace('<div class="csl-right-inline">', " "))))
-               for e in _entries("html", style)]
+    side_by_side = [e.replace('<div class="csl-right-inline">', " ") for e in _entries("html", style)]
+    as_html = [re.sub(r"\s*\n\s*", "", html.unescape(re.sub(r"<[^>]+>", "", e))) for e in side_by_side]
     as_md = [re.sub(r"\\(.)", r"\1", e.replace("**", "").replace("*", "")) for e in _entries("markdown", style)]
     assert as_html == text
     assert as_md == [t.replace("*", "") for t in text]

@@ -93,11 +93,14 @@ def key(text: str, lang: str = "") -> tuple[Any, ...]:
     text = (dotted_lower(text) if lang in ("tr", "az") else text.lower()).lstrip("[]'\"")
     if lang not in _TAILORED:
         lang = ""
-    tailored = _TAILORED[lang]
+    tailored, table = _TAILORED[lang], TAILORINGS[lang]
+
+    def place(m: re.Match[str]) -> str:
+        return table[m.group()]
+
     out: list[Any] = []
     for segment in text.split("|"):
-        table = TAILORINGS[lang]
-        segment = tailored.sub(lambda m: table[m.group()], segment)
+        segment = tailored.sub(place, segment)
         base = "".join(_base(ch) for ch in unicodedata.normalize("NFKD", segment)).casefold()
         out.append(tuple((0, int(run)) if run.isdigit() else (1, run) for run in _DIGITS.findall(base)))
     return tuple(out)

@@ -471,24 +471,33 @@ class Compiler:
         engine = self.engine
         attrs = node.attrib
         tests: list[Test] = []
+        def of_type(types: frozenset[str]) -> Test:
+            return lambda st: st.item.type in types
+
+        def has(v: str) -> Test:
+            return lambda st: bool(st.item.truthy(v))
+
+        def numeric(v: str) -> Test:
+            return lambda st: bool(engine.is_numeric(st, v))
+
+        def uncertain(v: str) -> Test:
+            return lambda st: bool((st.item.date(v) or {}).get("circa"))
+
+        def at(position: str) -> Test:
+            return lambda st: bool(engine.position_test(st, position))
+
         if "type" in attrs:
-            types = frozenset(attrs["type"].split())
-            tests.append(lambda st: st.item.type in types)
-        if "variable" in attrs:
-            for v in attrs["variable"].split():
-                tests.append(lambda st, v=v: st.item.truthy(v))
-        if "is-numeric" in attrs:
-            for v in attrs["is-numeric"].split():
-                tests.append(lambda st, v=v: engine.is_numeric(st, v))
-        if "is-uncertain-date" in attrs:
-            for v in attrs["is-uncertain-date"].split():
-                tests.append(lambda st, v=v: bool((st.item.date(v) or {}).get("circa")))
-        if "locator" in attrs:
-            for _ in attrs["locator"].split():
-                tests.append(lambda st: False)
-        if "position" in attrs:
-            for position in attrs["position"].split():
-                tests.append(lambda st, p=position: engine.position_test(st, p))
+            tests.append(of_type(frozenset(attrs["type"].split())))
+        for v in attrs.get("variable", "").split():
+            tests.append(has(v))
+        for v in attrs.get("is-numeric", "").split():
+            tests.append(numeric(v))
+        for v in attrs.get("is-uncertain-date", "").split():
+            tests.append(uncertain(v))
+        for _ in attrs.get("locator", "").split():  # a bibliography has no locators
+            tests.append(lambda st: False)
+        for position in attrs.get("position", "").split():
+            tests.append(at(position))
         if attrs.get("disambiguate") == "true":
             tests.append(engine.disambiguate_test)
         match = attrs.get("match") or "all"
@@ -499,26 +508,17 @@ class Compiler:
             return (lambda st: not only(st)) if match == "none" else only
         if match == "any":
             def test_any(st: St) -> bool:
-                for t in tests:
-                    if t(st):
-                        return True
-                return False
+                return any(t(st) for t in tests)
 
             return test_any
         if match == "none":
             def test_none(st: St) -> bool:
-                for t in tests:
-                    if t(st):
-                        return False
-                return True
+                return all(not t(st) for t in tests)
 
             return test_none
 
         def test_all(st: St) -> bool:
-            for t in tests:
-                if not t(st):
-                    return False
-            return True
+            return all(t(st) for t in tests)
 
         return test_all
 
@@ -625,7 +625,7 @@ class Compiler:
             date = st.item.date(variable)
             if not date:
                 return
-            present = [p for p in ("year", "month", "day") if p in dateparts and (
+            present: list[str] = [p for p in ("year", "month", "day") if p in dateparts and (
                 date.get(f"{p}_end") is not None or (p == "month" and date.get("season_end") is not None))]
             at = 2
             for pos, part in enumerate(present):
@@ -648,7 +648,7 @@ class Compiler:
     def _date_part(self, node: Any, variable: str) -> Run:
         engine = self.engine
         name = node.get("name")
-        form = node.get("form") or ("long" if name != "year" else "long")
+        form = node.get("form") or "long"
         fmt = Fmt.of(node, delimiter=False)
         range_delimiter = node.get("range-delimiter")
         strip_periods = fmt.strips_periods
@@ -832,12 +832,11 @@ class Compiler:
             st.name_node = {"children": []}
             output = st.name_output
             output.init(names, variables)
-            if substitute is not None:
-                if not (st.value and not st.common_term_match_fail):
-                    st.can_block_substitute = True
-                    st.common_term_match_fail = False
-                    for child in substitute:
-                        child(st)
+            if substitute is not None and not (st.value and not st.common_term_match_fail):
+                st.can_block_substitute = True
+                st.common_term_match_fail = False
+                for child in substitute:
+                    child(st)
             output.output(names, names.name)
             st.etal_min = st.etal_use_first = None
             st.etal_use_last = None

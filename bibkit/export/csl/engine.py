@@ -26,9 +26,8 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from bibkit.export.csl import collation
+from bibkit.export.csl import collation, textcase
 from bibkit.export.csl import locale as localemod
-from bibkit.export.csl import textcase
 from bibkit.export.csl.compile import NS, Compiler, Run, _children, _tag
 from bibkit.export.csl.items import NAME_VARIABLES, Item
 from bibkit.export.csl.locale import CSL_NS, Locale
@@ -156,7 +155,7 @@ class Engine:
         self.using_display = first is not None and bool(first.get("display"))
         self.has_year_suffix = (root.find(f".//{NS}text[@variable='year-suffix']") is not None
                                 or root.find(f".//{NS}text[@variable='citation-label']") is not None)
-        self.has_disambiguate = root.find(f".//*[@disambiguate='true']") is not None
+        self.has_disambiguate = root.find(".//*[@disambiguate='true']") is not None
         self.citation_numbers = citation is not None and self._uses(citation, "citation-number")
         self.numbers = Numbers(self)
         self.flipflop = FlipFlopper(self.term("open-quote"), self.term("close-quote"),
@@ -165,7 +164,10 @@ class Engine:
         self.quotes = (self.term("open-quote"), self.term("close-quote"), self.term("open-inner-quote"),
                        self.term("close-inner-quote"))
         self._ordinal_suffixes: dict[str | None, list[str]] | None = None
-        self._case_cache: dict[tuple[str, str], str] = {}
+        self._case_cache: dict[tuple[str, str, bool], str] = {}
+        self.sorting = False
+        self._sort_state: St | None = None
+        self._sort_renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case)
         # id(node) -> (node, localized): the node is kept so that its id (lxml makes a new
         # proxy object for an element each time one is asked for) cannot be reused.
         self._date_cache: dict[int, tuple[Any, Any]] = {}
@@ -476,8 +478,8 @@ class Engine:
 
     def _new_state(self) -> St:
         st = St(self)
-        st.name_output = NameOutput(st)  # type: ignore[attr-defined]
-        st.last_rendered_name = None  # type: ignore[attr-defined]
+        st.name_output = NameOutput(st)
+        st.last_rendered_name = None
         return st
 
     def _start(self, st: St, item: Item, area: str) -> None:
@@ -517,7 +519,7 @@ class Engine:
         st.probably_rendered_something = False
         st.macro_with_date = False
         st.sort_key_flag = False
-        st.name_output = NameOutput(st)  # type: ignore[attr-defined]
+        st.name_output = NameOutput(st)
         entry = self.registry.get(item.id)
         if area == "bibliography":
             settings = DisambigConfig()
@@ -606,7 +608,7 @@ class Engine:
             self.bib_sort[pos][0](st)
         finally:
             self.sorting = False
-        pieces = renderer.string(list(st.queue.root.blobs))  # type: ignore[arg-type]
+        pieces = renderer.string(list(st.queue.root.blobs))
         text = "".join(p for p in pieces if isinstance(p, str))
         if not text:
             return None
@@ -644,8 +646,7 @@ class Engine:
         self.names_registry = NameRegistry(self)
         self.number_map = None
         self.sorting = False
-        self._sort_state: St | None = None
-        self._sort_renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case)
+        self._sort_state = None
         st = self._new_state()
         seen: set[str] = set()
         ordered: list[Item] = []
@@ -679,7 +680,7 @@ class Engine:
         renderer = Renderer(FORMATS.get(fmt, FORMATS["text"]), self.quotes, case=self.case)
         renderer = _entry_renderer(renderer)
         out: list[tuple[str, str]] = []
-        st.last_rendered_name = None  # type: ignore[attr-defined]
+        st.last_rendered_name = None
         for entry in entries:
             self._start(st, entry.item, "bibliography")
             text = self._render(st, self.bib_runs, renderer, entry=True)
@@ -710,6 +711,7 @@ class Disambiguator:
         self.st = st
         self.ambig = ambig
         self.modes = engine.modes
+        self.item: Item  # the item a run is disambiguating
 
     def _cite(self, item: Item, base: DisambigConfig | None) -> str:
         return self.engine._ambiguous_cite(self.st, item, base)
@@ -846,8 +848,8 @@ class Disambiguator:
 
     def _capture(self) -> None:
         assert self.base is not None and self.better is not None
-        if self.engine.givenname_rule == "by-cite" and self.base.givens:
-            if (self.gnameset < len(self.base.givens) and self.gname < len(self.base.givens[self.gnameset])):
+        if (self.engine.givenname_rule == "by-cite" and self.base.givens and self.gnameset < len(self.base.givens)
+                and self.gname < len(self.base.givens[self.gnameset])):
                 if len(self.better.givens) < len(self.base.givens):
                     self.better.givens = [list(g) for g in self.base.givens]
                 while len(self.better.givens[self.gnameset]) <= self.gname:
@@ -992,4 +994,4 @@ def make_engine(data: bytes, lang: str | None = None) -> Engine:
     return Engine(parse_style(data), lang)
 
 
-__all__ = ["CSL_NS", "Engine", "StyleError", "make_engine", "parse_style", "Callable", "_tag"]
+__all__ = ["CSL_NS", "Callable", "Engine", "StyleError", "_tag", "make_engine", "parse_style"]

@@ -214,9 +214,7 @@ class Locale:
             for attr, value in options.attrib.items():
                 if attr in ("punctuation-in-quote", "limit-day-ordinals-to-day-1"):
                     self.opts[attr] = value == "true"
-                elif attr == "skip-words":
-                    self.opts[attr] = [w.strip() for w in value.split(",")]
-                elif attr == "leading-noise-words":
+                elif attr == "skip-words" or attr == "leading-noise-words":
                     self.opts[attr] = [w.strip() for w in value.split(",")]
                 elif attr in ("name-as-sort-order", "name-as-reverse-order", "name-never-short"):
                     self.opts[attr] = set(value.split())

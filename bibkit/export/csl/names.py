@@ -12,10 +12,11 @@ particles written into the family or given name (``van Gogh``) are recognised. O
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bibkit.export.csl.output import ROMANESQUE, Blob
@@ -147,9 +148,9 @@ def read_name(value: Any) -> Name:
         if name.family[:1] == '"' and name.family[-1:] == '"':
             name.family = name.family[1:-1]
         noparse = True
-    if not name.non_dropping_particle and name.family and not noparse and name.given:
-        if not value.get("static-particles"):
-            parse_particles(name)
+    if (not name.non_dropping_particle and name.family and not noparse and name.given
+            and not value.get("static-particles")):
+        parse_particles(name)
     return name
 
 
@@ -320,7 +321,7 @@ class NameSpec:
     # of the <name> if it has one.
     institution_delimiter: str | None = ", "
     # Options as read for an area (citation, bibliography): (area, key, parent key, default) -> value.
-    resolved: dict[tuple[str, str, str | None, Any], Any] = field(default_factory=dict)
+    resolved: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def inner(self, part: Fmt | None) -> Fmt:
         """A name-part's formatting without its affixes (which go on the joined part)."""
@@ -330,7 +331,7 @@ class NameSpec:
         found = self.resolved.get(key)
         if found is None or found[0] is not part:
             found = self.resolved[key] = (part, part.copy(prefix="", suffix=""))
-        return found[1]  # type: ignore[no-any-return]
+        return found[1]
 
     @classmethod
     def of(cls, node: Any, ns: str) -> NameSpec:
@@ -361,9 +362,9 @@ class NameSpec:
                 spec.given = fmt
         from bibkit.export.csl.runtime import DECORATION_ORDER
 
-        spec.institution_fmt = Fmt(decorations=[(f"@{k}", institution[k]) for k in DECORATION_ORDER if k in institution],
-                                   text_case=institution.get("text-case", "") if institution.get("text-case") != "normal"
-                                   else "")
+        case = institution.get("text-case", "")
+        decorations = [(f"@{k}", institution[k]) for k in DECORATION_ORDER if k in institution]
+        spec.institution_fmt = Fmt(decorations=decorations, text_case="" if case == "normal" else case)
         spec.institution_delimiter = node.get("delimiter", ", ")
         spec.institution_and = node.get("and")
         return spec
@@ -574,9 +575,8 @@ class NameOutput:
         etal_spec: dict[str, int] = {}
         for v in variables:
             etal_spec[v] = 0
-            if freeters[v]:
-                if len(freeters[v]) < counts[v] and not st.sort_key_flag:
-                    etal_spec[v] = 2 if etal_last else 1
+            if freeters[v] and len(freeters[v]) < counts[v] and not st.sort_key_flag:
+                etal_spec[v] = 2 if etal_last else 1
         common_term = self._common_term(outer, variables, freeters, etal_spec)
         blobs: list[Any] = []
         for i, v in enumerate(variables):
@@ -685,10 +685,10 @@ class NameOutput:
             return None
         if not self.st.engine.term(term, label.form, 0):
             return None
-        for a, b in zip(variables, variables[1:], strict=False):
-            if freeters[a] or freeters[b]:
-                if etal_spec[a] != etal_spec[b] or not _same_names(freeters[a], freeters[b]):
-                    return None
+        for a, b in itertools.pairwise(variables):
+            if (freeters[a] or freeters[b]) and (
+                    etal_spec[a] != etal_spec[b] or not _same_names(freeters[a], freeters[b])):
+                return None
         return term
 
     def _labels(self, blob: Any, variable: str, outer: NamesNode, count: int, common_term: str | None) -> Any:
@@ -733,7 +733,7 @@ class NameOutput:
                 last = blobs.pop()
                 for i in range(len(blobs) - offset):
                     blobs[i].suffix += delimiter
-                blobs.append(final)  # type: ignore[arg-type]
+                blobs.append(final)
                 blobs.append(last)
         queue = self.st.queue
         queue.open()
@@ -917,10 +917,11 @@ class NameOutput:
             if blob is not None:
                 blob.inverted = True
         else:
-            if name.dropping_particle and name.family and not name.non_dropping_particle:
-                if name.dropping_particle[-1:] in ("'", "\u02bc", "\u2019", "-") and name.dropping_particle[:-1] != "de":
-                    family = join([dropping, family], "")
-                    dropping = None
+            particle = name.dropping_particle
+            if (particle and name.family and not name.non_dropping_particle
+                    and particle[-1:] in ("'", "\u02bc", "\u2019", "-") and particle[:-1] != "de"):
+                family = join([dropping, family], "")
+                dropping = None
             if hyphenated:
                 second = join([ndp, family], "")
                 second = join([dropping, second], nbsp)

@@ -96,6 +96,7 @@ def _js_int(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_SUBSECTION = re.compile(r"^(?:(?:[a-z]|[a-z][a-z]|[a-z][a-z][a-z]|[a-z][a-z][a-z][a-z])\.  *)*[0-9]+[,a-zA-Z]+$")
 # Number variables citeproc-js reads through its multilingual lookup (CSL.LangPrefsMap).
 _MULTILINGUAL = frozenset(("number", "edition", "issue", "volume"))
 
@@ -161,8 +162,7 @@ class Numbers:
         i = len(elems) - 2
         while i > -1:
             if (elems[i] == "-" and i - 1 >= 0
-                    and re.match(r"^(?:(?:[a-z]|[a-z][a-z]|[a-z][a-z][a-z]|[a-z][a-z][a-z][a-z])\.  *)*[0-9]+[,a-zA-Z]+$",
-                                 elems[i - 1])
+                    and _SUBSECTION.match(elems[i - 1])
                     and re.match(r"^[,a-zA-Z]+$", elems[i + 1])):
                 elems[i - 1] = "".join(elems[i - 1:i + 2])
                 elems = elems[:i] + elems[i + 2:]

@@ -17,6 +17,7 @@ formatting attribute is written.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -179,16 +180,18 @@ class Format:
         return template.replace("%s", text) if template is not None else text
 
 
-_SUPERSCRIPTS = dict(zip(
-    "\u00AA\u00B2\u00B3\u00B9\u00BA\u02B0\u02B1\u02B2\u02B3\u02B4\u02B5\u02B6\u02B7\u02B8\u02E0\u02E1"
-    "\u02E2\u02E3\u02E4\u1D2C\u1D2D\u1D2E\u1D30\u1D31\u1D32\u1D33\u1D34\u1D35\u1D36\u1D37\u1D38\u1D39"
-    "\u1D3A\u1D3C\u1D3D\u1D3E\u1D3F\u1D40\u1D41\u1D42\u1D43\u1D44\u1D45\u1D46\u1D47\u1D48\u1D49\u1D4A"
-    "\u1D4B\u1D4C\u1D4D\u1D4F\u1D50\u1D51\u1D52\u1D53\u1D54\u1D55\u1D56\u1D57\u1D58\u1D59\u1D5A\u1D5B"
-    "\u1D5C\u1D5D\u1D5E\u1D5F\u1D60\u1D61\u2070\u2071\u2074\u2075\u2076\u2077\u2078\u2079\u207A\u207B"
-    "\u207C\u207D\u207E\u207F\u2120\u2122\u3192\u3193\u3194\u3195\u3196\u3197\u3198\u3199\u319A\u319B"
-    "\u319C\u319D\u319E\u319F\u02C0\u02C1\u06E5\u06E6",
-    "a23o" "1" "hɦjrɹɻʁwyɣlsxʕ" "AÆBDEƎGHIJKLMNOȢPRTUWaɐɑəbdeɛɜɝ" "gkmŋoɔᴖᴗpᴖᴗ" "tuᴝɯvᴥβγδφχ"
-    "0i456789+−=()n" "SMTM" "一二三四上中下甲乙丙丁天地人ʔʕوي"))
+# The superscript characters citeproc-js writes as <sup> in HTML (CSL.SUPERSCRIPTS), each as its
+# base character(s): Unicode's <super> decomposition, and four it has none for.
+_SUPER_CHARS = ("\u00aa\u00b2\u00b3\u00b9\u00ba\u02b0\u02b1\u02b2\u02b3\u02b4\u02b5\u02b6\u02b7\u02b8\u02e0\u02e1"
+                "\u02e2\u02e3\u02e4\u1d2c\u1d2d\u1d2e\u1d30\u1d31\u1d32\u1d33\u1d34\u1d35\u1d36\u1d37\u1d38"
+                "\u1d39\u1d3a\u1d3c\u1d3d\u1d3e\u1d3f\u1d40\u1d41\u1d42\u1d43\u1d44\u1d45\u1d46\u1d47\u1d48"
+                "\u1d49\u1d4a\u1d4b\u1d4c\u1d4d\u1d4f\u1d50\u1d51\u1d52\u1d53\u1d54\u1d55\u1d56\u1d57\u1d58"
+                "\u1d59\u1d5a\u1d5b\u1d5c\u1d5d\u1d5e\u1d5f\u1d60\u1d61\u2070\u2071\u2074\u2075\u2076\u2077"
+                "\u2078\u2079\u207a\u207b\u207c\u207d\u207e\u207f\u2120\u2122\u3192\u3193\u3194\u3195\u3196"
+                "\u3197\u3198\u3199\u319a\u319b\u319c\u319d\u319e\u319f")
+_SUPERSCRIPTS = {ch: "".join(chr(int(code, 16)) for code in unicodedata.decomposition(ch).split()[1:])
+                 for ch in _SUPER_CHARS}
+_SUPERSCRIPTS.update({"\u02c0": "\u0294", "\u02c1": "\u0295", "\u06e5": "\u0648", "\u06e6": "\u064a"})
 _SUPER_RE = re.compile("[" + "".join(_SUPERSCRIPTS) + "]")
 
 
@@ -248,10 +251,7 @@ def _ends_in_number(blob: Any) -> bool:
 
 
 def _has_decorations(blob: Any, quotes: bool = False) -> bool:
-    for attr, _ in blob.decorations:
-        if attr in _FORMATTING or (quotes and attr == "@quotes"):
-            return True
-    return False
+    return any(attr in _FORMATTING or (quotes and attr == "@quotes") for attr, _ in blob.decorations)
 
 
 def _has_descendant_quotes(blob: Any) -> bool:
@@ -286,7 +286,7 @@ def _match_last_char(blob: Any, char: str) -> bool:
     child_char = child.suffix[-1:]
     if not child_char:
         return _match_last_char(child, char)
-    return child_char == char
+    return bool(child_char == char)
 
 
 def _get(obj: Any, part: str) -> str:
@@ -330,70 +330,12 @@ def _merge_chars(first: Any, first_part: str, second: Any, second_part: str, mer
             _set(second, second_part, _get(second, second_part)[1:])
 
 
-def purge_empty(parent: Any) -> None:
-    if not isinstance(parent.blobs, list) or not parent.blobs:
-        return
-    kept = []
-    for child in parent.blobs:
-        purge_empty(child)
-        if child.blobs:
-            kept.append(child)
-    parent.blobs = kept
-
-
-def upward(parent: Any) -> None:
-    if isinstance(parent.blobs, str):
-        if parent.suffix[:1] in PUNCT and parent.suffix[:1] == parent.blobs[-1:]:
-            parent.suffix = parent.suffix[1:]
-        return
-    if not parent.blobs:
-        return
-    decorated = _has_decorations(parent, True)
-    last = len(parent.blobs) - 1
-    for i in range(last, -1, -1):
-        child = parent.blobs[i]
-        upward(child)
-        if i == 0:
-            if parent.prefix[-1:] == " " and child.prefix[:1] == " ":
-                child.prefix = child.prefix[1:]
-            char = child.prefix[:1]
-            if not decorated and char in PUNCT_OR_SPACE and not parent.prefix:
-                parent.prefix += char
-                child.prefix = child.prefix[1:]
-        if i == last:
-            char = child.suffix[-1:]
-            if not decorated and char == " ":
-                if parent.suffix[:1] != char:
-                    parent.suffix = char + parent.suffix
-                child.suffix = child.suffix[:-1]
-        if parent.delimiter and i > 0:
-            if parent.delimiter[-1:] in PUNCT_OR_SPACE and parent.delimiter[-1:] == child.prefix[:1]:
-                child.prefix = child.prefix[1:]
-
-
-def leftward(parent: Any) -> None:
-    if not isinstance(parent.blobs, list) or not parent.blobs:
-        return
-    blobs = parent.blobs
-    for i in range(len(blobs) - 1, -1, -1):
-        leftward(blobs[i])
-        if i < len(blobs) - 1 and not parent.delimiter:
-            child, sibling = blobs[i], blobs[i + 1]
-            sibling_char = sibling.prefix[:1]
-            if not (_has_decorations(child) or _has_decorations(sibling)) and sibling_char in PUNCT:
-                suffix_matches = sibling_char == child.suffix[-1:]
-                field_matches = (not child.suffix and isinstance(child.blobs, str)
-                                 and child.blobs[-1:] == sibling_char)
-                if not suffix_matches and not field_matches:
-                    _merge_chars(child, "suffix", sibling, "prefix")
-                else:
-                    sibling.prefix = sibling.prefix[1:]
-
-
 def _purge_up_left(parent: Any) -> None:
-    """``purge_empty``, ``upward`` and ``leftward`` in one walk. Equivalent to the three
-    passes in turn: each node's own adjustments read and write only its children's affixes
-    and its own, which no adjustment at another node touches out of order."""
+    """citeproc-js's first three passes in one walk: drop empty levels; move a child's leading
+    mark or space up to its level (``upward``); merge the marks where undelimited siblings meet
+    (``leftward``). The same as the three passes in turn: each node's own adjustments read and
+    write only its children's affixes and its own, which no adjustment elsewhere touches out of
+    order."""
     blobs = parent.blobs
     if blobs.__class__ is str:
         suffix = parent.suffix
@@ -508,10 +450,7 @@ def downward(parent: Any, quotes_move: bool) -> None:
 
 
 def _quoted(blob: Any) -> bool:
-    for attr, value in blob.decorations:
-        if attr == "@quotes" and value != "false":
-            return True
-    return False
+    return any(attr == "@quotes" and value != "false" for attr, value in blob.decorations)
 
 
 def fix(parent: Any, punctuation_in_quote: bool) -> None:

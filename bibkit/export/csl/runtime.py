@@ -11,6 +11,7 @@ names and disambiguation settings.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,10 +59,7 @@ class Fmt:
         return Blob(content, self.prefix, self.suffix, self.delimiter, self.decorations or None, self.text_case)
 
     def copy(self, **changes: Any) -> Fmt:
-        values = {"prefix": self.prefix, "suffix": self.suffix, "delimiter": self.delimiter,
-                  "decorations": list(self.decorations), "text_case": self.text_case}
-        values.update(changes)
-        return Fmt(**values)
+        return dataclasses.replace(self, **{"decorations": list(self.decorations), **changes})
 
 
 EMPTY = Fmt()
@@ -81,7 +79,7 @@ class Frame:
 class Queue:
     """The tree being built for one entry, sort key or citation."""
 
-    __slots__ = ("root", "stack", "st")
+    __slots__ = ("root", "st", "stack")
 
     def __init__(self, st: St) -> None:
         self.st = st

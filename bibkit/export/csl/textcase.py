@@ -116,9 +116,9 @@ class _Engine:
                 self.after_punct = False
         if self.quote_state:
             for entry in self.quote_state:
-                pos = entry.get("pos")
-                if isinstance(pos, int):
-                    strings[pos + 1] = original[pos + 1][:1] + strings[pos + 1][1:]
+                where = entry.get("pos")
+                if isinstance(where, int):
+                    strings[where + 1] = original[where + 1][:1] + strings[where + 1][1:]
         if self.last_word is not None and self.skip is not None:
             si, wi = self.last_word
             parts = _SPACES.split(strings[si])
