@@ -26,7 +26,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from bibkit.export.csl import collation, textcase
+from bibkit.export.csl import collation, fanout, textcase
 from bibkit.export.csl import locale as localemod
 from bibkit.export.csl.compile import NS, Compiler, Run, _children, _tag
 from bibkit.export.csl.items import NAME_VARIABLES, Item
@@ -166,6 +166,7 @@ class Engine:
         self._ordinal_suffixes: dict[str | None, list[str]] | None = None
         self._case_cache: dict[tuple[str, str, bool], str] = {}
         self.sorting = False
+        self.parallel = True  # may the entries be rendered in forked processes (fanout.py)
         self._sort_state: St | None = None
         self._sort_renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case)
         # id(node) -> (node, localized): the node is kept so that its id (lxml makes a new
@@ -681,9 +682,23 @@ class Engine:
         renderer = _entry_renderer(renderer)
         out: list[tuple[str, str]] = []
         st.last_rendered_name = None
-        for entry in entries:
+        def render(entry: RegistryEntry) -> str:
             self._start(st, entry.item, "bibliography")
-            text = self._render(st, self.bib_runs, renderer, entry=True)
+            return self._render(st, self.bib_runs, renderer, entry=True)
+
+        texts: list[str | None] | None = None
+        registry = self.names_registry
+        # Entries render independently but for subsequent-author-substitute and the names
+        # registry (a name first seen in the bibliography): fan out where neither can matter.
+        if self.subsequent_author_substitute is None and self.parallel and fanout.split(len(entries)) > 1:
+            saved = registry.save()
+            texts = fanout.fanout(render, entries, lambda: registry.version == saved.version)
+            if texts is None:
+                registry.restore(saved)
+        if texts is None:
+            texts = [render(entry) for entry in entries]
+        for entry, text in zip(entries, texts, strict=True):
+            assert text is not None
             if not text.strip():
                 if self.citation_numbers:
                     text = f"{len(out) + 1}. [CSL STYLE ERROR: reference with no printed form.]"

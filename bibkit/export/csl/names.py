@@ -1050,6 +1050,8 @@ class NameRegistry:
         self._cache: dict[tuple[str, int], tuple[str, str, str]] = {}
         self._added: dict[str, set[tuple[str, str]]] = {}
         self._marks: dict[str, list[tuple[int, int]]] = {}
+        # Counts up whenever what ``evaluate`` reads changes.
+        self.version = 0
 
     def _keys(self, item_id: str, name: Name) -> tuple[str, str, str]:
         key = (item_id, id(name))
@@ -1082,13 +1084,17 @@ class NameRegistry:
         if not pkey:
             return
         self._added.setdefault(item_id, set()).add((pkey, ikey))
-        entry = self.reg.setdefault(pkey, {"count": 0, "ikey": {}, "items": []})
+        entry = self.reg.get(pkey)
+        if entry is None:
+            entry = self.reg[pkey] = {"count": 0, "ikey": {}, "items": []}
+            self.version += 1
         if item_id not in entry["items"]:
             entry["items"].append(item_id)
         if ikey:
             if ikey not in entry["ikey"]:
                 entry["ikey"][ikey] = {"count": 0, "skey": {}, "items": [item_id]}
                 entry["count"] += 1
+                self.version += 1
             elif item_id not in entry["ikey"][ikey]["items"]:
                 entry["ikey"][ikey]["items"].append(item_id)
             if skey:
@@ -1096,8 +1102,22 @@ class NameRegistry:
                 if skey not in sub["skey"]:
                     sub["skey"][skey] = {"items": [item_id]}
                     sub["count"] += 1
+                    self.version += 1
                 elif item_id not in sub["skey"][skey]["items"]:
                     sub["skey"][skey]["items"].append(item_id)
+
+    def save(self) -> NameRegistry:
+        """A copy to ``restore`` from."""
+        import copy
+
+        saved = NameRegistry(self.engine)
+        saved.reg, saved._added, saved._marks = copy.deepcopy((self.reg, self._added, self._marks))
+        saved._cache, saved.version = dict(self._cache), self.version
+        return saved
+
+    def restore(self, saved: NameRegistry) -> None:
+        self.reg, self._added, self._marks = saved.reg, saved._added, saved._marks
+        self._cache, self.version = saved._cache, saved.version
 
     def _counts(self, item_id: str) -> list[tuple[int, int]]:
         out = []
