@@ -222,22 +222,30 @@ def import_(
     key_pattern: Annotated[str, typer.Option(
         "--key-pattern", help="Pattern for entries without a usable key: {family}, {Family}, {year}, "
         "{firstword}, {arxiv}.")] = "{family}{year}{firstword}",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite record files that exist.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be imported; write nothing.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Where a record exists and the file gives a field another value, take the file's "
+        "(each replacement is named).")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print what would change, as a unified diff; write nothing.")] = False,
     debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
 ) -> None:
-    """Create record files from BibTeX or CSL-JSON.
+    """Create or update record files from BibTeX or CSL-JSON.
 
-    Keys the file has are kept verbatim (DBLP:conf/x/Y09 included); entries without one, or
-    with one BibTeX or biber would reject, get a key by --key-pattern, made unique with
-    a, b, c. Nothing is overwritten unless --force. What was skipped or changed is reported,
-    one line each, on standard error.
+    Every entry becomes a record, with its key verbatim (DBLP:conf/x/Y09, :alertsys included);
+    an entry without a key, or whose key the file used already, gets one by --key-pattern.
+    A record that exists already is updated in place, field by field: fields it lacks are added,
+    comments and curated fields stay; a field whose value differs is kept unless --force. What
+    was changed or could not be read is reported, one line each, on standard error.
 
     \b
-    Example:  bibkit import refs.bib --into records/
+    Examples:  bibkit import refs.bib --into records/ --dry-run
+               bibkit import zotero-export.json --into records/
     """
-    from bibkit.imports import existing_records, read_file, write_records
+    import difflib
+
+    from bibkit.imports import existing_records, plan_writes, read_file
     from bibkit.keygen import check_pattern
+    from bibkit.write import write_if_changed
 
     with _reported(debug):
         check_pattern(key_pattern)
@@ -245,17 +253,34 @@ def import_(
         existing = existing_records(into)
         imported: list[Record] = []
         for path in files:
-            result = read_file(path, [*existing, *imported], key_pattern)
-            for what, why in result.skipped:
-                _err(f"{path}: skipped {what}: {why}")
+            result = read_file(path, existing, key_pattern, already=imported)
+            for line, what in result.problems:
+                _err(f"{path}:{line}: {what}")
             for what, why in result.notes:
                 _err(f"{path}: {what}: {why}")
             imported.extend(result.records)
+        plans = plan_writes(imported, into, force=force)
+        for plan in plans:
+            if plan.updated:
+                _err(f"{plan.path}: replaced {', '.join(plan.updated)} with the imported value (--force)")
+            if plan.kept:
+                _err(f"{plan.path}: kept {', '.join(plan.kept)}: the import has another value "
+                     "(--force takes it)")
+        changed = [p for p in plans if p.changed]
         if dry_run:
-            _err(f"bibkit: would import {len(imported)} record(s) into {into}")
-            return
-        written = write_records(imported, into, force=force)
-        _err(f"bibkit: imported {len(written)} record(s) into {into}")
+            for plan in changed:
+                sys.stdout.writelines(difflib.unified_diff(
+                    (plan.old or "").splitlines(keepends=True), plan.new.splitlines(keepends=True),
+                    "/dev/null" if plan.old is None else f"a/{plan.path}", f"b/{plan.path}"))
+        else:
+            into.mkdir(parents=True, exist_ok=True)
+            for plan in changed:
+                write_if_changed(plan.path, plan.new.encode("utf-8"))
+        new = sum(p.old is None for p in plans)
+        updated = sum(p.old is not None and p.changed for p in plans)
+        verb = "would import" if dry_run else "imported"
+        _err(f"bibkit: {verb} {len(plans)} record(s) into {into}: {new} new, {updated} updated, "
+             f"{len(plans) - new - updated} unchanged")
 
 
 @app.command()

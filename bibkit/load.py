@@ -268,10 +268,19 @@ def _text_list(node: yaml.Node) -> tuple[str, ...]:
     return tuple(_text(item) for item in node.value)
 
 
-def _text_map(node: yaml.Node) -> dict[str, str]:
+def _extra(node: yaml.Node) -> dict[str, Any]:
     if not isinstance(node, yaml.MappingNode):
         raise _Problem(node, "BK011", f"expected a mapping, found {_describe(node)}")
-    return {_text(k, "a field name"): _text(v) for k, v in node.value}
+    return {_text(k, "a field name"): _plain(v) for k, v in node.value}
+
+
+def _plain(node: yaml.Node) -> Any:
+    """Text, or lists and mappings of text, as plain Python data (CSL-JSON values in `extra`)."""
+    if isinstance(node, yaml.MappingNode):
+        return {_text(k, "a field name"): _plain(v) for k, v in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v) for v in node.value]
+    return _text(node)
 
 
 def _person(node: yaml.Node) -> Person:
@@ -335,6 +344,8 @@ def _provenance(loaded: Loaded, node: yaml.Node) -> Provenance:
 def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     values: dict[str, object] = {}
     text: dict[str, str] = {}
+    names: dict[str, tuple[Person, ...]] = {}
+    dates: dict[str, Date] = {}
     for knode, vnode in root.value:
         loaded.spans.setdefault("", Span.from_mark(root.start_mark))
         try:
@@ -359,11 +370,16 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                     values["type"] = kind
                 case Kind.NAMES:
                     people, truncated = _names(loaded, name, vnode)
-                    values[name] = people
+                    if name in ("author", "editor"):
+                        values[name] = people
+                    else:
+                        names[name] = people
                     if name == "author":
                         values["author_truncated"] = truncated
-                case Kind.DATE:
+                case Kind.DATE if name == "issued":
                     values[name] = _parse(vnode, Date.parse, "BK022", "a date")
+                case Kind.DATE:
+                    dates[name] = _parse(vnode, Date.parse, "BK022", "a date")
                 case Kind.ARXIV:
                     values["arxiv"] = _parse(vnode, ArxivId.parse, "BK020", "an arXiv identifier")
                 case Kind.DOI:
@@ -372,8 +388,8 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                     values["url"] = _parse(vnode, check_url, "BK025", "a URL")
                 case Kind.TEXT_LIST:
                     values[name] = _text_list(vnode)
-                case Kind.TEXT_MAP:
-                    values[name] = _text_map(vnode)
+                case Kind.EXTRA:
+                    values[name] = _extra(vnode)
                 case Kind.PROVENANCE:
                     values["provenance"] = _provenance(loaded, vnode)
         except _Problem as p:
@@ -382,7 +398,7 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     values.setdefault("key", loaded.path.name.removesuffix(keys.SUFFIX))
     values.setdefault("type", "")
     values.setdefault("title", "")
-    loaded.record = Record(text=text, **values)  # type: ignore[arg-type]
+    loaded.record = Record(text=text, names=names, dates=dates, **values)  # type: ignore[arg-type]
 
 
 def _parse(node: yaml.Node, parse: Callable[[str], T], code: str, what: str) -> T:

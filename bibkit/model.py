@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import date as _date
 
@@ -227,14 +228,28 @@ class Record:
     journal_ref: str | None = None
     doi: Doi | None = None
     url: str | None = None
-    # Plain CSL text variables (container-title, volume, page, publisher, ...).
+    # Text fields (container-title, volume, page, publisher, ... and BibLaTeX's own such as
+    # crossref), by their names in bibkit.fields.
     text: Mapping[str, str] = field(default_factory=dict)
+    # Name lists beyond author and editor (translator, container-author, ...), and dates beyond
+    # issued (accessed, event-date, ...), by their names in bibkit.fields.
+    names: Mapping[str, tuple[Person, ...]] = field(default_factory=dict)
+    dates: Mapping[str, Date] = field(default_factory=dict)
     venues: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     provenance: Provenance = field(default_factory=Provenance)
-    # Imported fields with no place in the model, exported again as they came.
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # Imported fields with no place in the model, exported again as they came: text, or (from
+    # CSL-JSON) other plain data, which only CSL-JSON can carry.
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
-        """A CSL text variable, or None."""
+        """A text field, or None."""
         return self.text.get(name)
+
+    def people(self, role: str) -> tuple[Person, ...]:
+        """The names in ``role``: author, editor, translator, ..."""
+        if role == "author":
+            return self.author
+        if role == "editor":
+            return self.editor
+        return self.names.get(role, ())

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bibkit.latex import escape, protect_title, to_ascii
+from bibkit.latex import escape, rich_to_latex, to_ascii
 from bibkit.model import Person, Record
 
 _UNSAFE_VERBATIM = re.compile(r"[\s{}\\]")
@@ -96,7 +96,8 @@ def _howpublished(r: Record) -> str | None:
 
 
 def _eprint(r: Record) -> str | None:
-    return r.arxiv.base if r.arxiv else None
+    """arXiv's identifier, else the record's own eprint (a PubMed id, a handle)."""
+    return r.arxiv.base if r.arxiv else r.get("eprint")
 
 
 def _arxiv(value: str) -> Getter:
@@ -128,28 +129,86 @@ def _is_masters(r: Record) -> bool:
     return r.type == "thesis" and "master" in (r.get("genre") or "").lower()
 
 
-_COMMON_HEAD: tuple[tuple[str, Getter], ...] = (
+def _text(name: str) -> Getter:
+    return lambda r: r.get(name)
+
+
+def _people(role: str) -> Getter:
+    return lambda r: _names(r.people(role))
+
+
+def _dated(name: str) -> Getter:
+    return lambda r: str(r.dates[name]) if name in r.dates else None
+
+
+def _institution(*kinds: str) -> Getter:
+    """school/institution for the entry types that have it: the record's institution, else its
+    publisher (CSL keeps a thesis's university there)."""
+    return lambda r: (r.get("institution") or r.get("publisher")) if r.type in kinds else None
+
+
+def _publisher_for(*institutional: str) -> Getter:
+    """publisher, unless it was written as school/institution already."""
+    def get(r: Record) -> str | None:
+        if r.type == "article" or (r.type in institutional and not r.get("institution")):
+            return None
+        return r.get("publisher")
+    return get
+
+
+def _other_institution(*kinds: str) -> Getter:
+    return lambda r: r.get("institution") if r.type not in kinds else None
+
+
+_NAME_ROLES: tuple[tuple[str, Getter], ...] = (
     ("author", lambda r: _names(r.author, r.author_truncated)),
     ("editor", lambda r: _names(r.editor)),
-    ("title", lambda r: r.title or None),
+    ("translator", _people("translator")),
+    ("bookauthor", _people("container-author")),
+    *((role, _people(role)) for role in ("editora", "editorb", "editorc", "annotator", "commentator",
+                                         "introduction", "foreword", "afterword", "holder")),
 )
-_COMMON_TAIL: tuple[tuple[str, Getter], ...] = (
+# Record fields BibTeX and BibLaTeX share a name for, after the dialect's own.
+_SHARED: tuple[tuple[str, Getter], ...] = (
     ("volume", lambda r: r.get("volume")),
     ("pages", _pages),
-    ("publisher", _publisher),
+    ("chapter", _text("chapter-number")),
+    ("edition", _text("edition")),
+    ("organization", lambda r: r.get("organization")),
+    ("isbn", _text("ISBN")),
+    ("issn", _text("ISSN")),
     ("doi", _doi),
     ("url", lambda r: r.url),
-    ("eprint", _eprint),
     ("keywords", _keywords),
+    ("crossref", _text("crossref")),
+    ("xdata", _text("xdata")),
+    ("xref", _text("xref")),
+    ("key", _text("key")),
 )
+# BibLaTeX's names for the rest, written in both dialects so that nothing is lost (bibtex's
+# styles ignore what they do not know).
+_BIBLATEX_NAMED: tuple[tuple[str, Getter], ...] = tuple(
+    (bib, _text(field)) for bib, field in (
+        ("subtitle", "subtitle"), ("titleaddon", "titleaddon"), ("maintitle", "maintitle"),
+        ("booktitleaddon", "booktitleaddon"), ("shorttitle", "title-short"),
+        ("shortjournal", "container-title-short"), ("origtitle", "original-title"),
+        ("origpublisher", "original-publisher"), ("origlocation", "original-publisher-place"),
+        ("issuetitle", "volume-title"), ("venue", "event-place"), ("pagetotal", "number-of-pages"),
+        ("volumes", "number-of-volumes"), ("part", "part-number"), ("version", "version"),
+        ("pubstate", "status"), ("library", "call-number"), ("eid", "eid"), ("entrysubtype", "entrysubtype"),
+        ("langid", "langid"), ("addendum", "addendum"), ("language", "language"), ("abstract", "abstract"),
+        ("annote", "annote"),
+    )
+) + (("urldate", _dated("accessed")), ("eventdate", _dated("event-date")), ("origdate", _dated("original-date")))
 
 BIBTEX = Dialect(
     name="bibtex",
     entry_type={"article-journal": "article", "paper-conference": "inproceedings", "book": "book",
                 "chapter": "incollection", "thesis": "phdthesis", "report": "techreport",
-                "article": "misc"},
+                "article": "misc", "manuscript": "unpublished", "pamphlet": "booklet"},
     default_type="misc",
-    fields=_COMMON_HEAD + (
+    fields=_NAME_ROLES + (
+        ("title", lambda r: r.title or None),
         ("journal", _container("article-journal")),
         ("booktitle", _container("paper-conference", "chapter")),
         ("series", lambda r: r.get("collection-title")),
@@ -158,12 +217,21 @@ BIBTEX = Dialect(
         ("month", _month),
         ("number", lambda r: r.get("issue") or r.get("number")),
         ("type", _genre),
-    ) + _COMMON_TAIL + (
+        ("school", _institution("thesis")),
+        ("institution", _institution("report")),
+        ("publisher", _publisher_for("thesis", "report")),
+        ("address", _text("publisher-place")),
+    ) + _SHARED + (
+        ("eprint", _eprint),
         ("archivePrefix", _arxiv("arXiv")),
-        ("primaryClass", lambda r: r.arxiv_class if r.arxiv else None),
+        ("primaryClass", lambda r: r.arxiv_class if r.arxiv else _text("eprintclass")(r)),
+        ("eprinttype", lambda r: None if r.arxiv else r.get("eprinttype")),
         ("note", lambda r: r.get("note")),
-    ),
-    verbatim=frozenset({"doi", "url", "eprint"}),
+        ("eventtitle", _text("event-title")),
+        ("issue", lambda r: r.get("issue") if r.get("number") and r.get("issue") else None),
+        ("institution", _other_institution("thesis", "report")),
+    ) + _BIBLATEX_NAMED,
+    verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
     bare=frozenset({"month"}),
 )
 
@@ -172,23 +240,36 @@ BIBLATEX = Dialect(
     entry_type={"article-journal": "article", "paper-conference": "inproceedings", "book": "book",
                 "chapter": "incollection", "thesis": "thesis", "report": "report",
                 "article": "online", "webpage": "online", "dataset": "dataset",
-                "software": "software"},
+                "software": "software", "manuscript": "unpublished", "patent": "patent",
+                "periodical": "periodical", "standard": "standard", "pamphlet": "booklet",
+                "entry-encyclopedia": "inreference", "motion_picture": "movie", "musical_score": "music",
+                "personal_communication": "letter", "legislation": "legislation", "legal_case": "jurisdiction",
+                "performance": "performance", "review": "review"},
     default_type="misc",
-    fields=_COMMON_HEAD + (
+    fields=_NAME_ROLES + (
+        ("title", lambda r: r.title or None),
         ("journaltitle", _container("article-journal")),
         ("booktitle", _container("paper-conference", "chapter")),
         ("series", lambda r: r.get("collection-title")),
         ("eventtitle", lambda r: r.get("event-title")),
         ("date", _date),
-        ("number", lambda r: r.get("issue") or r.get("number")),
+        ("number", lambda r: r.get("number") if r.get("number") and r.get("issue") else
+         (r.get("issue") or r.get("number"))),
+        ("issue", lambda r: r.get("issue") if r.get("number") and r.get("issue") else None),
         ("type", _genre),
-    ) + _COMMON_TAIL + (
-        ("eprinttype", _arxiv("arxiv")),
-        ("eprintclass", lambda r: r.arxiv_class if r.arxiv else None),
+        ("institution", lambda r: r.get("institution") or (r.get("publisher") if r.type in ("thesis", "report")
+                                                             else None)),
+        ("publisher", _publisher_for("thesis", "report")),
+        ("location", _text("publisher-place")),
+        ("howpublished", lambda r: r.get("howpublished") if r.type != "article" else None),
+    ) + _SHARED + (
+        ("eprint", _eprint),
+        ("eprinttype", lambda r: "arxiv" if r.arxiv else r.get("eprinttype")),
+        ("eprintclass", lambda r: r.arxiv_class if r.arxiv else r.get("eprintclass")),
         ("organization", lambda r: r.get("publisher") if r.type == "article" else None),
         ("note", lambda r: r.get("note")),
-    ),
-    verbatim=frozenset({"doi", "url", "eprint"}),
+    ) + _BIBLATEX_NAMED,
+    verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
 )
 
 
@@ -201,27 +282,69 @@ def _value(dialect: Dialect, name: str, value: str) -> str:
         # that slipped past the model is escaped like any text instead.
         return "{" + value + "}"
     if name == "title":
-        return "{" + protect_title(value) + "}"
-    if name in ("author", "editor"):
+        return "{" + rich_to_latex(value, title=True) + "}"
+    if name in _NAME_FIELDS:
         return "{" + value + "}"  # names are escaped part by part in _name
     if name == "pages":
         return "{" + escape(value, ligatures=True) + "}"
-    return "{" + escape(value) + "}"
+    return "{" + rich_to_latex(value) + "}"
+
+
+_NAME_FIELDS = frozenset(bib for bib, _ in _NAME_ROLES)
+# Record fields the tables above write (or derive others from); any other is written under its
+# own name, so that an import of the export finds it again.
+_WRITTEN_TEXT = frozenset({
+    "container-title", "collection-title", "event-title", "publisher", "volume", "issue", "page", "number",
+    "genre", "note", "publisher-place", "chapter-number", "edition", "organization", "ISBN", "ISSN",
+    "crossref", "xdata", "xref", "key", "howpublished", "institution", "eprint", "eprinttype", "eprintclass",
+    "subtitle", "titleaddon", "maintitle", "booktitleaddon", "title-short", "container-title-short",
+    "original-title", "original-publisher", "original-publisher-place", "volume-title", "event-place",
+    "number-of-pages", "number-of-volumes", "part-number", "version", "status", "call-number", "eid",
+    "entrysubtype", "langid", "addendum", "language", "abstract", "annote", "entrytype",
+})
+_WRITTEN_NAMES = frozenset({"translator", "container-author", "editora", "editorb", "editorc", "annotator",
+                            "commentator", "introduction", "foreword", "afterword", "holder"})
+_WRITTEN_DATES = frozenset({"accessed", "event-date", "original-date"})
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            return False
+        i += 1
+    return depth == 0
 
 
 def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
-    kind = dialect.entry_type.get(record.type, dialect.default_type)
+    kind = record.get("entrytype") or dialect.entry_type.get(record.type, dialect.default_type)
     if kind == "phdthesis" and _is_masters(record):
         kind = "mastersthesis"
     lines = [f"@{kind}{{{record.key},"]
     written: set[str] = set()
-    fields = [(name, get(record)) for name, get in dialect.fields]
-    # Imported fields bibkit has no use for come back after its own, unless it wrote them.
-    fields += sorted(record.extra.items())
-    for name, value in fields:
+    fields: list[tuple[str, str | None, bool]] = [(name, get(record), False) for name, get in dialect.fields]
+    # What the tables do not write goes under its record name: nothing a record holds is dropped.
+    fields += [(n, v, False) for n, v in record.text.items() if n not in _WRITTEN_TEXT]
+    fields += [(n, _names(p), False) for n, p in record.names.items() if n not in _WRITTEN_NAMES]
+    fields += [(n, str(d), False) for n, d in record.dates.items() if n not in _WRITTEN_DATES]
+    # Imported fields bibkit has no use for come back after its own, as they were written
+    # (bibtex and biber never typeset a field they do not know), unless bibkit wrote that field.
+    fields += [(n, v, True) for n, v in sorted(record.extra.items()) if isinstance(v, str)]
+    for name, value, raw in fields:
         if value and name.lower() not in written:
             written.add(name.lower())
-            text = _value(dialect, name, value)
+            if raw:
+                text = "{" + (value if _balanced(value) else escape(value)) + "}"
+            elif name in record.names or name in (n for n, _ in _NAME_ROLES):
+                text = "{" + value + "}"
+            else:
+                text = _value(dialect, name, value)
             lines.append(f"  {name} = {to_ascii(text) if ascii else text},")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bibkit.fields import CSL_TEXT_FIELDS, FIELD_BY_NAME, NAME_FIELDS
 from bibkit.model import Person, Record
 
 NAME_KEYS = ("family", "given", "non-dropping-particle", "dropping-particle", "suffix", "literal")
@@ -28,13 +29,19 @@ def person(p: Person) -> dict[str, str]:
 def item(r: Record) -> dict[str, Any]:
     """One CSL item; keys in a fixed order so that output is byte-stable."""
     out: dict[str, Any] = {"id": r.key, "type": r.type, "title": r.title}
-    if r.author:
-        out["author"] = [person(p) for p in r.author]
-    if r.editor:
-        out["editor"] = [person(p) for p in r.editor]
+    custom: dict[str, Any] = {}
+    for role in ("author", "editor", *NAME_FIELDS):
+        people = r.people(role)
+        if people:
+            (out if FIELD_BY_NAME[role].csl else custom)[role] = [person(p) for p in people]
     if r.issued:
         out["issued"] = {"date-parts": [r.issued.parts]}
-    out.update(r.text)
+    for name, date in r.dates.items():
+        out[name] = {"date-parts": [date.parts]}
+    for name, value in r.text.items():
+        (out if name in CSL_TEXT_FIELDS else custom)[name] = value
+    if r.type in ("thesis", "report") and "publisher" not in out and r.get("institution"):
+        out["publisher"] = r.get("institution")  # where CSL styles look for a university
     preprint = r.type == "article" and r.arxiv is not None
     if preprint and r.arxiv is not None:
         out.setdefault("number", f"arXiv:{r.arxiv.base}")
@@ -44,7 +51,6 @@ def item(r: Record) -> dict[str, Any]:
     url = r.url or (r.arxiv.url if preprint and r.arxiv else None)
     if url:
         out["URL"] = url
-    custom: dict[str, Any] = {}
     if r.arxiv:
         custom["arxiv"] = r.arxiv.base
     if r.arxiv_class:
