@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bibkit.config import Config, Output
-from bibkit.diagnostics import Diagnostic, Severity
+from bibkit.diagnostics import Diagnostic
 from bibkit.model import Record
 from bibkit.write import write_if_changed
 
@@ -42,10 +42,7 @@ class BuildResult:
     findings: list[Diagnostic] = field(default_factory=list)
     built: list[Built] = field(default_factory=list)
 
-    @property
-    def blocked(self) -> bool:
-        """The records have errors: nothing was rendered or written."""
-        return any(d.severity is Severity.ERROR for d in self.findings)
+    blocked: bool = False  # a record cannot be read (or, strict, has errors): nothing was written
 
     @property
     def out_of_date(self) -> list[Built]:
@@ -68,7 +65,7 @@ def build(config: Config, *, check: bool = False, cache: LibraryCache | None = N
     With ``cache``, unchanged records are not parsed again (``build --check`` runs in pre-commit).
     """
     from bibkit.libcache import LibraryCache, Snapshot
-    from bibkit.validate import validate
+    from bibkit.validate import blocks_export, validate
 
     if not config.records.is_dir():
         problem = "is not a directory" if config.records.exists() else "does not exist"
@@ -76,7 +73,8 @@ def build(config: Config, *, check: bool = False, cache: LibraryCache | None = N
     if not config.outputs:
         raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
     library = (cache or LibraryCache(None)).library(Snapshot.read([config.records]))
-    result = BuildResult(findings=validate(library))
+    found = validate(library, enable=config.rules)
+    result = BuildResult(findings=found, blocked=blocks_export(library, found, config.strict))
     if result.blocked:
         return result
     rendered = [(output, *render(output, library.records)) for output in config.outputs]

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from bibkit import __version__
-from bibkit.diagnostics import BibkitError, Diagnostic, Severity
+from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.model import Record
 
 app = typer.Typer(
@@ -90,6 +90,17 @@ def _existing(paths: Sequence[Path]) -> None:
             raise BibkitError(f"{p}: no such file or directory")
 
 
+def _project_rules() -> tuple[tuple[str, ...], bool]:
+    """The opt-in rules and `strict` of the bibkit.toml that applies here (none: defaults)."""
+    from bibkit.config import find_config, load_config
+
+    found = find_config(Path.cwd())
+    if found is None:
+        return (), False
+    config = load_config(found)
+    return config.rules, config.strict
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"bibkit {__version__}")
@@ -123,9 +134,9 @@ def validate(
     \b
     Example:  bibkit validate records/ --format github
     """
-    from bibkit.api import validate as run_rules
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.report import REPORTERS
+    from bibkit.validate import validate as run_rules
 
     with _reported(debug):
         targets = paths or [Path("records")]
@@ -133,7 +144,9 @@ def validate(
         skip = {c.upper() for c in ignore or ()}
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read(targets), date.today()
-        every, _ = cache.answer(snapshot, today, ("validate",), lambda library: (run_rules(library, today), None))
+        rules, _ = _project_rules()
+        every, _ = cache.answer(snapshot, today, ("validate", *rules),
+                                lambda library: (run_rules(library, today, enable=rules), None))
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
         if found:
@@ -167,24 +180,28 @@ def export(
     author: Annotated[list[str] | None, typer.Option(
         "--author", "-a", help="Only records with an author or editor whose name contains this text "
         "(case and accents ignored; repeatable).")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Any error stops the export (for CI; also `strict = true` in bibkit.toml).")] = False,
     debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
 ) -> None:
     """Export the records, sorted by citation key (formatted lists: as their style sorts).
 
-    Records with errors stop the export before anything is written: the findings go to
-    standard error and the exit code is 1. Warnings are printed and the export goes on.
+    Findings go to standard error, with file:line, and every record is written as completely
+    as it allows (as biber does); exit 0. A record that cannot be read at all stops the export
+    before anything is written (exit 1), and with --strict so does any error.
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
     """
     from bibkit.api import export as run_export
-    from bibkit.api import validate as run_rules
     from bibkit.export import ExportOptions, fingerprint
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.load import Library
     from bibkit.report import REPORTERS
     from bibkit.select import Selection, select
+    from bibkit.validate import blocks_export
+    from bibkit.validate import validate as run_rules
     from bibkit.write import write_if_changed
 
     with _reported(debug):
@@ -194,19 +211,23 @@ def export(
         options = ExportOptions(style=style, locale=locale, ascii=ascii_)
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read([records]), date.today()
+        rules, config_strict = _project_rules()
+        strict = strict or config_strict
+
         # An unchanged collection, exported the same way, is neither parsed nor rendered again.
         def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
-            found = run_rules(library, today)
-            if any(d.severity is Severity.ERROR for d in found):
+            found = run_rules(library, today, enable=rules)
+            if blocks_export(library, found, strict):
                 return found, None
             return found, run_export(select(library.records, selection), fmt.value, style=style,
                                      locale=locale, ascii=ascii_)
 
-        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
+        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options), repr((rules, strict)))
         found, data = cache.answer(snapshot, today, what, compute)
         sys.stderr.write(REPORTERS["text"](found))
         if data is None:
-            _err("bibkit: error: the records have errors; nothing was exported")
+            _err("bibkit: error: " + ("the records have errors (--strict)" if strict else
+                                      "a record cannot be read") + "; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
         if output is None:
             sys.stdout.buffer.write(data)

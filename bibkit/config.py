@@ -26,7 +26,7 @@ PYPROJECT = "pyproject.toml"
 STYLED_FORMATS = frozenset({"text", "html", "markdown", "html-page"})
 ASCII_FORMATS = frozenset({"bibtex", "biblatex"})
 
-_TOP_KEYS = ("records", "key-pattern", "style", "locale", "outputs")
+_TOP_KEYS = ("records", "key-pattern", "style", "locale", "strict", "rules", "outputs")
 _OUTPUT_KEYS = ("format", "path", "style", "locale", "ascii", "keys", "tags", "years", "authors")
 
 
@@ -54,6 +54,8 @@ class Config:
     style: str = "apa"
     locale: str = "en-US"
     outputs: tuple[Output, ...] = ()
+    strict: bool = False  # every error stops an export (CI), not only an unreadable record
+    rules: tuple[str, ...] = ()  # opt-in validation rules, the collection's policies: ("BK050",)
     name: str = CONFIG_NAME  # how messages name the file
     prefix: str = ""  # "tool.bibkit." in a pyproject.toml
 
@@ -200,7 +202,16 @@ class _Reader:
             raise self.fail("outputs", f"expected a list of tables ([[{self.prefix}outputs]]), "
                             f"not {_kind(raw_outputs)}")
         outputs = tuple(self._outputs(raw_outputs, style, locale))
-        return Config(path, records, pattern, style, locale, outputs, self.name, self.prefix)
+        strict = data.get("strict", False)
+        if not isinstance(strict, bool):
+            raise self.fail("strict", f"expected true or false, not {_kind(strict)}")
+        from bibkit.validate import OPT_IN
+
+        rules = self.strings("rules", data.get("rules", []))
+        for i, code in enumerate(rules):
+            if code not in OPT_IN:
+                raise self.fail(f"rules[{i}]", f"unknown opt-in rule {code!r} (known: {', '.join(OPT_IN)})")
+        return Config(path, records, pattern, style, locale, outputs, strict, rules, self.name, self.prefix)
 
     def _outputs(self, raw: list[Any], style: str, locale: str) -> Iterator[Output]:
         from bibkit.export import EXPORTERS

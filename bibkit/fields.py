@@ -219,14 +219,14 @@ CSL_TYPES: frozenset[str] = frozenset(
 # "author" is met by `editor` too, and "issued" is what both call year or date. Only what both
 # consumers ask for is required, so an entry that bibtex and biber accept validates.
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
-    "article-journal": ("author", "issued", "container-title"),
-    "paper-conference": ("author", "issued", "container-title"),
-    "chapter": ("author", "issued", "container-title"),
-    "book": ("author", "issued"),
-    "report": ("author", "issued"),
-    "thesis": ("author", "issued"),
-    "article": ("author", "issued"),
-    "manuscript": ("author",),
+    "article-journal": ("title", "author", "issued", "container-title"),
+    "paper-conference": ("title", "author", "issued", "container-title"),
+    "chapter": ("title", "author", "issued", "container-title"),
+    "book": ("title", "author", "issued"),
+    "report": ("title", "author", "issued"),
+    "thesis": ("title", "author", "issued"),
+    "article": ("title", "author", "issued"),
+    "manuscript": ("title", "author"),
 }
 
 # The marker that closes an author list known to be incomplete (BibTeX's "and others").

@@ -105,8 +105,8 @@ _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 def latex_to_rich(text: str) -> str:
     """A BibTeX field value -> bibkit's rich text (docs/record-format.md, *Rich text*).
 
-    Accents and escapes are decoded as ``unescape`` does; ``\emph``, ``\textbf``, ``\textsc``,
-    ``\textsuperscript``, ``\textsubscript`` (and ``{\em ...}``-style switches) become ``<i>``,
+    Accents and escapes are decoded as ``unescape`` does; ``\\emph``, ``\textbf``, ``\textsc``,
+    ``\textsuperscript``, ``\textsubscript`` (and ``{\\em ...}``-style switches) become ``<i>``,
     ``<b>``, ``<sc>``, ``<sup>``, ``<sub>``; a brace group that holds a capital letter (what
     BibTeX styles leave alone when they change case: ``{BERT}``, ``{G}aussian``) becomes
     ``<span class="nocase">``; math between dollars is kept as it is. ``rich_to_latex`` is the
@@ -370,6 +370,39 @@ def _protect(word: str, token: str, starts: bool, sentence_case: bool, in_lead: 
     if "-" in token and len(word) <= 2 and not token.startswith(word):
         return True  # Polyglot-Ko, GPT-J
     return sentence_case and not starts
+
+
+def lowercased_names(title: str) -> list[str]:
+    """Words of ``title`` that a style lowercasing titles would lower although they are names,
+    as far as the title shows: in a sentence-case title, a capitalised word that does not start
+    it or a subtitle; in any title, a capitalised word after a lowercase "the" that ends the title
+    ("Datasheet for the Pile"). Words in ``<span class="nocase">`` and words
+    ``protect_title`` braces anyway (BLOOM, GPT-4, Korean) are not listed."""
+    try:
+        nodes = richtext.parse(title).nodes
+    except richtext.RichTextError:
+        return []
+    plain = " ".join(n if isinstance(n, str) else " " for n in nodes)
+    words = _title_words(re.split(r"(\s+)", plain))
+    # Mostly lower case where title case would capitalise: the title is in sentence case, and its
+    # capitals are the author's. (protect_title's test is looser: one such word, for BibTeX.)
+    inner = [w for w, starts, leads in words if leads and not starts and w.lower() not in _MINOR]
+    sentence_case = sum(w[0].islower() for w in inner) > sum(w[0].isupper() for w in inner)
+    found: list[str] = []
+    tokens = plain.split()
+    for i, tok in enumerate(tokens):
+        for m in _WORD.finditer(tok):
+            word = m.group()
+            if not word[0].isupper() or _has_inner_capital(word) or len(word) == 1 or word in PROPER_NOUNS:
+                continue
+            starts = i == 0 or tokens[i - 1].endswith((":", "?", "!", ".", "—", "–"))
+            if starts or m.start() > 0:
+                continue
+            ends_part = i == len(tokens) - 1
+            after_the = i > 0 and tokens[i - 1] == "the"
+            if (sentence_case and "-" not in tok) or (after_the and ends_part):
+                found.append(word)
+    return found
 
 
 def to_ascii(text: str) -> str:

@@ -232,7 +232,7 @@ def _decode(hint: Any, value: Any) -> Any:
         return tuple(_decode(args[0], v) for v in value)
     if origin in (Mapping, dict):
         return {str(k): _decode(args[1], v) for k, v in dict(value).items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = _hints(hint)
         fields = dataclasses.fields(hint)
         if len(value) != len(fields):

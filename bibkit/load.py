@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from bibkit import keys
+from bibkit import keys, richtext
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.fields import (
     CSL_TYPES,
@@ -262,6 +262,15 @@ def _text(node: yaml.Node, what: str = "text") -> str:
     return value
 
 
+def _rich(node: yaml.Node) -> str:
+    """Text that may hold CSL rich-text markup (docs/record-format.md); malformed markup is BK013."""
+    value = _text(node)
+    problem = richtext.check(value)
+    if problem is not None:
+        raise _Problem(node, "BK013", f"rich text: {problem}")
+    return value
+
+
 def _text_list(node: yaml.Node) -> tuple[str, ...]:
     if not isinstance(node, yaml.SequenceNode):
         raise _Problem(node, "BK011", f"expected a list, found {_describe(node)}")
@@ -357,9 +366,9 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
             loaded.spans[name + ":key"] = Span.from_mark(knode.start_mark)
             match spec.kind:
                 case Kind.TEXT if name in TEXT_FIELDS:
-                    text[name] = _text(vnode)
+                    text[name] = _rich(vnode)
                 case Kind.TEXT:
-                    values[name.replace("-", "_")] = _text(vnode)
+                    values[name.replace("-", "_")] = _rich(vnode) if name == "title" else _text(vnode)
                 case Kind.KEY:
                     values["key"] = _text(vnode, "a citation key")
                 case Kind.CSL_TYPE:

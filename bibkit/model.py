@@ -9,9 +9,9 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from typing import Any
 from dataclasses import dataclass, field
 from datetime import date as _date
+from typing import Any
 
 # New-style ids since 2007 (YYMM.NNNN, five digits from 2015) and old-style archive/YYMMNNN.
 _ARXIV = re.compile(

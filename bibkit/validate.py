@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -27,17 +27,19 @@ _WINDOW = 8
 
 
 def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK012: type, title, author (or editor), issued, and what the type needs."""
+    """BK012: type and title, and what the type needs in BibTeX's and biblatex's data models
+    (an editor stands for an author; a `crossref` parent may give what a child lacks)."""
     for lo in library.loaded:
         rec = lo.record
         if rec is None:
             continue
-        wanted = ["type", "title", "issued"] + (["author"] if not rec.editor else [])
+        inherits = "crossref" in lo.spans or "xdata" in lo.spans
         by_type = REQUIRED_BY_TYPE.get(rec.type, ())
-        for name in (*wanted, *by_type):
-            if name not in lo.spans:
-                why = f" for type {rec.type!r}" if name in by_type else ""
-                yield lo.diag("", "BK012", f"missing required field {name!r}{why}")
+        for name in ("type", *by_type):
+            if name in lo.spans or (name == "author" and "editor" in lo.spans) or (inherits and name != "type"):
+                continue
+            why = f" for type {rec.type!r}" if name in by_type else ""
+            yield lo.diag("", "BK012", f"missing required field {name!r}{why}")
         # Present-but-invalid identifiers were reported by the loader; do not report them twice.
         if rec.type == "article" and not any(f in lo.spans for f in ("arxiv", "DOI", "URL")):
             yield lo.diag("type", "BK012", "a preprint needs one of 'arxiv', 'DOI' or 'URL'")
@@ -57,7 +59,7 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
             continue
         stem = lo.path.name.removesuffix(keys.SUFFIX)
         expected = keys.file_stem_for(rec.key)
-        if stem != expected:
+        if stem not in keys.stems_for(rec.key):
             yield lo.diag(where, "BK030", f"file name {lo.path.name!r} does not match the citation "
                           f"key {rec.key!r}: expected {expected + keys.SUFFIX!r}")
 
@@ -144,6 +146,21 @@ def near_duplicate_titles(library: Library, today: date) -> Iterator[Diagnostic]
                               f"{first.record.title!r}", Severity.WARNING)
 
 
+def case_protection(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK060: a word a style would lowercase although it is a name (docs/validation.md)."""
+    from bibkit.latex import lowercased_names
+
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is None or not rec.title:
+            continue
+        words = lowercased_names(rec.title)
+        if words:
+            marked = ", ".join(f'<span class="nocase">{w}</span>' for w in words)
+            yield lo.diag("title", "BK060", f"a style that lowercases titles would print {', '.join(words)!r} in "
+                          f"lower case; if it is a name, mark it: {marked}", Severity.WARNING)
+
+
 def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK050: a paper without an arXiv identifier says why (``provenance.no-arxiv``)."""
     for lo in library.loaded:
@@ -161,17 +178,31 @@ RULES: tuple[Rule, ...] = (
     duplicate_keys,
     duplicate_ids,
     near_duplicate_titles,
-    arxiv_or_reason,
+    case_protection,
 )
+# A collection's own policies, off unless its bibkit.toml lists them (`rules = ["BK050"]`).
+OPT_IN: dict[str, Rule] = {
+    "BK050": arxiv_or_reason,
+}
 
 
-def validate(library: Library, today: date | None = None) -> list[Diagnostic]:
-    """Every finding for the library: load problems first, then the rules, sorted by place."""
+def validate(library: Library, today: date | None = None, enable: Iterable[str] = ()) -> list[Diagnostic]:
+    """Every finding for the library: load problems first, then the rules (and the opt-in rules
+    named in ``enable``), sorted by place."""
     today = today or date.today()
     found = [d for lo in library.loaded for d in lo.diagnostics]
-    for rule in RULES:
+    for rule in (*RULES, *(OPT_IN[code] for code in sorted(set(enable)))):
         found.extend(rule(library, today))
     return sorted(found, key=Diagnostic.sort_key)
+
+
+def blocks_export(library: Library, found: Iterable[Diagnostic], strict: bool = False) -> bool:
+    """Whether ``found`` stops an export: a record that cannot be read at all always does (there
+    is nothing to write); with ``strict`` (CI), any error does. Otherwise the findings are
+    reported and every record is written as completely as it allows, as biber does."""
+    if any(lo.record is None for lo in library.loaded):
+        return True
+    return strict and any(d.severity is Severity.ERROR for d in found)
 
 
 class _CallableModule(types.ModuleType):
