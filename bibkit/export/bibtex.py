@@ -83,9 +83,15 @@ def _year(r: Record) -> str | None:
     return str(r.issued.year) if r.issued else None
 
 
+_IN_BOOK = ("paper-conference", "chapter", "entry-encyclopedia", "entry-dictionary", "entry")
+
+
 def _container(*csl_types: str) -> Getter:
-    """container-title, for the entry types whose field this is (journal, booktitle, ...)."""
-    return lambda r: r.get("container-title") if r.type in csl_types else None
+    """container-title, for the entry types whose field this is: booktitle for parts of books
+    and proceedings, journal for everything else (a @misc keeps its container that way)."""
+    if csl_types == ("article-journal",):
+        return lambda r: r.get("container-title") if r.type not in _IN_BOOK else None
+    return lambda r: r.get("container-title") if r.type in _IN_BOOK else None
 
 
 def _howpublished(r: Record) -> str | None:
