@@ -13,7 +13,7 @@ two spellings never conflict, whichever is imported first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -27,11 +27,12 @@ def load(*paths: str | Path) -> Library:
     return load_library([Path(p) for p in paths] or [Path("records")])
 
 
-def validate(library: Library, today: date | None = None) -> list[Diagnostic]:
-    """Every finding: what the loader found in each file, then the rules across files."""
+def validate(library: Library, today: date | None = None, enable: Iterable[str] = ()) -> list[Diagnostic]:
+    """Every finding: what the loader found in each file, then the rules across files, and the
+    opt-in rules named in ``enable`` (a collection's policies, e.g. ``["BK050"]``)."""
     from bibkit.validate import validate as run_rules
 
-    return run_rules(library, today)
+    return run_rules(library, today, enable)
 
 
 def export(records: Sequence[Record], fmt: str, *, style: str = "apa", locale: str = "en-US",
