@@ -607,9 +607,11 @@ def build(
 ) -> None:
     """Write every output the project's configuration lists, one line each: wrote or unchanged.
 
-    The records are read and checked once; errors stop the build before anything is written
-    (findings on standard error, exit 1). Each file is written atomically, and left untouched
-    when its content would not change. --check compares instead, for CI and pre-commit.
+    The records are read and checked once; findings go to standard error with file:line, and
+    every record is written as completely as it allows. A record that cannot be read stops the
+    build before anything is written (exit 1), and with `strict = true` so does any error. Each
+    file is written atomically, and left untouched when its content would not change. --check
+    compares instead, for CI and pre-commit.
 
     \b
     Examples:  bibkit build
@@ -636,7 +638,8 @@ def build(
         result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
-            _err("bibkit: error: the records have errors; nothing was built")
+            why = "the records have errors (strict = true)" if settings.strict else "a record cannot be read"
+            _err(f"bibkit: error: {why}; nothing was built")
             raise typer.Exit(EXIT_FINDINGS)
         for built in result.built:
             if not quiet:

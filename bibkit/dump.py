@@ -8,7 +8,7 @@ import yaml
 
 from bibkit import keys
 from bibkit.export.csljson import person as csl_person
-from bibkit.fields import OTHERS, TEXT_FIELDS
+from bibkit.fields import DATE_FIELDS, NAME_FIELDS, OTHERS, TEXT_FIELDS
 from bibkit.model import Person, Record
 
 
@@ -33,8 +33,13 @@ def record_data(r: Record) -> dict[str, Any]:
         data["author"] = [name_value(p) for p in r.author] + ([OTHERS] if r.author_truncated else [])
     if r.editor:
         data["editor"] = [name_value(p) for p in r.editor]
+    for role in sorted(r.names, key=NAME_FIELDS.index):
+        if r.names[role]:
+            data[role] = [name_value(p) for p in r.names[role]]
     if r.issued:
         data["issued"] = str(r.issued)
+    for name in sorted(r.dates, key=DATE_FIELDS.index):
+        data[name] = str(r.dates[name])
     data.update(sorted(r.text.items(), key=lambda kv: TEXT_FIELDS.index(kv[0])))
     if r.doi:
         data["DOI"] = r.doi.value

@@ -18,7 +18,7 @@ import re
 # What BibTeX and biber both accept: no white space and none of " # ' ( ) , = { } % (biber),
 # nor ~ or backslash, which LaTeX would read in \cite. Printable ASCII.
 KEY = re.compile(r"[!$&*+\-./0-9:;<>?@A-Z\[\]^_`a-z|]+")
-SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 SUFFIX = ".yaml"
 
 
@@ -42,5 +42,5 @@ def stems_for(key: str) -> tuple[str, str]:
 
 
 def is_safe_file_stem(stem: str) -> bool:
-    """A stem that cannot escape its directory or hide: no ``/``, no leading dot."""
+    """A stem that cannot escape its directory or hide: no ``/``, no leading dot or dash."""
     return SAFE_FILE_STEM.fullmatch(stem) is not None

@@ -33,14 +33,13 @@ class Dialect:
     fields: tuple[tuple[str, Getter], ...]
     # Written as given: identifiers and URLs that LaTeX's url/doi packages typeset themselves.
     verbatim: frozenset[str]
+    person: Callable[[Person], str]  # how one name of a name list is written
     # Written without braces: month macros.
     bare: frozenset[str] = frozenset()
 
 
-def _names(people: Sequence[Person], truncated: bool = False) -> str | None:
-    if not people:
-        return None
-    out = [_name(p) for p in people]
+def _names(people: Sequence[Person], truncated: bool = False, name: Callable[[Person], str] | None = None) -> str:
+    out = [(name or _name)(p) for p in people]
     if truncated:
         out.append("others")
     return " and ".join(out)
@@ -49,17 +48,32 @@ def _names(people: Sequence[Person], truncated: bool = False) -> str | None:
 def _name(p: Person) -> str:
     if p.literal is not None:
         return "{" + escape(p.literal) + "}"  # a corporate name: never split, never abbreviated
+    if not p.given and not p.suffix:
+        # No comma form: "Family," with nothing after the comma makes bibtex complain. One word,
+        # or "von Last" with a lower-case particle, reads back as it is; several words without
+        # a given name are braced so that BibTeX keeps them together (they read back as literal).
+        family = p.family or ""
+        particle = p.non_dropping_particle or p.dropping_particle
+        if " " not in family and (particle is None or all(w[:1].islower() for w in particle.split())):
+            return " ".join(_name_part(x) for x in (particle, family) if x)
+        return "{" + escape(p.family_with_particle) + "}"
     # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts.
     parts = [_name_part(p.family_with_particle or "")]
     if p.suffix:
         parts.append(_name_part(p.suffix))
-    if p.given:
-        parts.append(_name_part(p.given))
-    elif p.suffix:
-        parts.append("")
-    elif " " in parts[0]:
-        parts.append("")  # "BI Intelligence, ": the comma keeps both words in the family name
+    parts.append(_name_part(p.given or ""))
     return ", ".join(parts)
+
+
+def _biblatex_name(p: Person) -> str:
+    """As ``_name``, but a dropping particle (biblatex: a prefix with ``useprefix=false``) is
+    written in biblatex's extended name format, which says so; a non-dropping one is BibTeX's
+    von part, as in a BibTeX file."""
+    if p.literal is not None or not p.dropping_particle:
+        return _name(p)
+    parts = (("family", p.family_with_particle), ("given", p.given), ("prefix", p.dropping_particle),
+             ("suffix", p.suffix))
+    return ", ".join(f"{k}={{{escape(v)}}}" for k, v in parts if v) + ", useprefix=false"
 
 
 def _name_part(text: str) -> str:
@@ -139,10 +153,6 @@ def _text(name: str) -> Getter:
     return lambda r: r.get(name)
 
 
-def _people(role: str) -> Getter:
-    return lambda r: _names(r.people(role))
-
-
 def _dated(name: str) -> Getter:
     return lambda r: str(r.dates[name]) if name in r.dates else None
 
@@ -166,13 +176,11 @@ def _other_institution(*kinds: str) -> Getter:
     return lambda r: r.get("institution") if r.type not in kinds else None
 
 
-_NAME_ROLES: tuple[tuple[str, Getter], ...] = (
-    ("author", lambda r: _names(r.author, r.author_truncated)),
-    ("editor", lambda r: _names(r.editor)),
-    ("translator", _people("translator")),
-    ("bookauthor", _people("container-author")),
-    *((role, _people(role)) for role in ("editora", "editorb", "editorc", "annotator", "commentator",
-                                         "introduction", "foreword", "afterword", "holder")),
+# BibTeX/BibLaTeX name list -> the record's role (bibkit.fields).
+NAME_ROLES: tuple[tuple[str, str], ...] = (
+    ("author", "author"), ("editor", "editor"), ("translator", "translator"), ("bookauthor", "container-author"),
+    *((role, role) for role in ("editora", "editorb", "editorc", "annotator", "commentator", "introduction",
+                                "foreword", "afterword", "holder")),
 )
 # Record fields BibTeX and BibLaTeX share a name for, after the dialect's own.
 _SHARED: tuple[tuple[str, Getter], ...] = (
@@ -213,7 +221,7 @@ BIBTEX = Dialect(
                 "chapter": "incollection", "thesis": "phdthesis", "report": "techreport",
                 "article": "misc", "manuscript": "unpublished", "pamphlet": "booklet"},
     default_type="misc",
-    fields=_NAME_ROLES + (
+    fields=(
         ("title", lambda r: r.title or None),
         ("journal", _container("article-journal")),
         ("booktitle", _container("paper-conference", "chapter")),
@@ -238,6 +246,7 @@ BIBTEX = Dialect(
         ("institution", _other_institution("thesis", "report")),
     ) + _BIBLATEX_NAMED,
     verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
+    person=_name,
     bare=frozenset({"month"}),
 )
 
@@ -252,7 +261,7 @@ BIBLATEX = Dialect(
                 "personal_communication": "letter", "legislation": "legislation", "legal_case": "jurisdiction",
                 "performance": "performance", "review": "review"},
     default_type="misc",
-    fields=_NAME_ROLES + (
+    fields=(
         ("title", lambda r: r.title or None),
         ("journaltitle", _container("article-journal")),
         ("booktitle", _container("paper-conference", "chapter")),
@@ -276,6 +285,7 @@ BIBLATEX = Dialect(
         ("note", lambda r: r.get("note")),
     ) + _BIBLATEX_NAMED,
     verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
+    person=_biblatex_name,
 )
 
 
@@ -289,14 +299,11 @@ def _value(dialect: Dialect, name: str, value: str) -> str:
         return "{" + value + "}"
     if name == "title":
         return "{" + rich_to_latex(value, title=True) + "}"
-    if name in _NAME_FIELDS:
-        return "{" + value + "}"  # names are escaped part by part in _name
     if name == "pages":
         return "{" + escape(value, ligatures=True) + "}"
     return "{" + rich_to_latex(value) + "}"
 
 
-_NAME_FIELDS = frozenset(bib for bib, _ in _NAME_ROLES)
 # Record fields the tables above write (or derive others from); any other is written under its
 # own name, so that an import of the export finds it again.
 _WRITTEN_TEXT = frozenset({
@@ -332,25 +339,29 @@ def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
     kind = record.get("entrytype") or dialect.entry_type.get(record.type, dialect.default_type)
     if kind == "phdthesis" and _is_masters(record):
         kind = "mastersthesis"
-    lines = [f"@{kind}{{{record.key},"]
-    written: set[str] = set()
-    fields: list[tuple[str, str | None, bool]] = [(name, get(record), False) for name, get in dialect.fields]
+    # (field, value as written), in the order written; the first of a name wins.
+    items: list[tuple[str, str | None]] = []
+    for bib, role in NAME_ROLES:
+        people, truncated = record.people(role), role == "author" and record.author_truncated
+        if people or truncated:
+            items.append((bib, "{" + _names(people, truncated, dialect.person) + "}"))
+    for name, get in dialect.fields:
+        value = get(record)
+        items.append((name, _value(dialect, name, value) if value else None))
     # What the tables do not write goes under its record name: nothing a record holds is dropped.
-    fields += [(n, v, False) for n, v in record.text.items() if n not in _WRITTEN_TEXT]
-    fields += [(n, _names(p), False) for n, p in record.names.items() if n not in _WRITTEN_NAMES]
-    fields += [(n, str(d), False) for n, d in record.dates.items() if n not in _WRITTEN_DATES]
+    items += [(n, _value(dialect, n, v)) for n, v in record.text.items() if n not in _WRITTEN_TEXT and v]
+    items += [(n, "{" + _names(p, name=dialect.person) + "}") for n, p in record.names.items()
+              if n not in _WRITTEN_NAMES and p]
+    items += [(n, "{" + str(d) + "}") for n, d in record.dates.items() if n not in _WRITTEN_DATES]
     # Imported fields bibkit has no use for come back after its own, as they were written
     # (bibtex and biber never typeset a field they do not know), unless bibkit wrote that field.
-    fields += [(n, v, True) for n, v in sorted(record.extra.items()) if isinstance(v, str)]
-    for name, value, raw in fields:
-        if value and name.lower() not in written:
+    items += [(n, "{" + (v if _balanced(v) else escape(v)) + "}") for n, v in sorted(record.extra.items())
+              if isinstance(v, str) and v]
+    lines = [f"@{kind}{{{record.key},"]
+    written: set[str] = set()
+    for name, text in items:
+        if text and name.lower() not in written:
             written.add(name.lower())
-            if raw:
-                text = "{" + (value if _balanced(value) else escape(value)) + "}"
-            elif name in record.names or name in (n for n, _ in _NAME_ROLES):
-                text = "{" + value + "}"
-            else:
-                text = _value(dialect, name, value)
             lines.append(f"  {name} = {to_ascii(text) if ascii else text},")
     lines.append("}")
     return "\n".join(lines) + "\n"
