@@ -187,6 +187,15 @@ NAME_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.NA
                                      and f.name not in ("author", "editor"))
 DATE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.DATE and f.name != "issued")
 
+# CSL-JSON variables the schema has that the model keeps in `extra` as they came (with the model's
+# CSL variables, a CSL-JSON export writes these at the top level of the item, not in `custom`).
+# The schema's other names of model variables (journalAbbreviation, shortTitle, part, printing,
+# supplement) are among them: read as the model's variable, they are kept here only when the item
+# gives both names different values.
+CSL_EXTRA_VARIABLES: frozenset[str] = frozenset({
+    "categories", "citation-key", "page-first", "volume-title-short", "journalAbbreviation", "shortTitle", "part",
+    "printing", "supplement"})
+
 NAME_PARTS: dict[str, str] = {
     "family": "Family name, without particle.",
     "given": "Given names.",

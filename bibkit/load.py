@@ -300,12 +300,18 @@ def _extra(node: yaml.Node) -> dict[str, Any]:
     return {_text(k, "a field name"): _plain(v) for k, v in node.value}
 
 
+_TYPED_SCALARS = frozenset({_STD + "bool", _STD + "int", _STD + "float", _STD + "null"})
+
+
 def _plain(node: yaml.Node) -> Any:
-    """Text, or lists and mappings of text, as plain Python data (CSL-JSON values in `extra`)."""
+    """Text, or lists and mappings of text, as plain Python data (CSL-JSON values in `extra`).
+    An unquoted true, 7, 1.0 or null is that JSON value, as it was imported."""
     if isinstance(node, yaml.MappingNode):
         return {_text(k, "a field name"): _plain(v) for k, v in node.value}
     if isinstance(node, yaml.SequenceNode):
         return [_plain(v) for v in node.value]
+    if isinstance(node, yaml.ScalarNode) and node.tag in _TYPED_SCALARS and not node.style:
+        return yaml.safe_load(node.value)  # one plain scalar: its value, nothing else
     return _text(node)
 
 

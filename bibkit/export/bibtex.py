@@ -94,7 +94,10 @@ def _month(r: Record) -> str | None:
 
 
 def _year(r: Record) -> str | None:
-    return str(r.issued.year) if r.issued else None
+    if r.issued is None:
+        return None
+    end = r.issued.end
+    return f"{r.issued.year:04d}" + (f"--{end.year:04d}" if end and end.year != r.issued.year else "")
 
 
 _IN_BOOK = ("paper-conference", "chapter", "entry-encyclopedia", "entry-dictionary", "entry")
@@ -318,6 +321,10 @@ _WRITTEN_TEXT = frozenset({
 _WRITTEN_NAMES = frozenset({"translator", "container-author", "editora", "editorb", "editorc", "annotator",
                             "commentator", "introduction", "foreword", "afterword", "holder"})
 _WRITTEN_DATES = frozenset({"accessed", "event-date", "original-date"})
+# What a field name may be in a .bib (BibTeX: no white space, none of " # % ' ( ) , = { }).
+_FIELD_NAME = re.compile(r"[A-Za-z][^\s\"#%'(),={}]*")
+# Kept from CSL-JSON for the CSL-JSON export; not fields of an entry.
+_NOT_BIBTEX = frozenset({"id", "type", "citation-key", "custom"})
 
 
 def _balanced(text: str) -> bool:
@@ -354,19 +361,44 @@ def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
               if n not in _WRITTEN_NAMES and p]
     items += [(n, "{" + str(d) + "}") for n, d in record.dates.items() if n not in _WRITTEN_DATES]
     # Imported fields bibkit has no use for come back after its own, as they were written
-    # (bibtex and biber never typeset a field they do not know), unless bibkit wrote that field.
-    items += [(n, "{" + (v if _balanced(v) else escape(v)) + "}") for n, v in sorted(record.extra.items())
-              if isinstance(v, str) and v]
+    # (bibtex and biber never typeset a field they do not know).
+    own = [(n, "{" + (v if _balanced(v) else escape(v)) + "}") for n, v in sorted(record.extra.items())
+           if isinstance(v, str) and v and _FIELD_NAME.fullmatch(n) and n not in _NOT_BIBTEX]
+    # A field the import kept as written because it could not read it exactly (date = {2019/..},
+    # month = {Spring}) is written as it came, in the place of bibkit's reading of it.
+    kept = {n.lower(): (n, text) for n, text in own}
     lines = [f"@{kind}{{{record.key},"]
     written: set[str] = set()
-    for name, text in items:
+    for name, text in [*items, *own]:
         if text and name.lower() not in written:
             written.add(name.lower())
+            name, text = kept.get(name.lower(), (name, text))
             lines.append(f"  {name} = {to_ascii(text) if ascii else text},")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def render(dialect: Dialect, records: Sequence[Record], ascii: bool = False) -> bytes:
-    """The entries in the order given, separated by blank lines, as UTF-8."""
-    return "\n".join(render_entry(dialect, r, ascii) for r in records).encode("utf-8")
+    """The entries in the order given, separated by blank lines, as UTF-8; except that an entry
+    other entries name in ``crossref`` comes after the last of them, as bibtex requires."""
+    return "\n".join(render_entry(dialect, r, ascii) for r in crossref_order(records)).encode("utf-8")
+
+
+def crossref_order(records: Sequence[Record]) -> list[Record]:
+    """``records`` in their order, each crossref parent moved after its children (and a parent's
+    parent after it). bibtex resolves a crossref only when the parent comes later in the file;
+    biber reads any order, so both dialects use this one."""
+    children: dict[str, list[Record]] = {}
+    for r in records:
+        if parent := r.get("crossref"):
+            children.setdefault(parent.casefold(), []).append(r)
+    depth: dict[str, int] = {}
+
+    def depth_of(r: Record, seen: frozenset[str] = frozenset()) -> int:
+        key = r.key.casefold()
+        if key not in depth:
+            below = [c for c in children.get(key, ()) if c.key.casefold() not in seen]  # a cycle stops here
+            depth[key] = 1 + max((depth_of(c, seen | {key}) for c in below), default=-1)
+        return depth[key]
+
+    return sorted(records, key=depth_of)  # stable: the given order within each depth

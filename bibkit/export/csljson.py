@@ -15,8 +15,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bibkit.fields import CSL_TEXT_FIELDS, FIELD_BY_NAME, NAME_FIELDS
-from bibkit.model import Person, Record
+from bibkit.fields import CSL_EXTRA_VARIABLES, CSL_TEXT_FIELDS, FIELD_BY_NAME, NAME_FIELDS
+from bibkit.model import Date, Person, Record
 
 NAME_KEYS = ("family", "given", "non-dropping-particle", "dropping-particle", "suffix", "literal")
 
@@ -24,6 +24,11 @@ NAME_KEYS = ("family", "given", "non-dropping-particle", "dropping-particle", "s
 def person(p: Person) -> dict[str, str]:
     values = (p.family, p.given, p.non_dropping_particle, p.dropping_particle, p.suffix, p.literal)
     return {k: v for k, v in zip(NAME_KEYS, values, strict=True) if v is not None}
+
+
+def date_value(date: Date) -> dict[str, Any]:
+    """CSL's date: one list of parts, or two for a range."""
+    return {"date-parts": [date.parts] + ([date.end.parts] if date.end else [])}
 
 
 def item(r: Record) -> dict[str, Any]:
@@ -35,9 +40,9 @@ def item(r: Record) -> dict[str, Any]:
         if people:
             (out if FIELD_BY_NAME[role].csl else custom)[role] = [person(p) for p in people]
     if r.issued:
-        out["issued"] = {"date-parts": [r.issued.parts]}
+        out["issued"] = date_value(r.issued)
     for name, date in r.dates.items():
-        out[name] = {"date-parts": [date.parts]}
+        out[name] = date_value(date)
     for name, value in r.text.items():
         (out if name in CSL_TEXT_FIELDS else custom)[name] = value
     if r.type in ("thesis", "report") and "publisher" not in out and r.get("institution"):
@@ -61,11 +66,24 @@ def item(r: Record) -> dict[str, Any]:
         custom["venues"] = list(r.venues)
     if r.tags:
         custom["tags"] = list(r.tags)
-    if r.extra:
-        custom["extra"] = dict(r.extra)
+    # What the model could not read goes back where it came from: a CSL variable (an id that is
+    # not the key, a date range with a season, a DOI the model rejects) to the item, anything
+    # else to `custom`, the only place the schema leaves for it.
+    top = {k: v for k, v in r.extra.items() if _is_variable(k)}
+    rest = {k: v for k, v in r.extra.items() if k not in top and k != "custom"}
+    if rest:
+        custom["extra"] = rest
+    if isinstance(r.extra.get("custom"), dict):
+        custom.update({k: v for k, v in r.extra["custom"].items() if k not in custom})
     if custom:
         out["custom"] = custom
+    out.update(top)
     return out
+
+
+def _is_variable(name: str) -> bool:
+    spec = FIELD_BY_NAME.get(name)
+    return name != "type" and ((spec is not None and spec.csl) or name in CSL_EXTRA_VARIABLES)
 
 
 def render(records: Sequence[Record]) -> bytes:

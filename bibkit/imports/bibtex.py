@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bibkit.diagnostics import BibkitError
-from bibkit.fields import CSL_TYPES, OTHERS
+from bibkit.fields import CSL_TYPES, OTHERS, TEXT_FIELDS
 from bibkit.imports import Imported, KeyBook
 from bibkit.imports.bibparse import RawEntry, parse
 from bibkit.latex import latex_to_rich, unescape
@@ -59,10 +59,14 @@ TEXT = {
     "institution": "institution", "school": "institution", "organization": "organization",
     "subtitle": "subtitle", "titleaddon": "titleaddon", "maintitle": "maintitle",
     "booktitleaddon": "booktitleaddon", "addendum": "addendum", "eid": "eid",
-    "entrysubtype": "entrysubtype", "langid": "langid", "key": "key",
+    "entrysubtype": "entrysubtype", "langid": "langid", "key": "key", "pmid": "PMID", "pmcid": "PMCID",
 }
+# A field that is named as a text field of the record (source, medium, archive, section, ...: CSL
+# variables BibTeX has no standard field for) is that field.
 # Written as they are: keys and identifiers, never LaTeX text.
 VERBATIM = {"crossref": "crossref", "xdata": "xdata", "xref": "xref"}
+TEXT.update({name: name for name in TEXT_FIELDS if name.islower() and name not in TEXT.values()
+             and name not in (*VERBATIM, "number", "issue", "eprint", "eprinttype", "eprintclass", "entrytype")})
 NAMES = {
     "author": "author", "editor": "editor", "translator": "translator", "bookauthor": "container-author",
     "editora": "editora", "editorb": "editorb", "editorc": "editorc", "annotator": "annotator",
@@ -171,17 +175,25 @@ def _month(text: str) -> int | None:
     return None
 
 
+_YEAR_RANGE = re.compile(r"(\d{4})\s*(?:-{1,2}|–|/)\s*(\d{4})")
+
+
 def _date(fields: dict[str, str]) -> tuple[Date | None, list[str]]:
-    """The date, and the names of date fields it could not read exactly."""
+    """The date, and the names of date fields it could not read exactly (kept as written)."""
     if "date" in fields:
-        first = fields["date"].split("/")[0].strip()
-        return Date.parse(first[:10]), (["date"] if first != fields["date"].strip() or len(first) > 10 else [])
+        text = fields["date"].strip()
+        try:
+            return Date.parse(text), []
+        except ValueError:  # an open range, a time, an uncertain date: the first date it names
+            return Date.parse(text.split("/")[0].strip()[:10]), ["date"]
     if "year" not in fields:
         return None, []
     year = fields["year"].strip()
     month = _month(fields["month"]) if fields.get("month") else None
     unread = ["month"] if fields.get("month") and month is None else []
     day = fields.get("day", "").strip()
+    if m := _YEAR_RANGE.fullmatch(year):  # year = {1990--1992}
+        return Date.parse(f"{m[1]}/{m[2]}"), unread + (["month"] if month else []) + (["day"] if day else [])
     text = year if month is None else f"{year}-{month:02d}" + (f"-{int(day):02d}" if day.isdigit() else "")
     return Date.parse(text), unread + (["day"] if day and not (month and day.isdigit()) else [])
 
@@ -275,14 +287,14 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
             except ValueError as exc:
                 keep(bib, str(exc))
     values["dates"] = dates
-    if "doi" in fields and not _ARXIV_DOI.search(fields["doi"]):  # arXiv's DOI follows from the id
+    if "doi" in fields:  # arXiv's own DOI too: bibkit's BibTeX export does not derive it
         doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", fields["doi"].strip(), flags=re.I)
         try:
             values["doi"] = Doi.parse(doi.replace("\\_", "_"))
         except ValueError as exc:
             keep("doi", str(exc))
     url = fields.get("url", "").strip().replace("\\%", "%").replace("\\_", "_").replace("\\#", "#")
-    if url and not (arxiv and _ARXIV_URL.match(url)):  # the abs page follows from the id
+    if url and not (arxiv and csl_type == "article" and url == arxiv.url):  # a preprint's abs page is derived
         try:
             values["url"] = check_url(url)
         except ValueError as exc:
@@ -339,9 +351,11 @@ def read(path: Path, book: KeyBook) -> Imported:
     for raw in bib.entries:
         try:
             draft = record_from_entry(raw, raw.key, result.notes)
-        except Exception as exc:  # one bad entry must not stop the others; it is reported
-            result.problems.append((raw.line, f"entry {raw.key or '(no key)'}: {type(exc).__name__}: {exc}"))
-            continue
+        except Exception as exc:  # a bug here must not lose the entry: it is kept as written
+            result.problems.append((raw.line, f"entry {raw.key or '(no key)'}: {type(exc).__name__}: {exc}; "
+                                    "every field kept in 'extra' as written"))
+            draft = Record(key=raw.key, type=ENTRY_TYPE.get(raw.type, "document"), title="",
+                           extra={raw.names[k]: v for k, v in raw.fields.items() if v.strip()})
         key = book.claim(raw.key, draft, result.notes, raw.line)
         result.records.append(draft if key == raw.key else _with_key(draft, key))
         result.lines[key] = raw.line

@@ -4,17 +4,22 @@ home is kept in ``extra`` as the data it is (text stays text, a list stays a lis
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from bibkit import richtext
+from bibkit import keys, richtext
 from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TEXT_FIELDS, CSL_TYPES, DATE_FIELDS, FIELD_BY_NAME, NAME_FIELDS, TEXT_FIELDS
 from bibkit.imports import Imported, KeyBook
 from bibkit.model import ArxivId, Date, Doi, Person, Record, check_url
 
+# Names the CSL-JSON schema (and Zotero) use for a variable the model has under its CSL 1.0.2
+# name: read as that variable (docs/formats.md).
+ALIASES = {"journalAbbreviation": "container-title-short", "shortTitle": "title-short", "part": "part-number",
+           "printing": "printing-number", "supplement": "supplement-number"}
 _NAME_PARTS = {"family": "family", "given": "given", "non-dropping-particle": "non_dropping_particle",
                "dropping-particle": "dropping_particle", "suffix": "suffix", "literal": "literal"}
 # Read for the model's own values, so never kept in `extra`.
@@ -46,9 +51,12 @@ def _date(value: Any) -> Date | None:
     if not isinstance(value, dict):
         return None
     parts = value.get("date-parts")
-    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-        first = [int(p) for p in parts[0][:3]]
-        return Date.parse("-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(first)))
+    if isinstance(parts, list) and parts and all(isinstance(p, list) and p for p in parts[:2]):
+        dates = [Date.parse("-".join(f"{int(p):02d}" if i else f"{int(p):04d}" for i, p in enumerate(one[:3])))
+                 for one in parts[:2]]
+        if len(dates) == 2 and dates[1] != dates[0]:
+            return Date.parse(f"{dates[0]}/{dates[1]}")
+        return dates[0]
     for key in ("raw", "literal"):
         text = value.get(key)
         if isinstance(text, str):
@@ -59,11 +67,11 @@ def _date(value: Any) -> Date | None:
 
 
 def _exact(value: Any, date: Date) -> bool:
-    """Whether ``date`` says all that ``value`` did (one date, nothing but its parts)."""
+    """Whether ``date`` says all that ``value`` did (one date or a range, nothing but its parts)."""
     if not isinstance(value, dict) or set(value) != {"date-parts"}:
         return False
     parts = value["date-parts"]
-    return len(parts) == 1 and [int(p) for p in parts[0]] == date.parts
+    return [[int(p) for p in one] for one in parts] == [date.parts] + ([date.end.parts] if date.end else [])
 
 
 def _text(value: Any) -> str | None:
@@ -81,6 +89,10 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
         return
     extra: dict[str, Any] = {}
     custom: dict[str, Any] = item["custom"] if isinstance(item.get("custom"), dict) else {}
+    item = dict(item)
+    for alias, name in ALIASES.items():
+        if alias in item and (name not in item or item[name] == item[alias]):
+            item[name] = item.pop(alias)
     csl_type = str(item.get("type", ""))
     if csl_type not in CSL_TYPES:
         result.notes.append((label, f"type {csl_type!r} is not a CSL type; imported as 'document'"))
@@ -94,7 +106,12 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
     for role in ("author", "editor", *NAME_FIELDS):
         source = item if role in item else custom if FIELD_BY_NAME.get(role) and role in custom else None
         if source is not None and isinstance(source.get(role), list):
-            people = tuple(_person(p) for p in source[role])
+            try:
+                people = tuple(_person(p) for p in source[role])
+            except ValueError as exc:
+                extra[role] = source[role]
+                result.notes.append((label, f"{role} kept in 'extra': {exc}"))
+                continue
             if role in ("author", "editor"):
                 values[role] = people
             else:
@@ -104,7 +121,10 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
     for name in ("issued", *DATE_FIELDS):
         if name not in item:
             continue
-        parsed = _date(item[name])
+        try:
+            parsed = _date(item[name])
+        except (ValueError, TypeError):
+            parsed = None
         if parsed is None or not _exact(item[name], parsed):
             extra[name] = item[name]  # ranges, seasons, circa: kept as they are, for CSL-JSON
             if parsed is None:
@@ -134,14 +154,14 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
     arxiv = values.get("arxiv")
     preprint = csl_type == "article" and arxiv is not None
     doi = _text(item.get("DOI")) or ""
-    if doi and not (preprint and _ARXIV_DOI.fullmatch(doi)):
+    if doi and not (preprint and arxiv is not None and doi == arxiv.doi):  # the export derives it
         try:
             values["doi"] = Doi.parse(re.sub(r"^https?://(dx\.)?doi\.org/", "", doi))
         except ValueError as exc:
             extra["DOI"] = item["DOI"]
             result.notes.append((label, f"DOI kept in 'extra': {exc}"))
     url = _text(item.get("URL")) or ""
-    if url and not (arxiv is not None and url == arxiv.url):
+    if url and not (preprint and arxiv is not None and url == arxiv.url):  # the export derives it
         try:
             values["url"] = check_url(url)
         except ValueError as exc:
@@ -156,8 +176,9 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
         if value is None:
             extra[key] = source[key]
             continue
-        derived = key == "number" and arxiv is not None and value == f"arXiv:{arxiv.base}"
-        if not derived:
+        derived = (key == "number" and arxiv is not None and value == f"arXiv:{arxiv.base}") or \
+            (key == "publisher" and csl_type in ("thesis", "report") and value == _text(custom.get("institution")))
+        if not derived:  # written by the export from another field
             text[key] = value
     values["text"] = {k: text[k] for k in TEXT_FIELDS if k in text}
     if custom.get("author-incomplete") is True:
@@ -176,18 +197,20 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
         if k not in USED and k not in _PROCESSOR_VARIABLES:
             extra[k] = item[k]
     values["extra"] = {k: v for k, v in extra.items() if v not in (None, "", [], {})}
-    key = str(item.get("id", "") or item.get("citation-key", "")).strip()
+    # The citation key: CSL's citation-key when the item has one (the id may be a database's URI),
+    # else the id. An id that is not the key is kept, so that the CSL-JSON export gives it back.
+    ident = _text(item.get("id")) or ""
+    key = (_text(item.get("citation-key")) or ident) if keys.is_valid_key(_text(item.get("citation-key")) or "") \
+        else ident
     draft = Record(key=key, **values)
     new_key = book.claim(key, draft, result.notes)
-    result.records.append(draft if new_key == key else Record(**{**_fields(draft), "key": new_key}))
+    if ident and ident != new_key:
+        draft = dataclasses.replace(draft, extra={**draft.extra, "id": item["id"]})
+    if "citation-key" in item and item["citation-key"] != new_key:
+        draft = dataclasses.replace(draft, extra={**draft.extra, "citation-key": item["citation-key"]})
+    result.records.append(draft if new_key == key else dataclasses.replace(draft, key=new_key))
     if not title:
         result.notes.append((new_key, "no title; imported as it is"))
-
-
-def _fields(record: Record) -> dict[str, Any]:
-    import dataclasses
-
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
 def read(path: Path, book: KeyBook) -> Imported:
