@@ -28,7 +28,8 @@ def record_data(r: Record) -> dict[str, Any]:
     if keys.file_stem_for(r.key) != r.key:
         data["id"] = r.key
     data["type"] = r.type
-    data["title"] = r.title
+    if r.title:  # an entry without one is imported as it is; validate names what it lacks
+        data["title"] = r.title
     if r.author:
         data["author"] = [name_value(p) for p in r.author] + ([OTHERS] if r.author_truncated else [])
     if r.editor:
@@ -46,7 +47,7 @@ def record_data(r: Record) -> dict[str, Any]:
     if r.url:
         data["URL"] = r.url
     if r.arxiv:
-        data["arxiv"] = r.arxiv.base
+        data["arxiv"] = str(r.arxiv)
     if r.arxiv_class:
         data["arxiv-class"] = r.arxiv_class
     if r.journal_ref:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -66,6 +67,17 @@ def unescape(text: str) -> str:
     reading of what other tools write: ``{\\"u}`` and ``\\"{u}`` become ``ü``, ``\\&`` becomes
     ``&``, ``{BLOOM}`` becomes ``BLOOM``. Commands it does not know stay as written.
     """
+    if _NEEDS_DECODING.search(text) is None:  # plain text (most values): nothing to decode
+        return " ".join(text.replace("\xa0", " ").split())
+    return _unescape(text)
+
+
+# What latexcodec would change: commands, groups, ties, dashes, quotes, ¡ and ¿.
+_NEEDS_DECODING = re.compile(r"[\\{}~]|--|''|``|[!?]`")
+
+
+@functools.lru_cache(maxsize=65536)
+def _unescape(text: str) -> str:
     import latexcodec  # noqa: F401  (registers the "ulatex" codec)
 
     held: list[str] = []
@@ -100,8 +112,11 @@ _TAG_OPEN: dict[richtext.Kind, str] = {"i": "<i>", "b": "<b>", "sc": "<sc>", "su
 _TAG_CLOSE: dict[richtext.Kind, str] = {"i": "</i>", "b": "</b>", "sc": "</sc>", "sup": "</sup>",
                                          "sub": "</sub>", "nocase": "</span>"}
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+# Commands that only box or set a font rich text does not have: their group is the text.
+_PLAIN_WRAPPERS = frozenset({"mbox", "hbox", "textrm", "textsf", "texttt", "textup", "textnormal", "textmd"})
 
 
+@functools.lru_cache(maxsize=65536)
 def latex_to_rich(text: str) -> str:
     """A BibTeX field value -> bibkit's rich text (docs/record-format.md, *Rich text*).
 
@@ -148,12 +163,18 @@ def _convert(text: str, mark: Callable[[str], str]) -> str:
             j = m.end()
             while j < n and text[j] == " ":
                 j += 1
-            if kind is not None and j < n and text[j] == "{":
-                close = _group_end(text, j)
-                if close > 0:
-                    out.append(mark(_TAG_OPEN[kind]) + _convert(text[j + 1:close], mark) + mark(_TAG_CLOSE[kind]))
-                    i = close + 1
-                    continue
+            close = _group_end(text, j) if j < n and text[j] == "{" else -1
+            if close > 0 and kind is not None:
+                out.append(mark(_TAG_OPEN[kind]) + _convert(text[j + 1:close], mark) + mark(_TAG_CLOSE[kind]))
+                i = close + 1
+                continue
+            if close > 0 and name == "url":  # the address itself, as written (rich_to_latex writes \url again)
+                out.append(mark(text[j + 1:close]))
+                i = close + 1
+                continue
+            if close > 0 and name in _PLAIN_WRAPPERS:  # \mbox{...}: its group, as a bare group is read
+                i = j
+                continue
             out.append(m.group())
             i = m.end()
             continue
@@ -236,9 +257,25 @@ def rich_to_latex(text: str, title: bool = False) -> str:
     return _protect_pieces(rich.nodes)
 
 
+_URL_IN_TEXT = re.compile(r"https?://[^\s{}\\]+[^\s{}\\.,;:)\]]")
+
+
+def _text_latex(text: str) -> str:
+    """``escape``, but an address in the text is written as ``\\url{...}``, which both bibtex's
+    styles and biblatex define (and which breaks lines where an address can break)."""
+    out, pos = [], 0
+    for m in _URL_IN_TEXT.finditer(text):
+        url = m.group()
+        if url.count("%") or url.count("#"):
+            continue  # \url would need them escaped; as text they are
+        out.append(escape(text[pos:m.start()]) + "\\url{" + url + "}")
+        pos = m.end()
+    return "".join(out) + escape(text[pos:])
+
+
 def _latex_node(node: richtext.Node) -> str:
     if isinstance(node, str):
-        return escape(node)
+        return _text_latex(node)
     if node.kind == "math":
         tex = "".join(c for c in node.children if isinstance(c, str))
         return f"${tex}$" if richtext.math_is_safe(tex) else escape(f"${tex}$")

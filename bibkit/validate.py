@@ -174,7 +174,6 @@ RULES: tuple[Rule, ...] = (
     required_fields,
     key_and_file_name,
     dates,
-    arxiv_version,
     duplicate_keys,
     duplicate_ids,
     near_duplicate_titles,
@@ -182,6 +181,7 @@ RULES: tuple[Rule, ...] = (
 )
 # A collection's own policies, off unless its bibkit.toml lists them (`rules = ["BK050"]`).
 OPT_IN: dict[str, Rule] = {
+    "BK027": arxiv_version,
     "BK050": arxiv_or_reason,
 }
 

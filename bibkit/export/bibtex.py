@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bibkit.latex import escape, rich_to_latex, to_ascii
+from bibkit.latex import escape, latex_to_rich, rich_to_latex, to_ascii
 from bibkit.model import Person, Record
 
 _UNSAFE_VERBATIM = re.compile(r"[\s{}\\]")
@@ -48,21 +48,40 @@ def _names(people: Sequence[Person], truncated: bool = False, name: Callable[[Pe
 def _name(p: Person) -> str:
     if p.literal is not None:
         return "{" + escape(p.literal) + "}"  # a corporate name: never split, never abbreviated
+    particle = (p.non_dropping_particle or p.dropping_particle or "").split()
+    family = (p.family or "").split()
     if not p.given and not p.suffix:
-        # No comma form: "Family," with nothing after the comma makes bibtex complain. One word,
-        # or "von Last" with a lower-case particle, reads back as it is; several words without
-        # a given name are braced so that BibTeX keeps them together (they read back as literal).
-        family = p.family or ""
-        particle = p.non_dropping_particle or p.dropping_particle
-        if " " not in family and (particle is None or all(w[:1].islower() for w in particle.split())):
-            return " ".join(_name_part(x) for x in (particle, family) if x)
-        return "{" + escape(p.family_with_particle) + "}"
-    # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts.
-    parts = [_name_part(p.family_with_particle or "")]
+        # No comma form: "Family," with nothing after the comma makes bibtex complain. The
+        # words are written as they are when BibTeX splits them back into these parts ("van der
+        # Wal", "et al."); otherwise they are braced, so that BibTeX keeps them together (they
+        # read back as a literal name).
+        text = " ".join((*particle, *family))
+        if _first_von_last([*particle, *family]) == ([], particle, family) and not _AND.search(text):
+            return escape(text)
+        return "{" + escape(text) + "}"
+    # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts, but
+    # for the von part, which runs to the last lower-case word: a family name with a lower-case
+    # word of its own (Vázques de Parga) is braced.
+    last = " ".join(family)
+    if any(w[:1].islower() for w in family):
+        last = "{" + last + "}"
+    parts = [" ".join(_name_part(w) for w in particle) + (" " if particle else "") + (
+        last if last.startswith("{") else _name_part(last))]
     if p.suffix:
         parts.append(_name_part(p.suffix))
     parts.append(_name_part(p.given or ""))
     return ", ".join(parts)
+
+
+def _first_von_last(words: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """How BibTeX splits a name without commas: von runs from the first to the last lower-case
+    word before the last word; First is what comes before it, Last what comes after."""
+    if len(words) <= 1:
+        return [], [], words
+    lower = [i for i, w in enumerate(words[:-1]) if w[:1].islower()]
+    if not lower:
+        return words[:-1], [], words[-1:]
+    return words[:lower[0]], words[lower[0]:lower[-1] + 1], words[lower[-1] + 1:]
 
 
 def _biblatex_name(p: Person) -> str:
@@ -113,14 +132,14 @@ def _container(*csl_types: str) -> Getter:
 
 def _howpublished(r: Record) -> str | None:
     # Classic styles print neither eprint nor archivePrefix, so a preprint names itself here.
-    if r.type != "article":
-        return None
+    if r.get("howpublished") or r.type != "article":
+        return r.get("howpublished")
     return f"arXiv:{r.arxiv.base}" if r.arxiv else r.get("publisher")
 
 
 def _eprint(r: Record) -> str | None:
     """arXiv's identifier, else the record's own eprint (a PubMed id, a handle)."""
-    return r.arxiv.base if r.arxiv else r.get("eprint")
+    return str(r.arxiv) if r.arxiv else r.get("eprint")
 
 
 def _arxiv(value: str) -> Getter:
@@ -129,10 +148,6 @@ def _arxiv(value: str) -> Getter:
 
 def _date(r: Record) -> str | None:
     return str(r.issued) if r.issued else None
-
-
-def _publisher(r: Record) -> str | None:
-    return None if r.type == "article" else r.get("publisher")
 
 
 def _doi(r: Record) -> str | None:
@@ -166,13 +181,8 @@ def _institution(*kinds: str) -> Getter:
     return lambda r: (r.get("institution") or r.get("publisher")) if r.type in kinds else None
 
 
-def _publisher_for(*institutional: str) -> Getter:
-    """publisher, unless it was written as school/institution already."""
-    def get(r: Record) -> str | None:
-        if r.type == "article" or (r.type in institutional and not r.get("institution")):
-            return None
-        return r.get("publisher")
-    return get
+def _publisher(r: Record) -> str | None:
+    return r.get("publisher")
 
 
 def _other_institution(*kinds: str) -> Getter:
@@ -232,11 +242,12 @@ BIBTEX = Dialect(
         ("howpublished", _howpublished),
         ("year", _year),
         ("month", _month),
+        ("day", lambda r: str(r.issued.day) if r.issued and r.issued.day and not r.issued.end else None),
         ("number", lambda r: r.get("issue") or r.get("number")),
         ("type", _genre),
         ("school", _institution("thesis")),
         ("institution", _institution("report")),
-        ("publisher", _publisher_for("thesis", "report")),
+        ("publisher", _publisher),
         ("address", _text("publisher-place")),
     ) + _SHARED + (
         ("eprint", _eprint),
@@ -277,9 +288,9 @@ BIBLATEX = Dialect(
         ("type", _genre),
         ("institution", lambda r: r.get("institution") or (r.get("publisher") if r.type in ("thesis", "report")
                                                              else None)),
-        ("publisher", _publisher_for("thesis", "report")),
+        ("publisher", _publisher),
         ("location", _text("publisher-place")),
-        ("howpublished", lambda r: r.get("howpublished") if r.type != "article" else None),
+        ("howpublished", _text("howpublished")),
     ) + _SHARED + (
         ("eprint", _eprint),
         ("eprinttype", lambda r: "arxiv" if r.arxiv else r.get("eprinttype")),
@@ -302,7 +313,7 @@ def _value(dialect: Dialect, name: str, value: str) -> str:
         return "{" + value + "}"
     if name == "title":
         return "{" + rich_to_latex(value, title=True) + "}"
-    if name == "pages":
+    if name in ("pages", "year"):  # "--" is a range here
         return "{" + escape(value, ligatures=True) + "}"
     return "{" + rich_to_latex(value) + "}"
 
@@ -323,6 +334,10 @@ _WRITTEN_NAMES = frozenset({"translator", "container-author", "editora", "editor
 _WRITTEN_DATES = frozenset({"accessed", "event-date", "original-date"})
 # What a field name may be in a .bib (BibTeX: no white space, none of " # % ' ( ) , = { }).
 _FIELD_NAME = re.compile(r"[A-Za-z][^\s\"#%'(),={}]*")
+_DATE_PARTS = frozenset({"date", "year", "month", "day"})
+# The dialects' other names of one field: where a source gave both with different values.
+_OTHER_NAME = {"location": "address", "address": "location", "journaltitle": "journal", "journal": "journaltitle",
+               "institution": "school", "school": "institution", "annote": "annotation", "annotation": "annote"}
 # Kept from CSL-JSON for the CSL-JSON export; not fields of an entry.
 _NOT_BIBTEX = frozenset({"id", "type", "citation-key", "custom"})
 
@@ -346,36 +361,54 @@ def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
     kind = record.get("entrytype") or dialect.entry_type.get(record.type, dialect.default_type)
     if kind == "phdthesis" and _is_masters(record):
         kind = "mastersthesis"
-    # (field, value as written), in the order written; the first of a name wins.
-    items: list[tuple[str, str | None]] = []
+    # (field, value as written, the record's value it was written from), in the order written.
+    items: list[tuple[str, str, str | None]] = []
     for bib, role in NAME_ROLES:
         people, truncated = record.people(role), role == "author" and record.author_truncated
         if people or truncated:
-            items.append((bib, "{" + _names(people, truncated, dialect.person) + "}"))
+            items.append((bib, "{" + _names(people, truncated, dialect.person) + "}", None))
     for name, get in dialect.fields:
-        value = get(record)
-        items.append((name, _value(dialect, name, value) if value else None))
+        if value := get(record):
+            items.append((name, _value(dialect, name, value), value))
     # What the tables do not write goes under its record name: nothing a record holds is dropped.
-    items += [(n, _value(dialect, n, v)) for n, v in record.text.items() if n not in _WRITTEN_TEXT and v]
-    items += [(n, "{" + _names(p, name=dialect.person) + "}") for n, p in record.names.items()
+    items += [(n, _value(dialect, n, v), v) for n, v in record.text.items() if n not in _WRITTEN_TEXT and v]
+    items += [(n, "{" + _names(p, name=dialect.person) + "}", None) for n, p in record.names.items()
               if n not in _WRITTEN_NAMES and p]
-    items += [(n, "{" + str(d) + "}") for n, d in record.dates.items() if n not in _WRITTEN_DATES]
+    items += [(n, "{" + str(d) + "}", None) for n, d in record.dates.items() if n not in _WRITTEN_DATES]
     # Imported fields bibkit has no use for come back after its own, as they were written
     # (bibtex and biber never typeset a field they do not know).
-    own = [(n, "{" + (v if _balanced(v) else escape(v)) + "}") for n, v in sorted(record.extra.items())
-           if isinstance(v, str) and v and _FIELD_NAME.fullmatch(n) and n not in _NOT_BIBTEX]
-    # A field the import kept as written because it could not read it exactly (date = {2019/..},
-    # month = {Spring}) is written as it came, in the place of bibkit's reading of it.
-    kept = {n.lower(): (n, text) for n, text in own}
+    own = {n: v for n, v in sorted(record.extra.items())
+           if isinstance(v, str) and v and _FIELD_NAME.fullmatch(n) and n not in _NOT_BIBTEX}
+    by_lower = {n.lower(): n for n in own}
     lines = [f"@{kind}{{{record.key},"]
     written: set[str] = set()
-    for name, text in [*items, *own]:
-        if text and name.lower() not in written:
+
+    def write(name: str, text: str) -> None:
+        if name.lower() not in written:
             written.add(name.lower())
-            name, text = kept.get(name.lower(), (name, text))
             lines.append(f"  {name} = {to_ascii(text) if ascii else text},")
+
+    for name, text, value in items:
+        if name.lower() in by_lower:
+            kept = by_lower.pop(name.lower())
+            if name.lower() in _DATE_PARTS or value is None or latex_to_rich(own[kept]).strip() == value:
+                # The import kept this field as written (a date it could not read exactly, LaTeX
+                # that rich text cannot hold): it is written as it came, in its place.
+                write(kept, _as_written(own[kept]))
+                continue
+            # Another field of the source that means the same (address and location, journal and
+            # journaltitle) with another value: both are written, as the source has them.
+            write(kept, _as_written(own[kept]))
+            name = _OTHER_NAME.get(name.lower(), name)
+        write(name, text)
+    for kept in by_lower.values():
+        write(kept, _as_written(own[kept]))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _as_written(value: str) -> str:
+    return "{" + (value if _balanced(value) else escape(value)) + "}"
 
 
 def render(dialect: Dialect, records: Sequence[Record], ascii: bool = False) -> bytes:

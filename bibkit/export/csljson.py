@@ -2,11 +2,12 @@
 
 arXiv preprints (CSL has no preprint type) are written the way Zotero and pandoc expect:
 ``type: article``, ``number: arXiv:ID``, ``DOI: 10.48550/arXiv.ID`` and ``URL`` to the abstract
-page (``publisher: arXiv`` the records state themselves). A published paper keeps its own DOI
-and URL; its arXiv identifier goes only to ``custom``, so that styles do not print a preprint
-DOI for a journal article. bibkit's own fields (arXiv identifier and class, an incomplete author
-list, venues, tags, imported extras) go to ``custom``, the schema's place for extra data; any
-other key would make the item invalid.
+page (``publisher: arXiv`` the records state themselves); what the record does not hold itself
+is named in ``custom.derived``, so that importing the file again gives the same record. A
+published paper keeps its own DOI and URL; its arXiv identifier goes only to ``custom``, so that
+styles do not print a preprint DOI for a journal article. bibkit's own fields (arXiv identifier
+and class, an incomplete author list, venues, tags, imported extras) go to ``custom``, the
+schema's place for extra data; any other key would make the item invalid.
 """
 
 from __future__ import annotations
@@ -45,19 +46,27 @@ def item(r: Record) -> dict[str, Any]:
         out[name] = date_value(date)
     for name, value in r.text.items():
         (out if name in CSL_TEXT_FIELDS else custom)[name] = value
+    # Values CSL consumers look for, written from other fields; `custom.derived` names them, so
+    # that an import of this file does not take them for the record's own.
+    derived: dict[str, str] = {}
     if r.type in ("thesis", "report") and "publisher" not in out and r.get("institution"):
-        out["publisher"] = r.get("institution")  # where CSL styles look for a university
-    preprint = r.type == "article" and r.arxiv is not None
-    if preprint and r.arxiv is not None:
-        out.setdefault("number", f"arXiv:{r.arxiv.base}")
-    doi = r.doi.value if r.doi else (r.arxiv.doi if preprint and r.arxiv else None)
-    if doi:
-        out["DOI"] = doi
-    url = r.url or (r.arxiv.url if preprint and r.arxiv else None)
-    if url:
-        out["URL"] = url
+        derived["publisher"] = r.text["institution"]  # where CSL styles look for a university
+    if r.type == "article" and r.arxiv is not None:  # a preprint, as Zotero and pandoc write one
+        if "number" not in out:
+            derived["number"] = f"arXiv:{r.arxiv.base}"
+        if r.doi is None:
+            derived["DOI"] = r.arxiv.doi
+        if r.url is None:
+            derived["URL"] = r.arxiv.url
+    if r.doi:
+        out["DOI"] = r.doi.value
+    if r.url:
+        out["URL"] = r.url
+    out.update(derived)
+    if derived:
+        custom["derived"] = sorted(derived)
     if r.arxiv:
-        custom["arxiv"] = r.arxiv.base
+        custom["arxiv"] = str(r.arxiv)
     if r.arxiv_class:
         custom["arxiv-class"] = r.arxiv_class
     if r.author_truncated:

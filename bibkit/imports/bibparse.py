@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 # BibTeX's predefined macros (plain.bst): month abbreviations expand to the month's name.
-MONTH_MACROS = {m[:3]: m for m in ("january february march april may june july august september "
-                                   "october november december").split()}
+MONTH_MACROS = {m[:3].lower(): m for m in ("January February March April May June July August September "
+                                           "October November December").split()}
 _IDENT = re.compile(r"[^\s\"#%'(),={}]+")
 _TYPE = re.compile(r"[A-Za-z][\w-]*")
 

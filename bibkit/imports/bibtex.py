@@ -10,6 +10,7 @@ again as it is.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -74,16 +75,15 @@ NAMES = {
     "afterword": "afterword", "holder": "holder",
 }
 DATES = {"urldate": "accessed", "eventdate": "event-date", "origdate": "original-date"}
-# Read for the model's own values below, so never kept in `extra`.
-USED = frozenset({"title", "year", "month", "day", "date", "doi", "url", "eprint", "archiveprefix",
-                  "eprinttype", "primaryclass", "eprintclass", "number", "issue", "keywords"}) \
-    | frozenset(TEXT) | frozenset(VERBATIM) | frozenset(NAMES) | frozenset(DATES)
+# The CSL types whose container BibTeX calls booktitle; for the others it is the journal.
+_IN_BOOK = frozenset({"paper-conference", "chapter", "entry-encyclopedia", "entry-dictionary", "entry"})
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 _ARXIV_IN_TEXT = re.compile(r"arXiv(?: preprint)?:?\s*(\S+)", re.I)
 _ARXIV_DOI = re.compile(r"10\.48550/arXiv\.(\S+)", re.I)
 _ARXIV_URL = re.compile(r"^https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/(\S+?)(?:\.pdf)?/?$", re.I)
 _AND = re.compile(r"\s+and\s+", re.I)
+_AND_AGAIN = re.compile(r"and\s+", re.I)
 _EXTENDED = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix)\s*=", re.I)
 
 
@@ -101,7 +101,9 @@ def split_names(value: str) -> list[str]:
             depth -= 1
         elif depth == 0:
             m = _AND.match(value, i)
-            if m is not None and i > start:
+            if m is None and i == start and start > 0:
+                m = _AND_AGAIN.match(value, i)  # "X and and Y": an empty name, as bibtex reads it
+            if m is not None and (i > start or start > 0):
                 out.append(value[start:i].strip())
                 start = i = m.end()
                 continue
@@ -110,6 +112,7 @@ def split_names(value: str) -> list[str]:
     return [n for n in out if n]
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_name(text: str) -> Person | None:
     """One BibTeX name (``von Last, Jr, First``, ``First von Last``, ``{Organisation}`` or
     BibLaTeX's ``family=..., given=..., prefix=..., useprefix=...``); None for "others"."""
@@ -180,6 +183,7 @@ _YEAR_RANGE = re.compile(r"(\d{4})\s*(?:-{1,2}|–|/)\s*(\d{4})")
 
 def _date(fields: dict[str, str]) -> tuple[Date | None, list[str]]:
     """The date, and the names of date fields it could not read exactly (kept as written)."""
+    fields = {k: v for k, v in fields.items() if v.strip()}  # an empty field says nothing
     if "date" in fields:
         text = fields["date"].strip()
         try:
@@ -219,7 +223,8 @@ def _arxiv(fields: dict[str, str], text: dict[str, str]) -> ArxivId | None:
 
 
 def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> Record:
-    """The record for one entry: every field in its place, what cannot be read kept in ``extra``."""
+    """The record for one entry: every field in its place; a field that has none, or that
+    cannot be read, is kept in ``extra`` as it was written and exported again as it is."""
     fields = raw.fields
     label = key or f"(no key, line {raw.line})"
     rich = {k: latex_to_rich(v).strip() for k, v in fields.items() if k not in ("url", "doi", "eprint")}
@@ -227,8 +232,11 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
     values: dict[str, Any] = {"title": rich.get("title", "")}
     extra: dict[str, Any] = {}
     text: dict[str, str] = {}
+    used: set[str] = {"title"}  # fields whose value the record holds
 
     def keep(name: str, why: str) -> None:
+        if not fields[name].strip():
+            return  # an empty field says nothing
         extra[raw.names[name]] = fields[name]
         notes.append((label, f"line {raw.lines.get(name, raw.line)}: {name} kept in 'extra': {why}"))
 
@@ -241,23 +249,26 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
         arxiv = _arxiv(fields, plain)
     except ValueError as exc:
         arxiv = None
-        text["eprint"] = fields["eprint"]
         notes.append((label, f"eprint {fields['eprint']!r} kept as a non-arXiv eprint: {exc}"))
     if arxiv is not None:
-        values["arxiv"] = ArxivId(arxiv.base)  # a record names the paper, not one version
+        values["arxiv"] = arxiv  # with its version, if the entry names one
+        if fields.get("eprint") and (fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").lower() \
+                == "arxiv":  # the eprint is this identifier (_arxiv read it first)
+            used.update(n for n in ("eprint", "archiveprefix", "eprinttype") if n in fields)
         if cls := fields.get("primaryclass") or fields.get("eprintclass"):
             values["arxiv_class"] = cls
-        if raw.type in ("misc", "online", "preprint", "unpublished") or \
-                _ARXIV_IN_TEXT.search(plain.get("journal", "")):
-            csl_type = "article"  # an arXiv preprint, not a journal article
-    elif fields.get("eprint") and "eprint" not in text:
+            used.add("primaryclass" if fields.get("primaryclass") else "eprintclass")
+        if raw.type in ("misc", "online", "preprint", "unpublished"):
+            csl_type = "article"  # an arXiv preprint (an @article whose journal says "arXiv preprint"
+            # stays an @article with that journal: it is exported as the source has it)
+    elif fields.get("eprint"):
         text["eprint"] = fields["eprint"]
-        for name in ("eprinttype", "archiveprefix"):
-            if fields.get(name):
-                text["eprinttype"] = fields[name]
-                break
-        if fields.get("eprintclass") or fields.get("primaryclass"):
-            text["eprintclass"] = fields.get("eprintclass") or fields["primaryclass"]
+        used.add("eprint")
+        for group, target in ((("eprinttype", "archiveprefix"), "eprinttype"),
+                              (("eprintclass", "primaryclass"), "eprintclass")):
+            if name := next((n for n in group if fields.get(n)), None):
+                text[target] = fields[name]
+                used.add(name)
     values["type"] = csl_type
     names: dict[str, tuple[Person, ...]] = {}
     for bib, role in NAMES.items():
@@ -269,10 +280,12 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
                 names[role] = people
             if role == "author":
                 values["author_truncated"] = truncated
+            used.add(bib)
     values["names"] = names
     try:
         issued, unread = _date(fields)
         values["issued"] = issued
+        used.update(n for n in ("year", "month", "day", "date") if n in fields)
         for name in unread:
             keep(name, f"{fields[name]!r} is not a month, day or ISO date bibkit can read exactly")
     except ValueError as exc:
@@ -283,52 +296,62 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
     for bib, name in DATES.items():
         if fields.get(bib):
             try:
-                dates[name] = Date.parse(fields[bib].strip()[:10])
+                dates[name] = Date.parse(fields[bib].strip())
+                used.add(bib)
             except ValueError as exc:
                 keep(bib, str(exc))
     values["dates"] = dates
-    if "doi" in fields:  # arXiv's own DOI too: bibkit's BibTeX export does not derive it
+    if fields.get("doi"):
         doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", fields["doi"].strip(), flags=re.I)
         try:
             values["doi"] = Doi.parse(doi.replace("\\_", "_"))
+            used.add("doi")
         except ValueError as exc:
             keep("doi", str(exc))
     url = fields.get("url", "").strip().replace("\\%", "%").replace("\\_", "_").replace("\\#", "#")
-    if url and not (arxiv and csl_type == "article" and url == arxiv.url):  # a preprint's abs page is derived
+    if url:
         try:
             values["url"] = check_url(url)
+            used.add("url")
         except ValueError as exc:
             keep("url", str(exc))
+    container = ("booktitle",) if csl_type in _IN_BOOK else ("journal", "journaltitle")
     for bib, name in TEXT.items():
-        if rich.get(bib) and name not in text:
-            if name == "container-title" and csl_type == "article" and _ARXIV_IN_TEXT.search(plain.get(bib, "")):
-                continue  # "arXiv preprint arXiv:..." is the identifier, not a journal
-            if name == "howpublished" and arxiv and _ARXIV_IN_TEXT.search(plain.get(bib, "")):
-                continue  # "arXiv:ID" is written back from the identifier
+        if not rich.get(bib) or (name == "container-title" and bib not in container):
+            continue  # a booktitle of an @article, a journal of an @inproceedings: kept as written
+        if name not in text:
             text[name] = rich[bib]
-        elif rich.get(bib) and text[name] != rich[bib]:
+            used.add(bib)
+            if "\\" in rich[bib]:  # a command rich text cannot hold (\today): BibTeX gets it as written
+                extra[raw.names[bib]] = fields[bib]
+        elif text[name] != rich[bib]:
             keep(bib, f"{name} was already given by another field")
+        else:
+            used.add(bib)
     for bib, name in VERBATIM.items():
         if fields.get(bib):
             text[name] = fields[bib]
+            used.add(bib)
     if "page" in text:  # "--" is a range here, not a dash
         text["page"] = re.sub(r"\s*(?:-+|–)\s*", "-", text["page"])
-    issue = rich.get("number") or rich.get("issue")
     if rich.get("number") and rich.get("issue"):
         text["issue"], text["number"] = rich["issue"], rich["number"]
-    elif issue:
+    elif issue := rich.get("number") or rich.get("issue"):
         text["issue" if csl_type in ("article-journal", "periodical") else "number"] = issue
+    used.update(n for n in ("number", "issue") if rich.get(n))
     if raw.type in GENRE and "genre" not in text:
         text["genre"] = GENRE[raw.type]
     values["text"] = text
     if rich.get("keywords"):
-        values["tags"] = tuple(t.strip() for t in re.split(r"[,;]", unescape(fields["keywords"])) if t.strip())
-    for name in fields:
-        if name not in USED and name not in extra:
-            extra[raw.names[name]] = fields[name]  # as written: exported again as it is
+        # A comma-separated list, as biblatex reads it ("a; b" is one keyword there).
+        values["tags"] = tuple(t.strip() for t in unescape(fields["keywords"]).split(",") if t.strip())
+        used.add("keywords")
+    for name, value in fields.items():
+        if name not in used and name not in extra and value.strip():
+            extra[raw.names[name]] = value  # as written: exported again as it is
     for name in raw.repeated:
         notes.append((label, f"field {name!r} is given twice; the first is kept, as biber does"))
-    values["extra"] = {k: v for k, v in extra.items() if str(v).strip()}
+    values["extra"] = extra
     return Record(key=key, **values)
 
 

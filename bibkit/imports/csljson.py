@@ -146,22 +146,22 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
         arxiv_text = str(item.get("number", "")).strip() or None  # Manubot: number 1806.05726v1
     if arxiv_text:
         try:
-            values["arxiv"] = ArxivId(ArxivId.parse(str(arxiv_text)).base)  # the paper, not a version
+            values["arxiv"] = ArxivId.parse(str(arxiv_text))
         except ValueError as exc:
             result.notes.append((label, f"arXiv identifier ignored: {exc}"))
     if custom.get("arxiv-class"):
         values["arxiv_class"] = str(custom["arxiv-class"])
-    arxiv = values.get("arxiv")
-    preprint = csl_type == "article" and arxiv is not None
-    doi = _text(item.get("DOI")) or ""
-    if doi and not (preprint and arxiv is not None and doi == arxiv.doi):  # the export derives it
+    # What bibkit's own CSL-JSON export wrote from other fields (custom.derived) is not the record's.
+    derived = {str(v) for v in custom.get("derived", [])} if isinstance(custom.get("derived"), list) else set()
+    doi = "" if "DOI" in derived else _text(item.get("DOI")) or ""
+    if doi:
         try:
             values["doi"] = Doi.parse(re.sub(r"^https?://(dx\.)?doi\.org/", "", doi))
         except ValueError as exc:
             extra["DOI"] = item["DOI"]
             result.notes.append((label, f"DOI kept in 'extra': {exc}"))
-    url = _text(item.get("URL")) or ""
-    if url and not (preprint and arxiv is not None and url == arxiv.url):  # the export derives it
+    url = "" if "URL" in derived else _text(item.get("URL")) or ""
+    if url:
         try:
             values["url"] = check_url(url)
         except ValueError as exc:
@@ -176,9 +176,7 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
         if value is None:
             extra[key] = source[key]
             continue
-        derived = (key == "number" and arxiv is not None and value == f"arXiv:{arxiv.base}") or \
-            (key == "publisher" and csl_type in ("thesis", "report") and value == _text(custom.get("institution")))
-        if not derived:  # written by the export from another field
+        if key not in derived:
             text[key] = value
     values["text"] = {k: text[k] for k in TEXT_FIELDS if k in text}
     if custom.get("author-incomplete") is True:
@@ -188,7 +186,8 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
             values[name] = tuple(str(v) for v in custom[name])
     if isinstance(custom.get("extra"), dict):
         extra.update(custom["extra"])
-    own = {"arxiv", "arxiv-class", "author-incomplete", "venues", "tags", "extra"} | set(TEXT_FIELDS) | set(NAME_FIELDS)
+    own = {"arxiv", "arxiv-class", "author-incomplete", "venues", "tags", "extra", "derived"} | set(TEXT_FIELDS) | \
+        set(NAME_FIELDS)
     if custom:
         rest = {k: v for k, v in custom.items() if k not in own}
         if rest:
