@@ -331,7 +331,9 @@ def protect_title(title: str) -> str:
 
 def _protect_pieces(nodes: Sequence[richtext.Node]) -> str:
     """Rich-text nodes as LaTeX; plain pieces get per-word protection, spans their markup."""
-    plain = " ".join(n for n in nodes if isinstance(n, str))
+    # The words as a reader sees them, spans included: marking a word nocase must not change
+    # which other words are protected (an export imported again is exported the same).
+    plain = richtext.Rich(tuple(nodes)).plain()
     words_all = _title_words(re.split(r"(\s+)", plain))
     sentence_case = _is_sentence_case(words_all)
     flat = "".join(n if isinstance(n, str) else "\x00" for n in nodes)
