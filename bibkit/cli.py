@@ -413,7 +413,7 @@ def import_(
             for plan in changed:
                 sys.stdout.writelines(difflib.unified_diff(
                     (plan.old or "").splitlines(keepends=True), plan.new.splitlines(keepends=True),
-                    "/dev/null" if plan.old is None else f"a/{plan.path}", f"b/{plan.path}"))
+                    "/dev/null" if plan.old is None else str(plan.path), str(plan.path)))
         else:
             into.mkdir(parents=True, exist_ok=True)
             for plan in changed:

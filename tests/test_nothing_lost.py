@@ -93,10 +93,11 @@ def test_enrichment_killed_mid_run_leaves_each_record_old_or_new(arxiv_server: F
 
 
 def test_realworld_import_export_reimport_reports_differences(tmp_path: Path) -> None:
-    """BibTeX -> records -> BibTeX -> records: the second import equals the first, except for
-    what BibTeX cannot carry (listed in docs/formats.md); every difference is named here."""
+    """Records -> BibTeX or CSL-JSON -> records: CSL-JSON gives back the same records, field for
+    field; BibTeX differs only where it cannot carry the record (docs/formats.md)."""
     from bibkit.export import export
     from bibkit.imports import read_file
+    from bibkit.richtext import plain
 
     from conftest import REALWORLD
 
@@ -110,11 +111,16 @@ def test_realworld_import_export_reimport_reports_differences(tmp_path: Path) ->
             assert set(second) == {r.key for r in first}, (source.name, fmt)
             for rec in first:
                 for name in rec.__dataclass_fields__:
-                    if getattr(rec, name) != getattr(second[rec.key], name):
+                    mine, theirs = getattr(rec, name), getattr(second[rec.key], name)
+                    if name == "title" and fmt == "bibtex":  # bibkit's braces come back as nocase spans
+                        mine, theirs = plain(mine), plain(theirs)
+                    if mine != theirs:
                         differences[f"{fmt}:{name}"] = differences.get(f"{fmt}:{name}", 0) + 1
-    # CSL-JSON carries every field of the model but provenance. BibTeX loses what docs/formats.md
-    # says: the day of a date, CSL types it has no entry type for (and with them the container
-    # of a @misc), and one author list that is already garbled at the source ("and and").
+    # CSL-JSON carries every field of the model but provenance (bibkit's own curation data).
     assert not [d for d in differences if d.startswith("csl-json:")], differences
-    assert set(differences) <= {"bibtex:issued", "bibtex:type", "bibtex:text", "bibtex:author"}, differences
-    assert differences.get("bibtex:author", 0) <= 1, differences
+    # BibTeX cannot carry: CSL types it has no entry type for; CSL-JSON data that is not text
+    # (extra); a name without a given name of several words (braced, read back as a literal);
+    # white space runs and en dashes in text; and it writes what CSL keeps elsewhere (a thesis's
+    # publisher as its school, a preprint's identifier in howpublished and its arXiv URL).
+    assert set(differences) <= {"bibtex:type", "bibtex:text", "bibtex:extra", "bibtex:author", "bibtex:editor",
+                                "bibtex:title", "bibtex:arxiv"}, differences

@@ -78,7 +78,9 @@ def item(r: Record) -> dict[str, Any]:
     # What the model could not read goes back where it came from: a CSL variable (an id that is
     # not the key, a date range with a season, a DOI the model rejects) to the item, anything
     # else to `custom`, the only place the schema leaves for it.
-    top = {k: v for k, v in r.extra.items() if _is_variable(k)}
+    # (A text field the record holds is also kept as written when its LaTeX has commands rich text
+    # cannot hold: that copy is for BibTeX, and stays in `custom`.)
+    top = {k: v for k, v in r.extra.items() if _is_variable(k) and k not in r.text}
     rest = {k: v for k, v in r.extra.items() if k not in top and k != "custom"}
     if rest:
         custom["extra"] = rest
@@ -87,6 +89,8 @@ def item(r: Record) -> dict[str, Any]:
     if custom:
         out["custom"] = custom
     out.update(top)
+    if out["id"] != r.key:  # the item's id is another system's: the key is its citation-key
+        out.setdefault("citation-key", r.key)
     return out
 
 

@@ -132,9 +132,11 @@ def fold(text: str) -> str:
 
 
 def _search_text(record: Record) -> str:
-    parts: list[str] = [record.key, record.title, *map(str, (*record.author, *record.editor)), *record.venues,
-                        *record.tags]
-    parts += [v for v in (record.get("container-title"), record.get("event-title")) if v]
+    from bibkit.richtext import plain  # the words, not the rich text's markup
+
+    parts: list[str] = [record.key, plain(record.title), *map(str, (*record.author, *record.editor)),
+                        *record.venues, *record.tags]
+    parts += [plain(v) for v in (record.get("container-title"), record.get("event-title")) if v]
     if record.issued is not None:
         parts.append(str(record.issued.year))
     if record.arxiv is not None:

@@ -208,3 +208,121 @@ def test_keybook_generates_unique_keys() -> None:
     assert book.claim("", rec, notes) == "smith2020fineb"
     assert book.claim("has space", rec, notes) == "smith2020finec"
     assert "is not a key BibTeX and biber accept" in notes[-1][1]
+
+
+# BibLaTeX's extended name format, both ways, as biber reads it.
+
+EXTENDED = r"""@book{heuvel2001,
+  author = {family=Heuvel, given=Charles, prefix=van den, useprefix=false and family=Vries, given=Anne, prefix=de, useprefix=true and Wal, Oskar van der},
+  title = {Names},
+  date = {2001},
+  publisher = {Press},
+}
+"""
+
+
+def test_extended_name_format_is_read_and_written_back(tmp_path: Path) -> None:
+    import subprocess
+
+    from conftest import require_tool
+
+    source = tmp_path / "in.bib"
+    source.write_text(EXTENDED)
+    (rec,) = read_file(source).records
+    assert rec.author == (Person(family="Heuvel", given="Charles", dropping_particle="van den"),
+                          Person(family="Vries", given="Anne", non_dropping_particle="de"),
+                          Person(family="Wal", given="Oskar van der"))
+    biblatex = export([rec], "biblatex").decode()
+    assert ("author = {family={Heuvel}, given={Charles}, prefix={van den}, useprefix=false and de Vries, Anne "
+            "and Wal, Oskar van der},") in biblatex
+    # BibTeX has one von part: the particle is written where BibTeX reads it.
+    assert "author = {van den Heuvel, Charles and de Vries, Anne and Wal, Oskar van der}," in \
+        export([rec], "bibtex").decode()
+    # Read back by bibkit: the same names.
+    again = tmp_path / "again.bib"
+    again.write_text(biblatex)
+    assert read_file(again).records[0].author == rec.author
+    # Read by biber: the parts are the parts, not "family=Heuvel" as a family name.
+    (tmp_path / "refs.bib").write_text(biblatex)
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage[backend=biber]{biblatex}"
+                                      "\\addbibresource{refs.bib}\\begin{document}\\nocite{*}\\end{document}\n")
+    subprocess.run([require_tool("pdflatex"), "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
+                   capture_output=True, check=False, timeout=300)
+    done = subprocess.run([require_tool("biber"), "doc"], cwd=tmp_path, capture_output=True, text=True,
+                          check=False, timeout=300)
+    assert done.returncode == 0 and " WARN " not in done.stdout, done.stdout
+    bbl = (tmp_path / "doc.bbl").read_text()
+    assert "family={Heuvel}" in bbl and "given={Charles}" in bbl and "useprefix=false" in bbl
+    assert "family={Vries}" in bbl and "family={family" not in bbl
+
+
+# crossref: parents after children, so that bibtex resolves them.
+
+def test_crossref_parents_come_after_their_children_and_bibtex_resolves_them(tmp_path: Path) -> None:
+    import subprocess
+
+    from conftest import require_tool
+
+    def bibtex_bbl(bib: bytes, work: Path) -> str:
+        """What bibtex makes of ``bib`` for a paper that cites only the child."""
+        work.mkdir()
+        (work / "refs.bib").write_bytes(bib)
+        (work / "doc.aux").write_text("\\relax\n\\citation{zzz-paper}\n\\bibstyle{plainnat}\n\\bibdata{refs}\n")
+        subprocess.run([require_tool("bibtex"), "doc"], cwd=work, capture_output=True, check=False, timeout=300)
+        return " ".join((work / "doc.bbl").read_text().split())
+
+    source = tmp_path / "in.bib"
+    source.write_text("@proceedings{aaa-proc, title = {Proc. of Things}, booktitle = {Proc. of Things}, "
+                      "year = 2020, publisher = {Press}, editor = {Doe, Jane}}\n"
+                      "@inproceedings{zzz-paper, title = {A Paper}, author = {Roe, Rick}, crossref = {aaa-proc}, "
+                      "pages = {1--2}}\n")
+    resolved = "In Jane Doe, editor, \\emph{Proc. of Things}, pages 1--2. Press, 2020."
+    # As written (parent first), bibtex does not resolve the reference: no year, no proceedings.
+    assert resolved not in bibtex_bbl(source.read_bytes(), tmp_path / "original")
+    bib = export(read_file(source).records, "bibtex")  # sorted by key: aaa-proc would come first
+    assert bib.decode().index("@inproceedings{zzz-paper,") < bib.decode().index("@proceedings{aaa-proc,")
+    assert resolved in bibtex_bbl(bib, tmp_path / "export")
+
+
+# Date ranges: kept in the record, written as each format writes a range.
+
+def test_date_ranges_are_kept_both_ways(tmp_path: Path) -> None:
+    bib = tmp_path / "in.bib"
+    bib.write_text("@inproceedings{conf, title = {Talk}, author = {Doe, Jane}, booktitle = {Conf}, "
+                   "date = {2019-06-03/2019-06-07}, eventdate = {2019-06-03/2019-06-07}}\n"
+                   "@book{span, title = {Volumes}, author = {Doe, Jane}, year = {1990--1992}, publisher = {P}}\n")
+    conf, span = read_file(bib).records
+    assert conf.issued == Date(2019, 6, 3, end=Date(2019, 6, 7)) and conf.dates["event-date"] == conf.issued
+    assert span.issued == Date(1990, end=Date(1992))
+    assert "date = {2019-06-03/2019-06-07}," in export([conf], "biblatex").decode()
+    assert "year = {1990--1992}," in export([span], "bibtex").decode()
+    (item,) = json.loads(export([conf], "csl-json"))
+    assert item["issued"] == {"date-parts": [[2019, 6, 3], [2019, 6, 7]]}
+    out = tmp_path / "out.json"
+    out.write_bytes(export([conf, span], "csl-json"))
+    assert read_file(out).records == [conf, span]
+    records = tmp_path / "records"
+    assert bibkit("import", bib, "--into", records).exit_code == 0
+    assert "issued: 2019-06-03/2019-06-07\n" in (records / "conf.yaml").read_text()
+    assert load_library([records]).records[0].issued == conf.issued
+
+
+# CSL-JSON ids that are not citation keys.
+
+def test_a_csl_id_that_is_no_key_is_kept_and_given_back(tmp_path: Path) -> None:
+    items = [{"id": "url:https://openreview.net/pdf?id=rJWF0Fywf", "type": "webpage", "title": "A Page"},
+             {"id": "http://zotero.org/users/1/items/ABCD", "citation-key": "doe2020page", "type": "webpage",
+              "title": "Another Page"}]
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(items))
+    records = tmp_path / "records"
+    result = bibkit("import", source, "--into", records)
+    assert result.exit_code == 0, result.stderr
+    assert "key 'url:https://openreview.net/pdf?id=rJWF0Fywf' is not a key BibTeX and biber accept" in result.stderr
+    library = load_library([records])
+    keys = sorted(r.key for r in library.records)
+    assert "doe2020page" in keys  # the citation key, not the database's URI
+    back = {item["title"]: item for item in json.loads(export(library.records, "csl-json"))}
+    assert back["A Page"]["id"] == items[0]["id"]
+    assert back["Another Page"]["id"] == items[1]["id"]
+    assert back["Another Page"]["citation-key"] == "doe2020page"
