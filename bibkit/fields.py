@@ -70,6 +70,12 @@ FIELDS: tuple[FieldSpec, ...] = (
               csl=False),
     FieldSpec("extra", Kind.TEXT_MAP, "Fields bibkit has no use for, kept from an import and exported "
               "again: a mapping of BibTeX (or CSL) field name to text.", csl=False),
+    FieldSpec("ids", Kind.TEXT_LIST, "Former citation keys, still citable: BibLaTeX writes them as `ids`, "
+              "BibTeX as a copy of the entry under each; `export --aux` finds a record by them.", csl=False),
+    FieldSpec("code", Kind.URL, "The paper's code (a repository URL), linked from the publication page.",
+              csl=False),
+    FieldSpec("project-page", Kind.URL, "The paper's project page, linked from the publication page.",
+              csl=False),
 )
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}

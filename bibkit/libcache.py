@@ -222,7 +222,7 @@ def _record_to_json(r: Record) -> dict[str, Any]:
         "text": dict(r.text), "venues": list(r.venues), "tags": list(r.tags),
         "provenance": [list(r.provenance.pages), list(r.provenance.page_titles), list(r.provenance.verified),
                        r.provenance.no_arxiv, r.provenance.note],
-        "extra": dict(r.extra),
+        "extra": dict(r.extra), "ids": list(r.ids), "code": r.code, "project_page": r.project_page,
     }
 
 
@@ -236,6 +236,7 @@ def _record_from_json(d: dict[str, Any]) -> Record:
         journal_ref=d["journal_ref"], doi=Doi(d["doi"]) if d["doi"] else None, url=d["url"],
         text=dict(d["text"]), venues=tuple(d["venues"]), tags=tuple(d["tags"]),
         provenance=Provenance(tuple(pages), tuple(titles), tuple(verified), no_arxiv, note), extra=dict(d["extra"]),
+        ids=tuple(d["ids"]), code=d["code"], project_page=d["project_page"],
     )
 
 

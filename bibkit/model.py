@@ -234,6 +234,11 @@ class Record:
     provenance: Provenance = field(default_factory=Provenance)
     # Imported fields with no place in the model, exported again as they came.
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Former citation keys, still citable (biblatex's ``ids``).
+    ids: tuple[str, ...] = ()
+    # Where the paper's code and its project page are.
+    code: str | None = None
+    project_page: str | None = None
 
     def get(self, name: str) -> str | None:
         """A CSL text variable, or None."""

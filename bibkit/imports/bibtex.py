@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bibkit import keys
 from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TYPES
 from bibkit.imports import Imported, KeyBook
@@ -39,7 +40,7 @@ TEXT = {
 # Read for the model's own values below, so never kept in `extra`.
 USED = frozenset({"title", "year", "month", "date", "doi", "url", "eprint", "archiveprefix",
                   "eprinttype", "primaryclass", "eprintclass", "number", "issue", "keywords",
-                  "howpublished", "author", "editor"}) | frozenset(TEXT)
+                  "howpublished", "author", "editor", "ids"}) | frozenset(TEXT)
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 _ARXIV_IN_TEXT = re.compile(r"arXiv(?: preprint)?:?\s*(\S+)", re.I)
@@ -182,6 +183,12 @@ def _entry(key: str, entry: Any, book: KeyBook, result: Imported) -> None:
         else:
             extra["howpublished"] = how
     values["text"] = text
+    if fields.get("ids"):  # biblatex's former keys
+        former = tuple(k.strip() for k in fields["ids"].split(",") if k.strip())
+        if all(keys.is_valid_key(k) for k in former):
+            values["ids"] = former
+        else:
+            keep("ids", "holds a key BibTeX or biber would reject")
     if text_fields.get("keywords"):
         values["tags"] = tuple(t.strip() for t in re.split(r"[,;]", text_fields["keywords"]) if t.strip())
     for name in sorted(fields):
