@@ -362,6 +362,64 @@ def enrich(
 
 
 @app.command()
+def published(
+    records: RecordsOption = Path("records"),
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the upgrades as a unified diff; write nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a preprint would be upgraded "
+                                        "(for CI).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")] = False,
+    arxiv_url: ArxivUrlOption = None,
+    arxiv_delay: ArxivDelayOption = None,
+    cache_dir: CacheDirOption = None,
+    quiet: QuietOption = False,
+    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+) -> None:
+    """Upgrade preprints that arXiv says were published: venue, type, date, DOI.
+
+    For each preprint record (type: article) with an arXiv id, asks arXiv (by id, never by
+    title) whether its entry now has a journal reference or a DOI. When the reference reads as
+    a venue (a journal or proceedings, and a year) and arXiv's title and authors agree with the
+    record, the record becomes the published version: type, container-title, the date, volume,
+    pages, DOI and journal-ref are set, publisher: arXiv goes; the arxiv id stays (exports keep
+    eprint). A record that is already a published version is never edited, and no record is
+    ever removed. What could not be read is said, one line per record, on standard error.
+
+    \b
+    Examples:  bibkit published --dry-run
+               bibkit published
+    """
+    import difflib
+
+    from bibkit.enrich.client import ArxivSettings
+    from bibkit.enrich.published import published as run_published
+    from bibkit.load import load_library
+    from bibkit.write import write_if_changed
+
+    with _reported(debug):
+        _existing([records])
+        settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
+                                                  refresh=refresh)
+        report = run_published(load_library([records]), settings, log=_err if not quiet else lambda m: None)
+        for note in report.notes:
+            _err(note)
+        for change in report.changes:
+            if dry_run or check:
+                sys.stdout.writelines(difflib.unified_diff(
+                    change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
+                    f"a/{change.path}", f"b/{change.path}"))
+            else:
+                write_if_changed(change.path, change.new.encode("utf-8"))
+        _err(f"bibkit: {report.summary()}")
+        if check and report.changes:
+            _err(f"bibkit: {len(report.changes)} record(s) would be upgraded")
+            raise typer.Exit(EXIT_FINDINGS)
+        if report.failures:
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
 def add(
     ids: Annotated[list[str], typer.Argument(
         help="arXiv ids: 2303.08112, 2303.08112v2, arXiv:2303.08112, https://arxiv.org/abs/2303.08112, "
