@@ -12,13 +12,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bibkit import __version__
 from bibkit.diagnostics import BibkitError, Diagnostic, Severity
 from bibkit.model import Record
+
+if TYPE_CHECKING:
+    from bibkit.export import PageOptions
 
 app = typer.Typer(
     name="bibkit",
@@ -140,6 +143,38 @@ def validate(
             raise typer.Exit(EXIT_FINDINGS)
 
 
+def _page_options(fmt: ExportFormat, title: str | None, group_by: str | None, selected_first: bool,
+                  members: list[str]) -> PageOptions:
+    """The html-page options given on the command line; an error for any other format."""
+    from bibkit.export import GROUP_BY, Member, PageOptions
+
+    given = [name for name, value in (("--page-title", title), ("--group-by", group_by),
+                                      ("--selected-first", selected_first), ("--member", members)) if value]
+    if fmt is not ExportFormat.html_page:
+        if given:
+            raise BibkitError(f"{given[0]} applies to --format html-page only")
+        return PageOptions()
+    if group_by is not None and group_by not in GROUP_BY:
+        raise BibkitError(f"--group-by takes {' or '.join(GROUP_BY)}, not {group_by!r}")
+    people = []
+    for text in members:
+        name, *variants = (part.strip() for part in text.split("|"))
+        if not name:
+            raise BibkitError(f"--member needs a name: {text!r}")
+        people.append(Member(name, tuple(v for v in variants if v)))
+    defaults = PageOptions()
+    return PageOptions(title=title or defaults.title, group_by=group_by or defaults.group_by,
+                       selected_first=selected_first, members=tuple(people))
+
+
+def _blocked(found: Sequence[Diagnostic]) -> str:
+    """Why an export stops: the records' errors, or citations of --aux no record answers."""
+    codes = {d.code for d in found if d.severity is Severity.ERROR}
+    if codes == {"BK060"}:
+        return "the paper cites keys no record has"
+    return "the records have errors"
+
+
 @app.command()
 def export(
     fmt: Annotated[ExportFormat, typer.Option(
@@ -167,46 +202,69 @@ def export(
     author: Annotated[list[str] | None, typer.Option(
         "--author", "-a", help="Only records with an author or editor whose name contains this text "
         "(case and accents ignored; repeatable).")] = None,
+    aux: Annotated[Path | None, typer.Option(
+        "--aux", help="Only the entries a LaTeX run cited, read from its .aux file (and the .aux files "
+        "it inputs), under the keys the paper uses; a key no record has is an error (exit 1).",
+        show_default=False)] = None,
+    page_title: Annotated[str | None, typer.Option(
+        "--page-title", help="html-page: the page's title. [default: Publications]", show_default=False)] = None,
+    group_by: Annotated[str | None, typer.Option(
+        "--group-by", metavar="[year|type]", help="html-page: group entries by year (newest first) or by "
+        "type. [default: year]", show_default=False)] = None,
+    selected_first: Annotated[bool, typer.Option(
+        "--selected-first", help="html-page: records tagged 'selected' first, in a section of their own.")] = False,
+    member: Annotated[list[str] | None, typer.Option(
+        "--member", metavar="NAME[|VARIANT...]", help="html-page: highlight this person's name in the "
+        "entries, also when written as one of the variants (repeatable): 'Stella Biderman|S. Biderman'.",
+        show_default=False)] = None,
     debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
 ) -> None:
     """Export the records, sorted by citation key (formatted lists: as their style sorts).
 
     Records with errors stop the export before anything is written: the findings go to
     standard error and the exit code is 1. Warnings are printed and the export goes on.
+    With --aux, so does a citation no record answers (paper.aux:12:1: error BK060 ...).
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
+               bibkit export -f bibtex --aux paper.aux -o paper-refs.bib
+               bibkit export -f html-page --group-by type --member 'Stella Biderman' -o pubs.html
     """
     from bibkit.api import export as run_export
     from bibkit.api import validate as run_rules
+    from bibkit.aux import read_aux
     from bibkit.export import ExportOptions, fingerprint
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.load import Library
     from bibkit.report import REPORTERS
-    from bibkit.select import Selection, select
+    from bibkit.select import Selection, choose
     from bibkit.write import write_if_changed
 
     with _reported(debug):
         _existing([records])
+        page = _page_options(fmt, page_title, group_by, selected_first, member or [])
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
-                              years=Selection.parse_years(year) if year else None)
-        options = ExportOptions(style=style, locale=locale, ascii=ascii_)
+                              years=Selection.parse_years(year) if year else None,
+                              cited=read_aux(aux) if aux is not None else None)
+        options = ExportOptions(style=style, locale=locale, ascii=ascii_, page=page)
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read([records]), date.today()
-        # An unchanged collection, exported the same way, is neither parsed nor rendered again.
+        # An unchanged collection, exported the same way, is neither parsed nor rendered again
+        # (the selection holds every citation of --aux, with its place: a changed .aux is a miss).
         def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
             found = run_rules(library, today)
+            chosen, cited = choose(library.records, selection)
+            found += cited
             if any(d.severity is Severity.ERROR for d in found):
                 return found, None
-            return found, run_export(select(library.records, selection), fmt.value, style=style,
-                                     locale=locale, ascii=ascii_)
+            return found, run_export(chosen, fmt.value, style=style, locale=locale, ascii=ascii_, page=page)
 
         what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
         found, data = cache.answer(snapshot, today, what, compute)
         sys.stderr.write(REPORTERS["text"](found))
         if data is None:
-            _err("bibkit: error: the records have errors; nothing was exported")
+            _err(f"bibkit: error: {_blocked(found)}; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
         if output is None:
             sys.stdout.buffer.write(data)
@@ -516,7 +574,7 @@ def build(
         result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
-            _err("bibkit: error: the records have errors; nothing was built")
+            _err(f"bibkit: error: {_blocked(result.findings)}; nothing was built")
             raise typer.Exit(EXIT_FINDINGS)
         for built in result.built:
             if not quiet:
