@@ -84,7 +84,7 @@ def read_aux(path: Path) -> Cited:
                     todo.append((nested, nested.read_bytes().decode("utf-8", "replace")))
                 except OSError:
                     # LaTeX skips a missing \@input file too (a chapter not compiled yet).
-                    notes.append(Diagnostic(current, Span(line, col), "BK061",
+                    notes.append(Diagnostic(current, Span(line, col), "BK071",
                                             f"{nested} is not there to read (LaTeX skips it too): "
                                             "its citations are not counted", Severity.WARNING))
                 continue
@@ -113,7 +113,7 @@ def cited_records(records: Sequence[Record], cited: Cited) -> tuple[list[Record]
     for c in cited.citations:
         if c.key not in by_name and c.key not in reported:
             reported.add(c.key)
-            findings.append(Diagnostic(c.path, Span(c.line, c.col), "BK060",
+            findings.append(Diagnostic(c.path, Span(c.line, c.col), "BK070",
                                        f"citation {c.key!r} is not the key, or a former key (ids), of "
                                        "any record: LaTeX will print it as undefined"))
     first: dict[str, Citation] = {}
@@ -130,7 +130,7 @@ def cited_records(records: Sequence[Record], cited: Cited) -> tuple[list[Record]
             out.append(dataclasses.replace(r, key=primary, ids=tuple(n for n in names if n != primary)))
         if len(names) > 1:
             again = first[names[1]]
-            findings.append(Diagnostic(again.path, Span(again.line, again.col), "BK062",
+            findings.append(Diagnostic(again.path, Span(again.line, again.col), "BK072",
                                        f"{names[1]!r} and {names[0]!r} name the same record ({r.key}): "
                                        "BibTeX lists it twice, biblatex once", Severity.WARNING))
     return out, sorted([*cited.notes, *findings], key=Diagnostic.sort_key)

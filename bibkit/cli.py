@@ -170,7 +170,7 @@ def _page_options(fmt: ExportFormat, title: str | None, group_by: str | None, se
 def _blocked(found: Sequence[Diagnostic]) -> str:
     """Why an export stops: the records' errors, or citations of --aux no record answers."""
     codes = {d.code for d in found if d.severity is Severity.ERROR}
-    if codes == {"BK060"}:
+    if codes == {"BK070"}:
         return "the paper cites keys no record has"
     return "the records have errors"
 
@@ -223,7 +223,7 @@ def export(
 
     Records with errors stop the export before anything is written: the findings go to
     standard error and the exit code is 1. Warnings are printed and the export goes on.
-    With --aux, so does a citation no record answers (paper.aux:12:1: error BK060 ...).
+    With --aux, so does a citation no record answers (paper.aux:12:1: error BK070 ...).
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib

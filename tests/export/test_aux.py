@@ -152,7 +152,7 @@ def test_a_key_no_record_has_is_reported_where_it_is_cited(tmp_path: Path) -> No
     assert result.exit_code == 1
     line = next(i for i, ln in enumerate((where / "paper.aux").read_text().splitlines(), 1)
                 if "bigscience2022blom" in ln)
-    assert f"{where / 'paper.aux'}:{line}:1: error BK060 citation 'bigscience2022blom' is not the key, or a " \
+    assert f"{where / 'paper.aux'}:{line}:1: error BK070 citation 'bigscience2022blom' is not the key, or a " \
            "former key (ids), of any record: LaTeX will print it as undefined" in result.stderr
     assert "bibkit: error: the paper cites keys no record has; nothing was exported" in result.stderr
     assert not out.exists()
@@ -164,7 +164,7 @@ def test_a_paper_citing_a_record_by_two_names_is_warned(tmp_path: Path) -> None:
     _latex(where)
     result = bibkit("export", "-f", "bibtex", "-r", records, "--aux", where / "paper.aux")
     assert result.exit_code == 0
-    assert "warning BK062 'bigscienceworkshop2022bloom' and 'bigscience2022bloom' name the same record " \
+    assert "warning BK072 'bigscienceworkshop2022bloom' and 'bigscience2022bloom' name the same record " \
            "(bigscienceworkshop2022bloom): BibTeX lists it twice, biblatex once" in result.stderr
     assert {"bigscienceworkshop2022bloom", FORMER} <= set(re.findall(r"^@\w+\{([^,]+),", result.stdout, re.M))
 
@@ -176,7 +176,7 @@ def test_nested_aux_files_count_and_a_missing_one_is_a_warning(tmp_path: Path) -
     (tmp_path / "chapters" / "one.aux").write_text("\\relax\n\\citation{b}\n\\@input{chapters/one.aux}\n")
     cited = read_aux(tmp_path / "paper.aux")
     assert [c.key for c in cited.citations] == ["a", "b"]  # and no loop
-    assert [(d.code, d.line) for d in cited.notes] == [("BK061", 4)]
+    assert [(d.code, d.line) for d in cited.notes] == [("BK071", 4)]
 
 
 def test_a_missing_aux_file_is_a_usage_error(tmp_path: Path) -> None:
@@ -204,6 +204,6 @@ def test_build_writes_the_cited_only_bib_from_the_configuration(tmp_path: Path,
     before = (where / "refs.bib").read_bytes()
     (where / "paper.aux").write_text((where / "paper.aux").read_text() + "\\citation{nosuchkey}\n")
     blocked = bibkit("build")
-    assert blocked.exit_code == 1 and "error BK060 citation 'nosuchkey'" in blocked.stderr
+    assert blocked.exit_code == 1 and "error BK070 citation 'nosuchkey'" in blocked.stderr
     assert "the paper cites keys no record has; nothing was built" in blocked.stderr
     assert (where / "refs.bib").read_bytes() == before
