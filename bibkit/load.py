@@ -114,7 +114,7 @@ def load_text(path: Path, data: bytes) -> Loaded:
     if len(data) > MAX_BYTES:
         return _failed(path, Span(), "BK007", f"file is larger than {MAX_BYTES:,} bytes, the most a record may be")
     try:
-        root = _compose(text)
+        root = _compose_checked(text)
     except _Problem as p:
         return _failed(path, p.span, p.code, p.message)
     except yaml.MarkedYAMLError as exc:
@@ -153,14 +153,31 @@ def _offset_span(data: bytes, offset: int) -> Span:
     return Span(before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1)
 
 
-def _compose(text: str) -> yaml.Node | None:
+def _compose_checked(text: str) -> yaml.Node | None:
+    """``_compose`` with the fast parser, and bibkit's own diagnosis whenever that parser fails.
+
+    libyaml (the C parser) reads ahead of the events it hands over and applies limits of its
+    own (a nesting depth, since PyYAML 6.0.4) before bibkit's rules have seen the events they
+    concern. The pure-Python parser, which has no such limits, reads the broken file again so
+    that what is reported is bibkit's finding, whichever parser is installed; only a file that
+    fails to parse pays for the second reading.
+    """
+    try:
+        return _compose(text, _Loader)
+    except yaml.YAMLError:
+        if _Loader is yaml.SafeLoader:
+            raise
+        return _compose(text, yaml.SafeLoader)
+
+
+def _compose(text: str, loader_class: type) -> yaml.Node | None:
     """One document's node tree, built from the parser's events without recursion.
 
     Checks as it goes what no record may hold: aliases (BK004), explicit non-standard tags
     (BK003), duplicate keys (BK006), nesting deeper than ``_MAX_DEPTH`` (BK005), and a second
     document (BK001).
     """
-    loader = _Loader(text)
+    loader = loader_class(text)
     try:
         loader.get_event()  # stream start
         if loader.check_event(yaml.StreamEndEvent):
