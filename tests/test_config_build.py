@@ -20,7 +20,8 @@ from bibkit.load import load_library
 from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
 
 SHIPPED_OUTPUTS = [("bibtex", "dist/eleutherai.bib"), ("biblatex", "dist/eleutherai-biblatex.bib"),
-                   ("csl-json", "dist/eleutherai.json"), ("text", "dist/eleutherai-apa.txt")]
+                   ("csl-json", "dist/eleutherai.json"), ("text", "dist/eleutherai-apa.txt"),
+                   ("html-page", "dist/publications.html")]
 
 
 @pytest.fixture
