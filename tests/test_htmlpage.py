@@ -396,7 +396,9 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_the_command_writes_the_same_bytes_each_time(page_file: Path, tmp_path: Path) -> None:
+def test_the_command_writes_the_same_bytes_each_time(page_file: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # away from this repository's bibkit.toml and its [page] settings
     for _ in range(2):
         result = bibkit("export", "-f", "html-page", "-r", RECORDS, "-o", tmp_path / "page.html")
         assert result.exit_code == 0, result.stderr

@@ -5,7 +5,7 @@ arXiv preprints (CSL has no preprint type) are written the way Zotero and pandoc
 page (``publisher: arXiv`` the records state themselves). A published paper keeps its own DOI
 and URL; its arXiv identifier goes only to ``custom``, so that styles do not print a preprint
 DOI for a journal article. bibkit's own fields (arXiv identifier and class, an incomplete author
-list, venues, tags, imported extras) go to ``custom``, the schema's place for extra data; any
+list, venues, tags, imported extras, former keys, code and project-page links) go to ``custom``, the schema's place for extra data; any
 other key would make the item invalid.
 """
 
@@ -57,6 +57,11 @@ def item(r: Record) -> dict[str, Any]:
         custom["tags"] = list(r.tags)
     if r.extra:
         custom["extra"] = dict(r.extra)
+    if r.ids:
+        custom["ids"] = list(r.ids)
+    for name, url in (("code", r.code), ("project-page", r.project_page)):
+        if url:
+            custom[name] = url
     if custom:
         out["custom"] = custom
     return out

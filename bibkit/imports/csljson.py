@@ -122,9 +122,15 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
     values["text"] = {k: text[k] for k in TEXT_FIELDS if k in text}
     if custom.get("author-incomplete") is True:
         values["author_truncated"] = True
-    for name in ("venues", "tags"):
+    for name in ("venues", "tags", "ids"):
         if isinstance(custom.get(name), list):
             values[name] = tuple(str(v) for v in custom[name])
+    for name in ("code", "project-page"):
+        if isinstance(custom.get(name), str):
+            try:
+                values[name.replace("-", "_")] = check_url(custom[name])
+            except ValueError:
+                extra[name] = custom[name]
     if isinstance(custom.get("extra"), dict):
         extra.update({str(k): _text(v) for k, v in custom["extra"].items()})
     for k in sorted(item):
