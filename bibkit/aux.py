@@ -52,10 +52,6 @@ class Cited:
     everything: bool = False  # \nocite{*}
     notes: tuple[Diagnostic, ...] = ()  # nested files that could not be read
 
-    @property
-    def keys(self) -> list[str]:
-        return list(dict.fromkeys(c.key for c in self.citations))
-
 
 def read_aux(path: Path) -> Cited:
     """The citations in ``path`` and the files it inputs; BibkitError when ``path`` is unreadable."""

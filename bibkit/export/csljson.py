@@ -5,8 +5,8 @@ arXiv preprints (CSL has no preprint type) are written the way Zotero and pandoc
 page (``publisher: arXiv`` the records state themselves). A published paper keeps its own DOI
 and URL; its arXiv identifier goes only to ``custom``, so that styles do not print a preprint
 DOI for a journal article. bibkit's own fields (arXiv identifier and class, an incomplete author
-list, venues, tags, imported extras, former keys, code and project-page links) go to ``custom``, the schema's place for extra data; any
-other key would make the item invalid.
+list, venues, tags, imported extras, former keys, code and project-page links) go to ``custom``,
+the schema's place for extra data; any other key would make the item invalid.
 """
 
 from __future__ import annotations

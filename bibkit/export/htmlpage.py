@@ -292,14 +292,12 @@ def _highlight(fragment: str, record: Record, keys: frozenset[str]) -> str:
         particle = re.escape(html.escape(person.non_dropping_particle, quote=False)) + r"\s+" \
             if person.non_dropping_particle else ""
         given = "|".join(map(re.escape, _given_forms(person.given)))
-        if given:
-            before = re.compile(rf"(?:{given})\s+{particle}{family}", re.I)
-            after = re.compile(rf"(?:{particle})?{family},?\s+(?:{given})(?![\w])", re.I)
-        else:
-            before = after = re.compile(rf"(?:{particle})?{family}", re.I)
-        plain = re.compile(rf"(?:{particle})?{family}", re.I)
-        for pattern in (before, after, plain):
-            m = pattern.search(fragment)
+        # Given names before the family name (IEEE's "S. Biderman"), else after it (APA's
+        # "Biderman, S."), else the family name alone (a style that writes no given names).
+        patterns = [rf"(?:{given})\s+{particle}{family}", rf"(?:{particle})?{family},?\s+(?:{given})(?![\w])"] \
+            if given else []
+        for pattern in [*patterns, rf"(?:{particle})?{family}"]:
+            m = re.search(pattern, fragment, re.I)
             if m is not None:
                 name = m.group().replace(MARK, "")
                 fragment = f'{fragment[:m.start()]}<strong class="member">{name}</strong>{fragment[m.end():]}'
