@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from bibkit.diagnostics import Diagnostic
+from bibkit.export import PageOptions
 from bibkit.load import Library, load_library
 from bibkit.model import Record
 
@@ -36,12 +37,14 @@ def validate(library: Library, today: date | None = None, enable: Iterable[str] 
 
 
 def export(records: Sequence[Record], fmt: str, *, style: str = "apa", locale: str = "en-US",
-           ascii: bool = False) -> bytes:
-    """``records`` as ``fmt`` (bibtex, biblatex, csl-json, text, html, markdown, html-page)."""
+           ascii: bool = False, page: PageOptions | None = None) -> bytes:
+    """``records`` as ``fmt`` (bibtex, biblatex, csl-json, text, html, markdown, html-page);
+    ``page`` sets the html-page's title, grouping, selected section and members."""
     from bibkit.diagnostics import BibkitError
     from bibkit.export import EXPORTERS, ExportOptions
     from bibkit.export import export as run_export
 
     if fmt not in EXPORTERS:
         raise BibkitError(f"unknown format {fmt!r}; choose from {', '.join(EXPORTERS)}")
-    return run_export(records, fmt, ExportOptions(style=style, locale=locale, ascii=ascii))
+    return run_export(records, fmt, ExportOptions(style=style, locale=locale, ascii=ascii,
+                                                  page=page or PageOptions()))

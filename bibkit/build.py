@@ -8,6 +8,7 @@ Each file is then written atomically and only when its content changes, so ``mak
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,21 +43,33 @@ class BuildResult:
     findings: list[Diagnostic] = field(default_factory=list)
     built: list[Built] = field(default_factory=list)
 
-    blocked: bool = False  # a record cannot be read (or, strict, has errors): nothing was written
+    # A record cannot be read, a paper cites a key no record has, or (strict) there are errors:
+    # nothing was written (validate.blocks_export).
+    blocked: bool = False
 
     @property
     def out_of_date(self) -> list[Built]:
         return [b for b in self.built if b.status in (Status.STALE, Status.MISSING)]
 
 
-def render(output: Output, records: Sequence[Record]) -> tuple[bytes, int]:
-    """The bytes ``output`` should hold, and how many records they carry."""
-    from bibkit.export import ExportOptions, export
-    from bibkit.select import select
+def choose(output: Output, records: Sequence[Record]) -> tuple[list[Record], list[Diagnostic]]:
+    """The records ``output`` carries (reading its ``aux`` file now), and the citations in it
+    that no record answers."""
+    from bibkit.aux import read_aux
+    from bibkit.select import choose as choose_records
 
-    chosen = select(records, output.selection)
-    options = ExportOptions(style=output.style, locale=output.locale, ascii=output.ascii)
-    return export(chosen, output.format, options), len(chosen)
+    selection = output.selection
+    if output.aux is not None:
+        selection = dataclasses.replace(selection, cited=read_aux(output.aux))
+    return choose_records(records, selection)
+
+
+def render(output: Output, records: Sequence[Record]) -> bytes:
+    """The bytes ``output`` should hold, for the records chosen for it."""
+    from bibkit.export import ExportOptions, export
+
+    options = ExportOptions(style=output.style, locale=output.locale, ascii=output.ascii, page=output.page)
+    return export(records, output.format, options)
 
 
 def build(config: Config, *, check: bool = False, cache: LibraryCache | None = None) -> BuildResult:
@@ -73,11 +86,17 @@ def build(config: Config, *, check: bool = False, cache: LibraryCache | None = N
     if not config.outputs:
         raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
     library = (cache or LibraryCache(None)).library(Snapshot.read([config.records]))
-    found = validate(library, enable=config.rules)
-    result = BuildResult(findings=found, blocked=blocks_export(library, found, config.strict))
+    result = BuildResult(findings=validate(library, enable=config.rules))
+    chosen = []
+    for output in config.outputs:
+        records, findings = choose(output, library.records)
+        chosen.append(records)
+        result.findings.extend(findings)
+    result.blocked = blocks_export(library, result.findings, config.strict)
     if result.blocked:
         return result
-    rendered = [(output, *render(output, library.records)) for output in config.outputs]
+    rendered = [(output, render(output, records), len(records))
+                for output, records in zip(config.outputs, chosen, strict=True)]
     for output, data, count in rendered:
         if check:
             try:

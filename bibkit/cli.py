@@ -23,6 +23,7 @@ from bibkit.model import Record
 
 if TYPE_CHECKING:
     from bibkit.config import Config
+    from bibkit.export import PageOptions
 
 app = typer.Typer(
     name="bibkit",
@@ -231,6 +232,33 @@ def validate(
             raise typer.Exit(EXIT_FINDINGS)
 
 
+def _page_options(fmt: ExportFormat, settings: Config | None, title: str | None, group_by: str | None,
+                  selected_first: bool | None, members: list[str]) -> PageOptions:
+    """The html-page options: the command line's over the configuration's [page]; an error for
+    any other format."""
+    from bibkit.export import GROUP_BY, Member, PageOptions
+
+    given = [name for name, value in (("--page-title", title), ("--group-by", group_by),
+                                      ("--selected-first", selected_first is not None), ("--member", members))
+             if value]
+    if fmt is not ExportFormat.html_page:
+        if given:
+            raise BibkitError(f"{given[0]} applies to --format html-page only")
+        return PageOptions()
+    if group_by is not None and group_by not in GROUP_BY:
+        raise BibkitError(f"--group-by takes {' or '.join(GROUP_BY)}, not {group_by!r}")
+    base = settings.page if settings is not None else PageOptions()
+    people = []
+    for text in members:
+        name, *variants = (part.strip() for part in text.split("|"))
+        if not name:
+            raise BibkitError(f"--member needs a name: {text!r}")
+        people.append(Member(name, tuple(v for v in variants if v)))
+    return PageOptions(title=title or base.title, group_by=group_by or base.group_by,
+                       selected_first=base.selected_first if selected_first is None else selected_first,
+                       members=tuple(people) or base.members)
+
+
 @app.command()
 def export(
     fmt: Annotated[ExportFormat, typer.Option(
@@ -263,6 +291,23 @@ def export(
         "(case and accents ignored; repeatable).")] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Any error stops the export (for CI; also `strict = true` in bibkit.toml).")] = False,
+    aux: Annotated[Path | None, typer.Option(
+        "--aux", help="Only the entries a LaTeX run cited, read from its .aux file (and the .aux files "
+        "it inputs), under the keys the paper uses; a key no record has is an error (exit 1).",
+        show_default=False)] = None,
+    page_title: Annotated[str | None, typer.Option(
+        "--page-title", help="html-page: the page's title. [default: the configuration's [page] title, "
+        "else Publications]", show_default=False)] = None,
+    group_by: Annotated[str | None, typer.Option(
+        "--group-by", metavar="[year|type]", help="html-page: group entries by year (newest first) or by "
+        "type. [default: the configuration's, else year]", show_default=False)] = None,
+    selected_first: Annotated[bool | None, typer.Option(
+        "--selected-first/--no-selected-first", help="html-page: records tagged 'selected' first, in a "
+        "section of their own. [default: the configuration's, else no]", show_default=False)] = None,
+    member: Annotated[list[str] | None, typer.Option(
+        "--member", metavar="NAME[|VARIANT...]", help="html-page: highlight this person's name in the "
+        "entries, also when written as one of the variants (repeatable): 'Stella Biderman|S. Biderman'. "
+        "[default: the configuration's [page] members]", show_default=False)] = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -272,24 +317,28 @@ def export(
 
     Findings go to standard error, with file:line, and every record is written as completely
     as it allows (as biber does); exit 0. A record that cannot be read at all stops the export
-    before anything is written (exit 1), and with --strict (or `strict = true` in bibkit.toml)
-    so does any error. A selection that matches no record is an error (exit 2): an empty .bib
-    is never what a paper's build wants.
+    before anything is written (exit 1), and so does, with --aux, a citation no record answers
+    (paper.aux:12:1: error BK070 ...); with --strict (or `strict = true` in bibkit.toml) any
+    error does. A selection that matches no record is an error (exit 2): an empty .bib is
+    never what a paper's build wants.
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
                bibkit export -f csl-json --tag llm -o build/llm.json
+               bibkit export -f bibtex --aux paper.aux -o paper-refs.bib
+               bibkit export -f html-page --group-by type --member 'Stella Biderman' -o pubs.html
     """
     from bibkit.api import export as run_export
     from bibkit.api import validate as run_rules
+    from bibkit.aux import read_aux
     from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
     from bibkit.export import ExportOptions, fingerprint
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.load import Library
     from bibkit.report import REPORTERS
-    from bibkit.select import Selection, select
-    from bibkit.validate import blocks_export
+    from bibkit.select import Selection, choose
+    from bibkit.validate import blocks_export, why_blocked
     from bibkit.write import write_if_changed
 
     ui = _Ui(quiet, verbose)
@@ -305,30 +354,33 @@ def export(
         _some_records([folder])
         style = style or (settings.style if settings else "apa")
         locale = locale or (settings.locale if settings else "en-US")
+        page = _page_options(fmt, settings, page_title, group_by, selected_first, member or [])
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
-                              years=Selection.parse_years(year) if year else None)
-        options = ExportOptions(style=style, locale=locale, ascii=ascii_)
+                              years=Selection.parse_years(year) if year else None,
+                              cited=read_aux(aux) if aux is not None else None)
+        options = ExportOptions(style=style, locale=locale, ascii=ascii_, page=page)
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read([folder]), date.today()
         rules = settings.rules if settings else ()
         strict = strict or (settings.strict if settings else False)
 
-        # An unchanged collection, exported the same way, is neither parsed nor rendered again.
+        # An unchanged collection, exported the same way, is neither parsed nor rendered again
+        # (the selection holds every citation of --aux, with its place: a changed .aux is a miss).
         def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
             found = run_rules(library, today, enable=rules)
+            chosen, cited = choose(library.records, selection)
+            found += cited
             if blocks_export(library, found, strict):
                 return found, None
-            chosen = select(library.records, selection)
             if not chosen:
                 raise BibkitError(f"no record in {folder} matches the selection; nothing was exported")
-            return found, run_export(chosen, fmt.value, style=style, locale=locale, ascii=ascii_)
+            return found, run_export(chosen, fmt.value, style=style, locale=locale, ascii=ascii_, page=page)
 
         what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options), repr((rules, strict)))
         found, data = cache.answer(snapshot, today, what, compute)
         sys.stderr.write(REPORTERS["text"](found))
         if data is None:
-            _err("bibkit: error: " + ("the records have errors (--strict)" if strict else
-                                      "a record cannot be read") + "; nothing was exported")
+            _err(f"bibkit: error: {why_blocked(found)}; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
         if output is None:
             sys.stdout.buffer.write(data)
@@ -546,6 +598,69 @@ def enrich(
 
 
 @app.command()
+def published(
+    records: RecordsOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the upgrades as a unified diff; write nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a preprint would be upgraded "
+                                        "(for CI).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")] = False,
+    arxiv_url: ArxivUrlOption = None,
+    arxiv_delay: ArxivDelayOption = None,
+    cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Upgrade preprints that arXiv says were published: venue, type, date, DOI.
+
+    For each preprint record (type: article) with an arXiv id, asks arXiv (by id, never by
+    title) whether its entry now has a journal reference or a DOI. When the reference reads as
+    a venue (a journal or proceedings, and a year) and arXiv's title and authors agree with the
+    record, the record becomes the published version: type, container-title, the date, volume,
+    pages, DOI and journal-ref are set, publisher: arXiv goes; the arxiv id stays (exports keep
+    eprint). A record that is already a published version is never edited, and no record is
+    ever removed. What could not be read is said, one line per record, on standard error.
+
+    \b
+    Examples:  bibkit published --dry-run
+               bibkit published
+    """
+    import difflib
+
+    from bibkit.enrich.client import ArxivSettings
+    from bibkit.enrich.published import published as run_published
+    from bibkit.load import load_library
+    from bibkit.write import write_if_changed
+
+    ui = _Ui(quiet, verbose)
+    with _reported(debug):
+        folder = _records_dir(records, _configuration(config, ui))
+        _some_records([folder])
+        settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
+                                                  refresh=refresh)
+        ui.detail(f"bibkit: arXiv at {settings.endpoint}, {settings.delay_seconds:g} s between requests")
+        report = run_published(load_library([folder]), settings, log=ui.log)
+        for note in report.notes:
+            _err(note)
+        for change in report.changes:
+            if dry_run or check:
+                sys.stdout.writelines(difflib.unified_diff(
+                    change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
+                    f"a/{change.path}", f"b/{change.path}"))
+            else:
+                write_if_changed(change.path, change.new.encode("utf-8"))
+        ui.note(f"bibkit: {report.summary()}")
+        if check and report.changes:
+            _err(f"bibkit: {len(report.changes)} record(s) would be upgraded")
+            raise typer.Exit(EXIT_FINDINGS)
+        if report.failures:
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
 def add(
     ids: Annotated[list[str], typer.Argument(
         help="arXiv ids: 2303.08112, 2303.08112v2, arXiv:2303.08112, https://arxiv.org/abs/2303.08112, "
@@ -562,8 +677,9 @@ def add(
 ) -> None:
     """Create a record for each arXiv id, from arXiv's metadata.
 
-    An id already in a record (or whose DOI is) is refused. The new record is a preprint; edit
-    its type and venue when the paper is published, and check what arXiv does not know.
+    An id already in a record (or whose DOI is) is refused. The new record is a preprint, or the
+    published version when arXiv's journal reference names it (see bibkit published); check
+    what arXiv does not know.
 
     \b
     Example:  bibkit add 2303.08112 https://arxiv.org/abs/2304.01373
@@ -622,6 +738,7 @@ def build(
     from bibkit.build import build as run_build
     from bibkit.libcache import LibraryCache, cache_root
     from bibkit.report import REPORTERS
+    from bibkit.validate import why_blocked
 
     def shown(path: Path, root: Path) -> str:
         # Relative to where the user stands when that is inside the project (or the file is
@@ -638,8 +755,7 @@ def build(
         result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
-            why = "the records have errors (strict = true)" if settings.strict else "a record cannot be read"
-            _err(f"bibkit: error: {why}; nothing was built")
+            _err(f"bibkit: error: {why_blocked(result.findings)}; nothing was built")
             raise typer.Exit(EXIT_FINDINGS)
         for built in result.built:
             if not quiet:

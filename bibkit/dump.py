@@ -65,6 +65,12 @@ def record_data(r: Record) -> dict[str, Any]:
         data["provenance"] = prov
     if r.extra:
         data["extra"] = dict(r.extra)
+    if r.ids:
+        data["ids"] = list(r.ids)
+    if r.code:
+        data["code"] = r.code
+    if r.project_page:
+        data["project-page"] = r.project_page
     return data
 
 

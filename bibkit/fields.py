@@ -174,6 +174,12 @@ FIELDS: tuple[FieldSpec, ...] = (
               "again: a mapping of field name to text (exported to BibTeX and CSL-JSON `custom`) or "
               "to other data (a CSL-JSON value that is not text; exported to CSL-JSON `custom` only).",
               csl=False),
+    FieldSpec("ids", Kind.TEXT_LIST, "Former citation keys, still citable: BibLaTeX writes them as `ids`, "
+              "BibTeX as a copy of the entry under each; `export --aux` finds a record by them.", csl=False),
+    FieldSpec("code", Kind.URL, "The paper's code (a repository URL), linked from the publication page.",
+              csl=False),
+    FieldSpec("project-page", Kind.URL, "The paper's project page, linked from the publication page.",
+              csl=False),
 )
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}

@@ -417,7 +417,7 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                 case Kind.DOI:
                     values["doi"] = _parse(vnode, Doi.parse, "BK021", "a DOI")
                 case Kind.URL:
-                    values["url"] = _parse(vnode, check_url, "BK025", "a URL")
+                    values[name.lower().replace("-", "_")] = _parse(vnode, check_url, "BK025", "a URL")
                 case Kind.TEXT_LIST:
                     values[name] = _text_list(vnode)
                 case Kind.EXTRA:

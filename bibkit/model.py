@@ -263,6 +263,11 @@ class Record:
     # Imported fields with no place in the model, exported again as they came: text, or (from
     # CSL-JSON) other plain data, which only CSL-JSON can carry.
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Former citation keys, still citable (biblatex's ``ids``).
+    ids: tuple[str, ...] = ()
+    # Where the paper's code and its project page are.
+    code: str | None = None
+    project_page: str | None = None
 
     def get(self, name: str) -> str | None:
         """A text field, or None."""

@@ -21,6 +21,9 @@ from bibkit.load import Library, Loaded
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
 
+_KEY_RULE = ("is not accepted by BibTeX and biber: it must start with a letter or digit and contain no "
+             "white space or any of \" # ' ( ) , = { } % ~ \\")
+
 # Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
 NEAR_DUPLICATE_RATIO = 0.9
 _WINDOW = 8
@@ -52,10 +55,11 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
         if rec is None:
             continue
         where = "id" if "id" in lo.spans else ""
+        for former in rec.ids:
+            if not keys.is_valid_key(former):
+                yield lo.diag("ids", "BK031", f"former key {former!r} {_KEY_RULE}")
         if not keys.is_valid_key(rec.key):
-            yield lo.diag(where, "BK031", f"citation key {rec.key!r} is not accepted by BibTeX and "
-                          "biber: it must start with a letter or digit and contain no white space "
-                          "or any of \" # ' ( ) , = { } % ~ \\")
+            yield lo.diag(where, "BK031", f"citation key {rec.key!r} {_KEY_RULE}")
             continue
         stem = lo.path.name.removesuffix(keys.SUFFIX)
         expected = keys.file_stem_for(rec.key)
@@ -65,14 +69,15 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
 
 
 def dates(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK023/BK024: not in the future; not before the arXiv submission month."""
+    """BK023/BK024: not in the future; a preprint not before its arXiv submission month (a
+    published version may be older than its arXiv copy: authors post papers after publication)."""
     for lo in library.loaded:
         rec = lo.record
         if rec is None or rec.issued is None:
             continue
         if rec.issued.is_after(today):
             yield lo.diag("issued", "BK023", f"date {rec.issued} is in the future")
-        if rec.arxiv is not None:
+        if rec.arxiv is not None and rec.type == "article":
             year, month = rec.arxiv.year_month
             issued = (rec.issued.year, rec.issued.month or 12)
             if issued < (year, month if rec.issued.month else 1):
@@ -90,15 +95,21 @@ def arxiv_version(library: Library, today: date) -> Iterator[Diagnostic]:
 
 
 def duplicate_keys(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK040: BibTeX and citeproc-py compare keys case-insensitively."""
+    """BK040: BibTeX and citeproc-py compare keys case-insensitively; a former key (``ids``)
+    is a key too: a paper that cites it must find one record."""
     seen: dict[str, Loaded] = {}
     for lo in library.loaded:
         if lo.record is None:
             continue
-        first = seen.setdefault(lo.record.key.casefold(), lo)
-        if first is not lo:
-            yield lo.diag("id" if "id" in lo.spans else "", "BK040",
-                          f"citation key {lo.record.key!r} is also used by {first.path}")
+        rec = lo.record
+        for name, former in ((rec.key, False), *((old, True) for old in rec.ids)):
+            first = seen.setdefault(name.casefold(), lo)
+            if first is lo and not (former and name.casefold() == rec.key.casefold()):
+                continue
+            what = f"former key {name!r}" if former else f"citation key {name!r}"
+            where = "ids" if former else "id" if "id" in lo.spans else ""
+            yield lo.diag(where, "BK040", f"{what} is also used by {first.path}" if first is not lo
+                          else f"{what} is the record's own key")
 
 
 def duplicate_ids(library: Library, today: date) -> Iterator[Diagnostic]:
@@ -196,13 +207,34 @@ def validate(library: Library, today: date | None = None, enable: Iterable[str] 
     return sorted(found, key=Diagnostic.sort_key)
 
 
+# Findings about what a paper cites (`export --aux`), not about the records.
+CITATION_CODES = frozenset({"BK070", "BK071", "BK072"})
+
+
 def blocks_export(library: Library, found: Iterable[Diagnostic], strict: bool = False) -> bool:
     """Whether ``found`` stops an export: a record that cannot be read at all always does (there
-    is nothing to write); with ``strict`` (CI), any error does. Otherwise the findings are
+    is nothing to write), and so does a citation of ``--aux`` that no record answers (the
+    paper's .bib would lack it); with ``strict`` (CI), any error does. Otherwise the findings are
     reported and every record is written as completely as it allows, as biber does."""
     if any(lo.record is None for lo in library.loaded):
         return True
-    return strict and any(d.severity is Severity.ERROR for d in found)
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    return any(d.code in CITATION_CODES for d in errors) or (strict and bool(errors))
+
+
+# What the loader says of a file it cannot make a record of (docs/validation.md).
+UNREADABLE_CODES = frozenset({"BK000", "BK001", "BK002", "BK003", "BK004", "BK005", "BK006", "BK007"})
+
+
+def why_blocked(found: Iterable[Diagnostic]) -> str:
+    """What ``blocks_export`` stopped on, as an error message says it (from the findings alone:
+    a cached answer has no library)."""
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    if any(d.code in UNREADABLE_CODES for d in errors):
+        return "a record cannot be read"
+    if any(d.code in CITATION_CODES for d in errors):
+        return "the paper cites keys no record has"
+    return "the records have errors (strict)"
 
 
 class _CallableModule(types.ModuleType):

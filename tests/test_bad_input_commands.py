@@ -55,7 +55,7 @@ def test_export_reports_and_writes_what_the_record_allows(target: Path, holder: 
     strict = bibkit("export", "-f", "bibtex", "-r", records, "-o", strict_out, "--strict")
     if finding[0].startswith(f"{where}error "):
         assert strict.exit_code == 1 and not strict_out.exists(), strict
-        assert "the records have errors (--strict); nothing was exported" in strict.stderr
+        assert "the records have errors (strict); nothing was exported" in strict.stderr
     else:
         assert strict.exit_code == 0 and strict_out.exists(), strict
 

@@ -20,7 +20,8 @@ from bibkit.load import load_library
 from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
 
 SHIPPED_OUTPUTS = [("bibtex", "dist/eleutherai.bib"), ("biblatex", "dist/eleutherai-biblatex.bib"),
-                   ("csl-json", "dist/eleutherai.json"), ("text", "dist/eleutherai-apa.txt")]
+                   ("csl-json", "dist/eleutherai.json"), ("text", "dist/eleutherai-apa.txt"),
+                   ("html-page", "dist/publications.html")]
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_check_writes_nothing_and_fails_on_missing_or_stale_outputs(light: Path)
 
 @pytest.mark.parametrize(("bad", "strict", "why"), [
     ("malformed-yaml.yaml", False, "a record cannot be read"),
-    ("bad-date.yaml", True, "the records have errors (strict = true)"),
+    ("bad-date.yaml", True, "the records have errors (strict)"),
 ])
 def test_a_blocking_finding_stops_the_build_before_anything_is_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, strict: bool, why: str) -> None:

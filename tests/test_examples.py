@@ -19,9 +19,10 @@ EXAMPLES = ROOT / "examples"
 
 
 def _tracked(folder: Path) -> list[Path]:
-    """The files git tracks in ``folder``: what a fresh clone has, not what following the
-    README left beside them (refs.bib, paper.pdf, latexmk's files)."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", str(folder.relative_to(ROOT))],
+    """The example's own files, not what following its README left beside them (refs.bib,
+    paper.pdf, latexmk's files: the example's .gitignore names them)."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                             "--", str(folder.relative_to(ROOT))],
                             capture_output=True, check=True).stdout.decode()
     return [ROOT / name for name in listed.split("\0") if name]
 

@@ -7,10 +7,13 @@ The rules, documented in docs/record-format.md:
   ``eprinttype``/``eprintclass`` (BibLaTeX), never with an ``arXiv:`` prefix.
 - ``doi``, ``url`` and ``eprint`` are written verbatim; every other text is escaped.
 - Titles brace only the words a style must not lowercase (``latex.protect_title``).
+- A record's former keys (``ids``) are biblatex's ``ids`` field; BibTeX has no aliases, so it
+  gets a copy of the entry under each former key.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +39,8 @@ class Dialect:
     person: Callable[[Person], str]  # how one name of a name list is written
     # Written without braces: month macros.
     bare: frozenset[str] = frozenset()
+    # A record's former keys (``ids``) as copies of its entry: BibTeX has no aliases.
+    copies_for_ids: bool = False
 
 
 def _names(people: Sequence[Person], truncated: bool = False, name: Callable[[Person], str] | None = None) -> str:
@@ -262,6 +267,7 @@ BIBTEX = Dialect(
     verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
     person=_name,
     bare=frozenset({"month"}),
+    copies_for_ids=True,
 )
 
 BIBLATEX = Dialect(
@@ -297,8 +303,9 @@ BIBLATEX = Dialect(
         ("eprintclass", lambda r: r.arxiv_class if r.arxiv else r.get("eprintclass")),
         ("organization", lambda r: r.get("publisher") if r.type == "article" else None),
         ("note", lambda r: r.get("note")),
+        ("ids", lambda r: ",".join(r.ids) or None),
     ) + _BIBLATEX_NAMED,
-    verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
+    verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref", "ids"}),
     person=_biblatex_name,
 )
 
@@ -413,8 +420,15 @@ def _as_written(value: str) -> str:
 
 def render(dialect: Dialect, records: Sequence[Record], ascii: bool = False) -> bytes:
     """The entries in the order given, separated by blank lines, as UTF-8; except that an entry
-    other entries name in ``crossref`` comes after the last of them, as bibtex requires."""
-    return "\n".join(render_entry(dialect, r, ascii) for r in crossref_order(records)).encode("utf-8")
+    other entries name in ``crossref`` comes after the last of them, as bibtex requires. In
+    BibTeX, each record's entry is followed by a copy under each of its former keys, so that they
+    stay citable."""
+    entries = []
+    for r in crossref_order(records):
+        entries.append(render_entry(dialect, r, ascii))
+        if dialect.copies_for_ids:
+            entries.extend(render_entry(dialect, dataclasses.replace(r, key=old, ids=()), ascii) for old in r.ids)
+    return "\n".join(entries).encode("utf-8")
 
 
 def crossref_order(records: Sequence[Record]) -> list[Record]:

@@ -6,8 +6,9 @@ page (``publisher: arXiv`` the records state themselves); what the record does n
 is named in ``custom.derived``, so that importing the file again gives the same record. A
 published paper keeps its own DOI and URL; its arXiv identifier goes only to ``custom``, so that
 styles do not print a preprint DOI for a journal article. bibkit's own fields (arXiv identifier
-and class, an incomplete author list, venues, tags, imported extras) go to ``custom``, the
-schema's place for extra data; any other key would make the item invalid.
+and class, an incomplete author list, venues, tags, imported extras, former keys, code and
+project-page links) go to ``custom``, the schema's place for extra data; any other key would make
+the item invalid.
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def item(r: Record) -> dict[str, Any]:
         custom["extra"] = rest
     if isinstance(r.extra.get("custom"), dict):
         custom.update({k: v for k, v in r.extra["custom"].items() if k not in custom})
+    if r.ids:
+        custom["ids"] = list(r.ids)
+    for name, url in (("code", r.code), ("project-page", r.project_page)):
+        if url:
+            custom[name] = url
     if custom:
         out["custom"] = custom
     out.update(top)

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bibkit import keys
 from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TYPES, OTHERS, TEXT_FIELDS
 from bibkit.imports import Imported, KeyBook
@@ -342,6 +343,13 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
     if raw.type in GENRE and "genre" not in text:
         text["genre"] = GENRE[raw.type]
     values["text"] = text
+    if fields.get("ids"):  # biblatex's former keys
+        former = tuple(k.strip() for k in fields["ids"].split(",") if k.strip())
+        if all(keys.is_valid_key(k) for k in former):
+            values["ids"] = former
+            used.add("ids")
+        else:
+            keep("ids", "holds a key BibTeX or biber would reject")
     if rich.get("keywords"):
         # A comma-separated list, as biblatex reads it ("a; b" is one keyword there).
         values["tags"] = tuple(t.strip() for t in unescape(fields["keywords"]).split(",") if t.strip())

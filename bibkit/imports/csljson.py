@@ -181,13 +181,19 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
     values["text"] = {k: text[k] for k in TEXT_FIELDS if k in text}
     if custom.get("author-incomplete") is True:
         values["author_truncated"] = True
-    for name in ("venues", "tags"):
+    for name in ("venues", "tags", "ids"):
         if isinstance(custom.get(name), list):
             values[name] = tuple(str(v) for v in custom[name])
+    for name in ("code", "project-page"):
+        if isinstance(custom.get(name), str):
+            try:
+                values[name.replace("-", "_")] = check_url(custom[name])
+            except ValueError:
+                extra[name] = custom[name]
     if isinstance(custom.get("extra"), dict):
         extra.update(custom["extra"])
-    own = {"arxiv", "arxiv-class", "author-incomplete", "venues", "tags", "extra", "derived"} | set(TEXT_FIELDS) | \
-        set(NAME_FIELDS)
+    own = {"arxiv", "arxiv-class", "author-incomplete", "venues", "tags", "ids", "code", "project-page", "extra",
+           "derived"} | set(TEXT_FIELDS) | set(NAME_FIELDS)
     if custom:
         rest = {k: v for k, v in custom.items() if k not in own}
         if rest:
