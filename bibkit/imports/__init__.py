@@ -1,7 +1,9 @@
-"""Importers: a file in another format -> Records, with a report of what was skipped and why.
+"""Importers: a file in another format -> Records, with a report of what could not be read and
+what was changed (a generated key, a value kept as written in ``extra``).
 
 Like the exporters, each format is one module behind one registry (keyed by file suffix).
-Importers never write files; ``write_records`` does, refusing to overwrite unless told.
+Importers never write files: ``plan_writes`` says what an import does to each record file (a new
+file, or the record's file updated field by field) and ``write_records`` does it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ class Imported:
     problems: list[tuple[int, str]] = field(default_factory=list)
     # (entry, why): values moved to `extra`, keys generated, anything else changed.
     notes: list[tuple[str, str]] = field(default_factory=list)
-    lines: dict[str, int] = field(default_factory=dict)  # key -> line of its entry in the file
 
 
 @dataclass
@@ -129,7 +130,7 @@ def plan_writes(records: Sequence[Record], directory: Path, force: bool = False)
             assert lo.record is not None
             old, new = record_data(lo.record), record_data(r)
             added = [k for k in new if k not in old]
-            differing = [k for k in new if k in old and old[k] != new[k]]
+            differing = [k for k in new if k in old and old[k] != new[k] and not _same_title(k, old[k], new[k])]
             values = {k: new[k] for k in added + (differing if force else [])}
             plans.append(Planned(lo.path, r.key, old_text, set_fields(old_text, values), added,
                                  differing if force else [], [] if force else differing))
@@ -142,6 +143,15 @@ def plan_writes(records: Sequence[Record], directory: Path, force: bool = False)
             raise BibkitError(f"key {r.key!r} gives no safe file name")
         plans.append(Planned(directory / (stem + keys.SUFFIX), r.key, None, dump_record(r), list(record_data(r))))
     return plans
+
+
+def _same_title(name: str, old: object, new: object) -> bool:
+    """A title that differs only by nocase spans where bibkit's BibTeX export braces the word
+    anyway: the braces of bibkit's own export, read back (docs/record-format.md, rich text)."""
+    from bibkit.latex import rich_to_latex
+
+    return name == "title" and isinstance(old, str) and isinstance(new, str) and \
+        rich_to_latex(old, title=True) == rich_to_latex(new, title=True)
 
 
 def write_records(records: Sequence[Record], directory: Path, force: bool = False) -> list[Path]:

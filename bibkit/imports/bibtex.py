@@ -317,8 +317,10 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
         except ValueError as exc:
             keep("url", str(exc))
     container = ("booktitle",) if csl_type in _IN_BOOK else ("journal", "journaltitle")
+    if arxiv is not None and csl_type == "article" and rich.get("howpublished") == f"arXiv:{arxiv.base}":
+        used.add("howpublished")  # what bibkit's BibTeX export writes for a preprint: it writes it again
     for bib, name in TEXT.items():
-        if not rich.get(bib) or (name == "container-title" and bib not in container):
+        if not rich.get(bib) or (name == "container-title" and bib not in container) or bib in used:
             continue  # a booktitle of an @article, a journal of an @inproceedings: kept as written
         if name not in text:
             text[name] = rich[bib]
@@ -389,7 +391,6 @@ def read(path: Path, book: KeyBook) -> Imported:
                            extra={raw.names[k]: v for k, v in raw.fields.items() if v.strip()})
         key = book.claim(raw.key, draft, result.notes, raw.line)
         result.records.append(draft if key == raw.key else _with_key(draft, key))
-        result.lines[key] = raw.line
         if not draft.title:
             result.notes.append((key, f"line {raw.line}: no title; imported as it is"))
     return result

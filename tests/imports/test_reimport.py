@@ -83,17 +83,21 @@ def test_dry_run_shows_only_what_changed_and_writes_nothing(tmp_path: Path) -> N
     before = {p.name: p.read_text() for p in into.iterdir()}
     result = bibkit("import", second, "--into", into, "--dry-run")
     assert result.exit_code == 0, result.stderr
-    # The curated record gains the two new fields at its end; the title it corrected is not
-    # touched; the unchanged record is not mentioned; the new record is created.
+    # The curated record gains the two new fields (where the write-back puts new fields, after
+    # the fields of the paper's place of publication); the title it corrected is not touched;
+    # the unchanged record is not mentioned; the new record is created.
     smith, park = into / "smith2020fine.yaml", into / "park2022book.yaml"
     assert result.stdout == (
         f"--- {smith}\n+++ {smith}\n"
-        "@@ -12,3 +12,5 @@\n"
-        "   verified:\n"
-        "     - https://example.org/journal/3\n"
-        "   note: Checked against the printed issue.\n"
+        "@@ -7,6 +7,8 @@\n"
+        " issued: '2020'\n"
+        " container-title: Journal of Things\n"
+        " volume: '3'\n"
         "+page: 10-20\n"
         "+DOI: 10.1234/things.2020.3\n"
+        " tags: [reading-group]  # our own tag\n"
+        " provenance:\n"
+        "   verified:\n"
         f"--- /dev/null\n+++ {park}\n"
         "@@ -0,0 +1,6 @@\n"
         "+type: book\n"
@@ -113,7 +117,8 @@ def test_the_curated_record_keeps_every_line(tmp_path: Path) -> None:
     lee = (into / "lee2021notes.yaml").read_bytes()
     result = bibkit("import", second, "--into", into)
     assert result.exit_code == 0, result.stderr
-    assert (into / "smith2020fine.yaml").read_text() == CURATED + "page: 10-20\nDOI: 10.1234/things.2020.3\n"
+    assert (into / "smith2020fine.yaml").read_text() == CURATED.replace(
+        "volume: '3'\n", "volume: '3'\npage: 10-20\nDOI: 10.1234/things.2020.3\n")
     assert (into / "lee2021notes.yaml").read_bytes() == lee  # unchanged: not even rewritten
     assert (into / "park2022book.yaml").exists()
     # Importing the same export again changes nothing at all.
@@ -131,3 +136,23 @@ def test_force_takes_the_imported_value_and_names_it(tmp_path: Path) -> None:
     # Everything else of the curated file is still there, line for line.
     assert [ln for ln in CURATED.splitlines() if not ln.startswith("title:")] == \
         [ln for ln in text.splitlines() if ln in CURATED.splitlines() and not ln.startswith("title:")]
+
+
+def test_bibkits_own_export_imported_again_changes_nothing(tmp_path: Path) -> None:
+    """The braces bibkit's BibTeX export adds ({Pythia}, {LLMs}) read back as nocase spans; the
+    record they came from is not told it has another title."""
+    import shutil
+
+    from conftest import RECORDS
+
+    into = tmp_path / "records"
+    into.mkdir()
+    for name in ("biderman2023pythia.yaml", "biderman2022datasheet.yaml"):
+        shutil.copy(RECORDS / name, into / name)
+    before = {p.name: p.read_bytes() for p in into.iterdir()}
+    exported = tmp_path / "refs.bib"
+    assert bibkit("export", "-f", "bibtex", "-r", into, "-o", exported).exit_code == 0
+    result = bibkit("import", exported, "--into", into)
+    assert result.exit_code == 0, result.stderr
+    assert "kept title" not in result.stderr
+    assert {p.name: p.read_bytes() for p in into.iterdir()} == before
