@@ -412,35 +412,32 @@ def _protect(word: str, token: str, starts: bool, sentence_case: bool, in_lead: 
 
 
 def lowercased_names(title: str) -> list[str]:
-    """Words of ``title`` that a style lowercasing titles would lower although they are names,
-    as far as the title shows: in a sentence-case title, a capitalised word that does not start
-    it or a subtitle; in any title, a capitalised word after a lowercase "the" that ends the title
-    ("Datasheet for the Pile"). Words in ``<span class="nocase">`` and words
-    ``protect_title`` braces anyway (BLOOM, GPT-4, Korean) are not listed."""
+    """Words of ``title`` that BibTeX styles lowercasing titles would lower although, as far as
+    the title shows, they are names: capitalised words after a lower-case "the" that end the
+    title ("Datasheet for the Pile", "... with the Tuned Lens"). Only what
+    ``protect_title`` does not brace on its own: in a title written in sentence case it braces
+    every capitalised word, and anywhere it braces words shaped like names (BLOOM, GPT-4,
+    Korean). Words in ``<span class="nocase">`` are not listed."""
     try:
         nodes = richtext.parse(title).nodes
     except richtext.RichTextError:
         return []
-    plain = " ".join(n if isinstance(n, str) else " " for n in nodes)
-    words = _title_words(re.split(r"(\s+)", plain))
-    # Mostly lower case where title case would capitalise: the title is in sentence case, and its
-    # capitals are the author's. (protect_title's test is looser: one such word, for BibTeX.)
-    inner = [w for w, starts, leads in words if leads and not starts and w.lower() not in _MINOR]
-    sentence_case = sum(w[0].islower() for w in inner) > sum(w[0].isupper() for w in inner)
-    found: list[str] = []
+    if _is_sentence_case(_title_words(re.split(r"(\s+)", richtext.Rich(nodes).plain()))):
+        return []
+    plain = " ".join(n if isinstance(n, str) else "\x00" for n in nodes)
     tokens = plain.split()
+    found: list[str] = []
     for i, tok in enumerate(tokens):
-        for m in _WORD.finditer(tok):
-            word = m.group()
-            if not word[0].isupper() or _has_inner_capital(word) or len(word) == 1 or word in PROPER_NOUNS:
-                continue
-            starts = i == 0 or tokens[i - 1].endswith((":", "?", "!", ".", "—", "–"))
-            if starts or m.start() > 0:
-                continue
-            ends_part = i == len(tokens) - 1
-            after_the = i > 0 and tokens[i - 1] == "the"
-            if (sentence_case and "-" not in tok) or (after_the and ends_part):
-                found.append(word)
+        if i == 0 or tokens[i - 1] != "the":
+            continue
+        run = [tok]  # the name: this word and the capitalised words after it
+        for nxt in tokens[i + 1:]:
+            if run[-1].endswith((":", "?", "!", ".")) or not nxt[:1].isupper():
+                break
+            run.append(nxt)
+        words = [m.group() for t in run for m in _WORD.finditer(t)]
+        if i + len(run) == len(tokens) and words and all(w[0].isupper() for w in words):
+            found += [w for w in words if not _has_inner_capital(w) and len(w) > 1 and w not in PROPER_NOUNS]
     return found
 
 

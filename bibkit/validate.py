@@ -188,12 +188,12 @@ RULES: tuple[Rule, ...] = (
     duplicate_keys,
     duplicate_ids,
     near_duplicate_titles,
-    case_protection,
 )
 # A collection's own policies, off unless its bibkit.toml lists them (`rules = ["BK050"]`).
 OPT_IN: dict[str, Rule] = {
     "BK027": arxiv_version,
     "BK050": arxiv_or_reason,
+    "BK060": case_protection,  # a suggestion from the title's shape: helpful to curate, noisy on imports
 }
 
 
@@ -207,10 +207,6 @@ def validate(library: Library, today: date | None = None, enable: Iterable[str] 
     return sorted(found, key=Diagnostic.sort_key)
 
 
-# Findings about what a paper cites (`export --aux`), not about the records.
-CITATION_CODES = frozenset({"BK070", "BK071", "BK072"})
-
-
 def blocks_export(library: Library, found: Iterable[Diagnostic], strict: bool = False) -> bool:
     """Whether ``found`` stops an export: a record that cannot be read at all always does (there
     is nothing to write), and so does a citation of ``--aux`` that no record answers (the
@@ -218,6 +214,8 @@ def blocks_export(library: Library, found: Iterable[Diagnostic], strict: bool = 
     reported and every record is written as completely as it allows, as biber does."""
     if any(lo.record is None for lo in library.loaded):
         return True
+    from bibkit.aux import CITATION_CODES
+
     errors = [d for d in found if d.severity is Severity.ERROR]
     return any(d.code in CITATION_CODES for d in errors) or (strict and bool(errors))
 
@@ -229,6 +227,8 @@ UNREADABLE_CODES = frozenset({"BK000", "BK001", "BK002", "BK003", "BK004", "BK00
 def why_blocked(found: Iterable[Diagnostic]) -> str:
     """What ``blocks_export`` stopped on, as an error message says it (from the findings alone:
     a cached answer has no library)."""
+    from bibkit.aux import CITATION_CODES
+
     errors = [d for d in found if d.severity is Severity.ERROR]
     if any(d.code in UNREADABLE_CODES for d in errors):
         return "a record cannot be read"

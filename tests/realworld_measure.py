@@ -88,10 +88,6 @@ class Row:
     # "bibtex:original", "bibtex:bibtex", "biber:original", "biber:biblatex" -> messages
     warnings: dict[str, list[str]] = field(default_factory=dict)
 
-    @property
-    def is_bib(self) -> bool:
-        return self.name.endswith(".bib")
-
     def new_warnings(self, tool: str, export: str) -> list[str]:
         """Messages of ``tool`` on the ``export`` that the original did not give. Messages about
         entries with a generated key are left out: those entries had no key, or a repeated one,

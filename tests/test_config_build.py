@@ -62,7 +62,7 @@ def test_the_shipped_configuration() -> None:
     assert config.records == ROOT / "records"
     assert [(o.format, o.path.relative_to(ROOT).as_posix()) for o in config.outputs] == SHIPPED_OUTPUTS
     assert config.key_pattern == "{family}{year}{firstword}"
-    assert (config.rules, config.strict) == (("BK027", "BK050"), False)
+    assert (config.rules, config.strict) == (("BK027", "BK050", "BK060"), False)
 
 
 def test_build_writes_every_output_as_export_would_then_leaves_them_alone(project: Path) -> None:
@@ -239,7 +239,7 @@ OUT = '[[outputs]]\nformat = "bibtex"\npath = "a.bib"\n'
     ('key-pattern = "{surname}{year}"\n', "key-pattern: key pattern '{surname}{year}' may use only"),
     (OUT + OUT.replace('"a.bib"', '"./a.bib"'), "outputs[1].path: './a.bib' is also outputs[0].path"),
     ("outputs = 3\n", "outputs: expected a list of tables ([[outputs]]), not a number"),
-    ('rules = ["BK051"]\n', "rules[0]: unknown opt-in rule 'BK051' (known: BK027, BK050)"),
+    ('rules = ["BK051"]\n', "rules[0]: unknown opt-in rule 'BK051' (known: BK027, BK050, BK060)"),
     ('strict = "yes"\n', "strict: expected true or false, not a string"),
     ('records = "records"\nrecords = "x"\n', "not valid TOML: "),
     ('[[outputs]]\nformat = "text"\npath = "a.txt"\nstyle = "no/such.csl"\n',
