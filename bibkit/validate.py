@@ -21,8 +21,8 @@ from bibkit.load import Library, Loaded
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
 
-_KEY_RULE = ("is not accepted by BibTeX and biber: it must start with a letter or digit and contain no "
-             "white space or any of \" # ' ( ) , = { } % ~ \\")
+_KEY_RULE = ("is not accepted by BibTeX and biber: a key is printable ASCII without white space or any of "
+             "\" # ' ( ) , = { } % ~ \\")
 
 # Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
 NEAR_DUPLICATE_RATIO = 0.9
