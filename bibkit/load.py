@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from bibkit import keys
+from bibkit import keys, richtext
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.fields import (
     CSL_TYPES,
@@ -114,7 +114,7 @@ def load_text(path: Path, data: bytes) -> Loaded:
     if len(data) > MAX_BYTES:
         return _failed(path, Span(), "BK007", f"file is larger than {MAX_BYTES:,} bytes, the most a record may be")
     try:
-        root = _compose(text)
+        root = _compose_checked(text)
     except _Problem as p:
         return _failed(path, p.span, p.code, p.message)
     except yaml.MarkedYAMLError as exc:
@@ -153,14 +153,31 @@ def _offset_span(data: bytes, offset: int) -> Span:
     return Span(before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1)
 
 
-def _compose(text: str) -> yaml.Node | None:
+def _compose_checked(text: str) -> yaml.Node | None:
+    """``_compose`` with the fast parser, and bibkit's own diagnosis whenever that parser fails.
+
+    libyaml (the C parser) reads ahead of the events it hands over and applies limits of its
+    own (a nesting depth, since PyYAML 6.0.4) before bibkit's rules have seen the events they
+    concern. The pure-Python parser, which has no such limits, reads the broken file again so
+    that what is reported is bibkit's finding, whichever parser is installed; only a file that
+    fails to parse pays for the second reading.
+    """
+    try:
+        return _compose(text, _Loader)
+    except yaml.YAMLError:
+        if _Loader is yaml.SafeLoader:
+            raise
+        return _compose(text, yaml.SafeLoader)
+
+
+def _compose(text: str, loader_class: type) -> yaml.Node | None:
     """One document's node tree, built from the parser's events without recursion.
 
     Checks as it goes what no record may hold: aliases (BK004), explicit non-standard tags
     (BK003), duplicate keys (BK006), nesting deeper than ``_MAX_DEPTH`` (BK005), and a second
     document (BK001).
     """
-    loader = _Loader(text)
+    loader = loader_class(text)
     try:
         loader.get_event()  # stream start
         if loader.check_event(yaml.StreamEndEvent):
@@ -262,16 +279,40 @@ def _text(node: yaml.Node, what: str = "text") -> str:
     return value
 
 
+def _rich(node: yaml.Node) -> str:
+    """Text that may hold CSL rich-text markup (docs/record-format.md); malformed markup is BK013."""
+    value = _text(node)
+    problem = richtext.check(value)
+    if problem is not None:
+        raise _Problem(node, "BK013", f"rich text: {problem}")
+    return value
+
+
 def _text_list(node: yaml.Node) -> tuple[str, ...]:
     if not isinstance(node, yaml.SequenceNode):
         raise _Problem(node, "BK011", f"expected a list, found {_describe(node)}")
     return tuple(_text(item) for item in node.value)
 
 
-def _text_map(node: yaml.Node) -> dict[str, str]:
+def _extra(node: yaml.Node) -> dict[str, Any]:
     if not isinstance(node, yaml.MappingNode):
         raise _Problem(node, "BK011", f"expected a mapping, found {_describe(node)}")
-    return {_text(k, "a field name"): _text(v) for k, v in node.value}
+    return {_text(k, "a field name"): _plain(v) for k, v in node.value}
+
+
+_TYPED_SCALARS = frozenset({_STD + "bool", _STD + "int", _STD + "float", _STD + "null"})
+
+
+def _plain(node: yaml.Node) -> Any:
+    """Text, or lists and mappings of text, as plain Python data (CSL-JSON values in `extra`).
+    An unquoted true, 7, 1.0 or null is that JSON value, as it was imported."""
+    if isinstance(node, yaml.MappingNode):
+        return {_text(k, "a field name"): _plain(v) for k, v in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v) for v in node.value]
+    if isinstance(node, yaml.ScalarNode) and node.tag in _TYPED_SCALARS and not node.style:
+        return yaml.safe_load(node.value)  # one plain scalar: its value, nothing else
+    return _text(node)
 
 
 def _person(node: yaml.Node) -> Person:
@@ -335,6 +376,8 @@ def _provenance(loaded: Loaded, node: yaml.Node) -> Provenance:
 def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     values: dict[str, object] = {}
     text: dict[str, str] = {}
+    names: dict[str, tuple[Person, ...]] = {}
+    dates: dict[str, Date] = {}
     for knode, vnode in root.value:
         loaded.spans.setdefault("", Span.from_mark(root.start_mark))
         try:
@@ -346,9 +389,9 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
             loaded.spans[name + ":key"] = Span.from_mark(knode.start_mark)
             match spec.kind:
                 case Kind.TEXT if name in TEXT_FIELDS:
-                    text[name] = _text(vnode)
+                    text[name] = _rich(vnode)
                 case Kind.TEXT:
-                    values[name.replace("-", "_")] = _text(vnode)
+                    values[name.replace("-", "_")] = _rich(vnode) if name == "title" else _text(vnode)
                 case Kind.KEY:
                     values["key"] = _text(vnode, "a citation key")
                 case Kind.CSL_TYPE:
@@ -359,21 +402,26 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                     values["type"] = kind
                 case Kind.NAMES:
                     people, truncated = _names(loaded, name, vnode)
-                    values[name] = people
+                    if name in ("author", "editor"):
+                        values[name] = people
+                    else:
+                        names[name] = people
                     if name == "author":
                         values["author_truncated"] = truncated
-                case Kind.DATE:
+                case Kind.DATE if name == "issued":
                     values[name] = _parse(vnode, Date.parse, "BK022", "a date")
+                case Kind.DATE:
+                    dates[name] = _parse(vnode, Date.parse, "BK022", "a date")
                 case Kind.ARXIV:
                     values["arxiv"] = _parse(vnode, ArxivId.parse, "BK020", "an arXiv identifier")
                 case Kind.DOI:
                     values["doi"] = _parse(vnode, Doi.parse, "BK021", "a DOI")
                 case Kind.URL:
-                    values["url"] = _parse(vnode, check_url, "BK025", "a URL")
+                    values[name.lower().replace("-", "_")] = _parse(vnode, check_url, "BK025", "a URL")
                 case Kind.TEXT_LIST:
                     values[name] = _text_list(vnode)
-                case Kind.TEXT_MAP:
-                    values[name] = _text_map(vnode)
+                case Kind.EXTRA:
+                    values[name] = _extra(vnode)
                 case Kind.PROVENANCE:
                     values["provenance"] = _provenance(loaded, vnode)
         except _Problem as p:
@@ -382,7 +430,7 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     values.setdefault("key", loaded.path.name.removesuffix(keys.SUFFIX))
     values.setdefault("type", "")
     values.setdefault("title", "")
-    loaded.record = Record(text=text, **values)  # type: ignore[arg-type]
+    loaded.record = Record(text=text, names=names, dates=dates, **values)  # type: ignore[arg-type]
 
 
 def _parse(node: yaml.Node, parse: Callable[[str], T], code: str, what: str) -> T:

@@ -15,10 +15,33 @@ from bibkit.model import Record
 
 
 @dataclass(frozen=True)
+class Member:
+    """A lab member whose name the publication page highlights, as written in the records
+    (``Given Family``) and in any other form they appear in (``S. Biderman``)."""
+
+    name: str
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """The publication page (``html-page``): its title, grouping and highlights."""
+
+    title: str = "Publications"
+    group_by: str = "year"  # "year" or "type"
+    selected_first: bool = False  # records tagged "selected" in a section of their own, first
+    members: tuple[Member, ...] = ()
+
+
+GROUP_BY = ("year", "type")
+
+
+@dataclass(frozen=True)
 class ExportOptions:
     style: str = "apa"  # CSL style name or .csl path, for the formatted lists
     locale: str = "en-US"
     ascii: bool = False  # BibTeX: non-ASCII as LaTeX commands, for 8-bit BibTeX
+    page: PageOptions = PageOptions()
 
 
 Exporter = Callable[[Sequence[Record], ExportOptions], bytes]
@@ -54,7 +77,7 @@ def _formatted(fmt: str) -> Exporter:
 def _htmlpage(records: Sequence[Record], options: ExportOptions) -> bytes:
     from bibkit.export import htmlpage
 
-    return htmlpage.render(records, options.style, options.locale)
+    return htmlpage.render(records, options.style, options.locale, options.page)
 
 
 EXPORTERS: dict[str, Exporter] = {
