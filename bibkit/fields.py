@@ -101,7 +101,6 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("dimensions", "Physical size or duration."),
         ("scale", "Scale of a map."),
         ("jurisdiction", "Jurisdiction of a legal item."),
-        ("license", "Licence or rights."),
         ("division", "Division of an organisation."),
         ("event", "Deprecated CSL 1.0 name of `event-title`."),
         ("reviewed-genre", "Genre of the reviewed work."),
@@ -149,6 +148,9 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("entrysubtype", "Subtype of the entry type (BibLaTeX)."),
         ("langid", "Language for hyphenation (BibLaTeX `langid`)."),
         ("key", "Sort key used when an entry has no author (BibTeX `key`)."),
+        # CSL 1.0.2 has the variable, the CSL-JSON schema (additionalProperties: false) has not:
+        # in CSL-JSON it is kept in `custom`, so that the item stays valid.
+        ("license", "Licence or rights."),
         ("entrytype", "The BibTeX/BibLaTeX entry type, when `type` does not say it (`@proceedings`, "
          "`@booklet`, `@inbook`, a type of a tool's own): exported as it is."),
     )),
@@ -201,6 +203,11 @@ DATE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.DA
 CSL_EXTRA_VARIABLES: frozenset[str] = frozenset({
     "categories", "citation-key", "page-first", "volume-title-short", "journalAbbreviation", "shortTitle", "part",
     "printing", "supplement"})
+
+# CSL 1.0.2 variables the CSL-JSON schema has under another name (its only name for them): the
+# CSL-JSON export writes that name, and the import reads both.
+CSL_JSON_NAMES: dict[str, str] = {"part-number": "part", "printing-number": "printing",
+                                  "supplement-number": "supplement"}
 
 NAME_PARTS: dict[str, str] = {
     "family": "Family name, without particle.",

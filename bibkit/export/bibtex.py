@@ -163,6 +163,14 @@ def _keywords(r: Record) -> str | None:
     return ", ".join(r.tags) if r.tags else None
 
 
+def _number(r: Record) -> str | None:
+    """A journal's issue is BibTeX's number; beside a number of its own (an article or report
+    number), each keeps its name, as biblatex reads them and bibkit's import reads them back."""
+    if r.get("number") and r.get("issue"):
+        return r.get("number")
+    return r.get("issue") or r.get("number")
+
+
 def _genre(r: Record) -> str | None:
     """BibTeX's ``type`` field: what kind of thesis, report or chapter, when the record says."""
     return r.get("genre")
@@ -248,7 +256,7 @@ BIBTEX = Dialect(
         ("year", _year),
         ("month", _month),
         ("day", lambda r: str(r.issued.day) if r.issued and r.issued.day and not r.issued.end else None),
-        ("number", lambda r: r.get("issue") or r.get("number")),
+        ("number", _number),
         ("type", _genre),
         ("school", _institution("thesis")),
         ("institution", _institution("report")),
@@ -288,8 +296,7 @@ BIBLATEX = Dialect(
         ("series", lambda r: r.get("collection-title")),
         ("eventtitle", lambda r: r.get("event-title")),
         ("date", _date),
-        ("number", lambda r: r.get("number") if r.get("number") and r.get("issue") else
-         (r.get("issue") or r.get("number"))),
+        ("number", _number),
         ("issue", lambda r: r.get("issue") if r.get("number") and r.get("issue") else None),
         ("type", _genre),
         ("institution", lambda r: r.get("institution") or (r.get("publisher") if r.type in ("thesis", "report")

@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bibkit.fields import CSL_EXTRA_VARIABLES, CSL_TEXT_FIELDS, FIELD_BY_NAME, NAME_FIELDS
+from bibkit.fields import CSL_EXTRA_VARIABLES, CSL_JSON_NAMES, CSL_TEXT_FIELDS, FIELD_BY_NAME, NAME_FIELDS
 from bibkit.model import Date, Person, Record
 
 NAME_KEYS = ("family", "given", "non-dropping-particle", "dropping-particle", "suffix", "literal")
@@ -46,7 +46,12 @@ def item(r: Record) -> dict[str, Any]:
     for name, date in r.dates.items():
         out[name] = date_value(date)
     for name, value in r.text.items():
-        (out if name in CSL_TEXT_FIELDS else custom)[name] = value
+        if name not in CSL_TEXT_FIELDS:
+            custom[name] = value
+        elif CSL_JSON_NAMES.get(name, name) in r.extra:  # the source gave both names, with other values
+            out[name] = value
+        else:
+            out[CSL_JSON_NAMES.get(name, name)] = value
     # Values CSL consumers look for, written from other fields; `custom.derived` names them, so
     # that an import of this file does not take them for the record's own.
     derived: dict[str, str] = {}
