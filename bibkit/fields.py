@@ -60,8 +60,9 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("DOI", Kind.DOI, "The DOI registered for this version, bare: `10.1101/2022.11.20.517210`. "
               "Not arXiv's own `10.48550/...`, which is derived from `arxiv`."),
     FieldSpec("URL", Kind.URL, "The venue's page for the paper (http or https)."),
-    # The rest of CSL 1.0.2's variables, each under its CSL name.
-    *(FieldSpec(name, Kind.TEXT, doc) for name, doc in (
+    # The rest of CSL 1.0.2's variables, each under its CSL name. The CSL-JSON schema
+    # (additionalProperties: false) has no `license`: CSL-JSON keeps it in `custom`.
+    *(FieldSpec(name, Kind.TEXT, doc, csl=name != "license") for name, doc in (
         ("title-short", "Short title."),
         ("original-title", "Title of the original (of a translation or reprint)."),
         ("part-title", "Title of the part of a multi-part work."),
@@ -101,6 +102,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("dimensions", "Physical size or duration."),
         ("scale", "Scale of a map."),
         ("jurisdiction", "Jurisdiction of a legal item."),
+        ("license", "Licence or rights."),
         ("division", "Division of an organisation."),
         ("event", "Deprecated CSL 1.0 name of `event-title`."),
         ("reviewed-genre", "Genre of the reviewed work."),
@@ -148,9 +150,6 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("entrysubtype", "Subtype of the entry type (BibLaTeX)."),
         ("langid", "Language for hyphenation (BibLaTeX `langid`)."),
         ("key", "Sort key used when an entry has no author (BibTeX `key`)."),
-        # CSL 1.0.2 has the variable, the CSL-JSON schema (additionalProperties: false) has not:
-        # in CSL-JSON it is kept in `custom`, so that the item stays valid.
-        ("license", "Licence or rights."),
         ("entrytype", "The BibTeX/BibLaTeX entry type, when `type` does not say it (`@proceedings`, "
          "`@booklet`, `@inbook`, a type of a tool's own): exported as it is."),
     )),
