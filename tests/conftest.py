@@ -8,9 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from bibkit.cli import app
+
+# No wall-clock limit in any property test: Hypothesis's per-example deadline (200 ms) and its
+# too-slow health check fail a correct test on a loaded machine.
+settings.register_profile("bibkit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("bibkit")
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "records"

@@ -6,7 +6,7 @@
   compared whole.
 - Import: each importer reads the field, written by hand in the format, into its place in the
   record; the record is compared whole.
-- Consumers (marked ``consumer``): bibtex itself reads the BibTeX export (through a style that
+- Consumers (marked ``slow``): bibtex itself reads the BibTeX export (through a style that
   prints every field and name it is given), biber reads the BibLaTeX export, and a CSL style that
   prints every CSL variable shows each in the formatted lists.
 """
@@ -282,7 +282,7 @@ PARENTS = PARENT + """@xdata{xdata-a, addendum = {inherited from xdata-a}}
 @xdata{xdata-b, pagetotal = {99}}
 @book{related-key, title = {Related}}
 """
-@pytest.mark.consumer
+@pytest.mark.slow
 def test_bibtex_reads_every_field_of_the_bibtex_export(tmp_path: Path) -> None:
     keyed = _keyed(CASES)
     records = [c.record for _, c in keyed]
@@ -421,7 +421,7 @@ _BIBER_OWN = re.compile(r"field (sortinit|sortinithash|labelnamesource|labeltitl
                         r"\w*dateera|labelalpha|extradate|extraalpha)$|verb urlraw$")
 
 
-@pytest.mark.consumer
+@pytest.mark.slow
 def test_biber_reads_every_field_of_the_biblatex_export(tmp_path: Path) -> None:
     keyed = _keyed(CASES)
     (tmp_path / "refs.bib").write_bytes(export([c.record for _, c in keyed], "biblatex") + PARENTS.encode())
@@ -471,7 +471,7 @@ NOT_AS_CITEPROC_JS = {
 }
 
 
-@pytest.mark.consumer
+@pytest.mark.slow
 def test_formatted_lists_print_each_field_as_citeproc_js_does(tmp_path: Path) -> None:
     import citeproc
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,8 @@ from bibkit.diagnostics import Severity
 from bibkit.export import EXPORTERS, export
 from bibkit.load import Library, load_text
 from bibkit.validate import validate
+
+pytestmark = pytest.mark.slow  # fuzzing
 
 EXAMPLES = int(os.environ.get("BIBKIT_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

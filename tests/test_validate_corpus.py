@@ -114,6 +114,7 @@ def test_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
+@pytest.mark.slow
 def test_huge_field_within_the_limit_is_read(tmp_path: Path) -> None:
     big = tmp_path / "big2023title.yaml"
     title = "word " * 700_000

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from references import STYLES, Comparison, ReferenceMissing, compare_all, datasets
 
+pytestmark = pytest.mark.slow  # citeproc-js (node) and pandoc as references
+
 # Entries that agree with at least one reference, as measured (docs/citeproc.md): a change that
 # loses one fails here. Raise a number when a fix gains entries.
 AGREEING = {

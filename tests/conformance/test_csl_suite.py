@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csl_suite
+import pytest
+
+pytestmark = pytest.mark.slow  # the CSL test suite's fixtures, rendered one by one
 
 # Measured with `.venv/bin/python tests/conformance/csl_suite.py` (docs/citeproc.md).
 FIXTURES = 154
