@@ -28,14 +28,18 @@ _SPECIAL = {
 _SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
 
 
-def escape(text: str, ligatures: bool = False) -> str:
-    """Make ``text`` print as itself: no command, comment or group can come out of it.
+# Pairs TeX's fonts join into another character (T1: -- – and --- —, `` “, '' ”, ,, „, << «, >> »,
+# !` ¡, ?` ¿): an empty group between the two keeps each as itself.
+_LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=,)(?=,)|(?<=<)(?=<)|(?<=>)(?=>)|(?<=[!?])(?=`)")
 
-    ``--`` is split (``-{}-``) so that TeX does not join it into a dash, unless ``ligatures``
-    (page ranges, where ``--`` is meant to become one).
+
+def escape(text: str, ligatures: bool = False) -> str:
+    """Make ``text`` print as itself: no command, comment or group can come out of it, and no two
+    characters become one (``--`` is written ``-{}-``), unless ``ligatures`` (page ranges, where
+    ``--`` is meant to become a dash).
     """
     escaped = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
-    return escaped if ligatures else escaped.replace("--", "-{}-")
+    return escaped if ligatures else _LIGATURE.sub("{}", escaped)
 
 
 # Text commands latexcodec leaves alone, and what they print.

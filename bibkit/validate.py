@@ -68,6 +68,15 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
                           f"key {rec.key!r}: expected {expected + keys.SUFFIX!r}")
 
 
+def entry_type(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK032: an `entrytype` is a name BibTeX and biber read after `@`."""
+    for lo in library.loaded:
+        kind = lo.record.get("entrytype") if lo.record else None
+        if kind is not None and not keys.is_entry_type(kind):
+            yield lo.diag("entrytype", "BK032", f"entry type {kind!r} is not one BibTeX and biber read: a letter, "
+                          "then letters, digits, '-' or '_'")
+
+
 def dates(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK023/BK024: not in the future; a preprint not before its arXiv submission month (a
     published version may be older than its arXiv copy: authors post papers after publication)."""
@@ -184,6 +193,7 @@ def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
 RULES: tuple[Rule, ...] = (
     required_fields,
     key_and_file_name,
+    entry_type,
     dates,
     duplicate_keys,
     duplicate_ids,

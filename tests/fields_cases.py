@@ -124,6 +124,12 @@ CASES: list[Case] = [
          {"author": "Authorson, Ann and {Lab Org} and others"}, {"author": "Authorson, Ann and {Lab Org} and others"},
          {"author": [{"family": "Authorson", "given": "Ann"}, {"literal": "Lab Org"}],
           "custom.author-incomplete": True}),
+    # A dropping particle: biblatex's extended name format says so; BibTeX has one von part.
+    Case("author", record(author=(Person("Heuvel", "Charles", dropping_particle="van den"),)),
+         {"author": "van den Heuvel, Charles"},
+         {"author": "family={Heuvel}, given={Charles}, prefix={van den}, useprefix=false"},
+         {"author": [{"family": "Heuvel", "given": "Charles", "dropping-particle": "van den"}]},
+         one_way=frozenset({"bibtex"})),
     names("editor"),
     names("translator"),
     names("container-author", bib="bookauthor"),

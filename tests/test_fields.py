@@ -234,7 +234,7 @@ def _people_of(case: Case, dialect: str) -> dict[str, list[str]]:
 def _people_in(record: Record, written: str) -> list[str] | None:
     for role in ("author", "editor", *record.names):
         people = record.people(role)
-        if people and written.split(",")[0] in (people[0].family or "{" + (people[0].literal or "") + "}"):
+        if people and (people[0].family or people[0].literal or "") in written:
             parts = [f"{p.given or ''}|{p.non_dropping_particle or p.dropping_particle or ''}|{p.family}|"
                      f"{p.suffix or ''}" if p.literal is None else f"||{{{p.literal}}}|" for p in people]
             return parts + (["||others|"] if role == "author" and record.author_truncated else [])
@@ -253,7 +253,8 @@ def _fields_style(fields: set[str], names: set[str], types: set[str]) -> str:
         lines.append(f'  {name} missing$ {{ }} {{ "@@F {name}=" {name} * write$ newline$ }} if$')
     for name in sorted(names):
         lines.append(f"  {name} missing$ {{ }} {{ {name} num.names$ 'n := #1 'i :=")
-        lines.append(f'    {{ i n #1 + < }} {{ "@@N {name}=" {name} i "{{ff}}|{{vv}}|{{ll}}|{{jj}}" format.name$ *'
+        lines.append(f'    {{ i n #1 + < }} {{ "@@N {name}=" {name} i '
+                     '"{ff{ }}|{vv{ }}|{ll{ }}|{jj{ }}" format.name$ *'
                      " write$ newline$ i #1 + 'i := } while$ } if$")
     lines.append("}")
     lines += [f"FUNCTION {{{kind}}} {{ default.type }}" for kind in sorted(types)]
@@ -350,9 +351,10 @@ def _biber_entries(bbl: str) -> dict[str, dict[str, Any]]:
                 entry[f"list {name}"] = re.findall(r"\{(.*?)\}%", group)
             else:
                 people = []
-                for person in re.finditer(r"\{\{hash=[^}]*\}\{%(.*?)\}\}%", group, re.S):
+                for person in re.finditer(r"\{\{[^{}]*hash=[^}]*\}\{%(.*?)\}\}%", group, re.S):
                     parts = dict(re.findall(r"(family|given|prefix|suffix)=\{(.*?)\},?\s*$", person.group(1), re.M))
-                    people.append("|".join(parts.get(p, "") for p in ("given", "prefix", "family", "suffix")))
+                    people.append("|".join(re.sub(r"\\bibnamedelim\w ?", " ", parts.get(p, ""))  # biblatex's space
+                                           for p in ("given", "prefix", "family", "suffix")))
                 entry[f"name {name}"] = people
         for xref in re.finditer(r"\\strng\{xref\}\{([^}]*)\}", body):  # the other \strng are hashes
             entry["strng xref"] = xref.group(1)

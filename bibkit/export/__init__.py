@@ -65,13 +65,16 @@ def _csljson(records: Sequence[Record], options: ExportOptions) -> bytes:
     return csljson.render(records)
 
 
-def _formatted(fmt: str) -> Exporter:
-    def render(records: Sequence[Record], options: ExportOptions) -> bytes:
+@dataclass(frozen=True)
+class _Formatted:
+    """A formatted list (text, html, markdown) in the options' style and locale."""
+
+    fmt: str
+
+    def __call__(self, records: Sequence[Record], options: ExportOptions) -> bytes:
         from bibkit.export import citeproc
 
-        return citeproc.render(records, options.style, options.locale, fmt)
-
-    return render
+        return citeproc.render(records, options.style, options.locale, self.fmt)
 
 
 def _htmlpage(records: Sequence[Record], options: ExportOptions) -> bytes:
@@ -84,9 +87,9 @@ EXPORTERS: dict[str, Exporter] = {
     "bibtex": _bibtex,
     "biblatex": _biblatex,
     "csl-json": _csljson,
-    "text": _formatted("text"),
-    "html": _formatted("html"),
-    "markdown": _formatted("markdown"),
+    "text": _Formatted("text"),
+    "html": _Formatted("html"),
+    "markdown": _Formatted("markdown"),
     "html-page": _htmlpage,
 }
 

@@ -195,3 +195,16 @@ def test_ascii_option_writes_latex_commands_and_compiles(tmp_path: Path) -> None
     assert "Warning--" not in (tmp_path / "doc.blg").read_text()
     _latex(tmp_path)
     assert _latex_problems(_latex(tmp_path)) == []
+
+
+@pytest.mark.parametrize(("own", "bibtex", "biblatex"), [
+    ("proceedings", "proceedings", "proceedings"),
+    ("b\u00f6ok", "book", "book"),  # BK032: no reader takes it, so the type's own is written
+    ("my type", "book", "book"),
+])
+def test_entrytype_is_written_when_readers_take_it(own: str, bibtex: str, biblatex: str) -> None:
+    from bibkit.model import Record
+
+    rec = Record(key="k2020", type="book", title="T", text={"entrytype": own})
+    assert export([rec], "bibtex").decode().startswith(f"@{bibtex}{{k2020,")
+    assert export([rec], "biblatex").decode().startswith(f"@{biblatex}{{k2020,")
