@@ -17,6 +17,7 @@ from pathlib import Path
 from bibkit.dump import dump_record
 from bibkit.export import export
 from bibkit.keygen import generate_key
+from bibkit.keys import SUFFIX, file_stem_for
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
 
 GIVEN = ["Ada", "Alan", "Zoë", "José", "Łukasz", "Søren", "Nguyễn", "Chloé", "Björn", "Aarav", "Mei", "Olúwaseun",
@@ -78,16 +79,23 @@ def record(i: int, rng: random.Random, taken: set[str]) -> Record:
     return dataclasses.replace(draft, key=generate_key(draft, taken))
 
 
-def generate(n: int, out: Path, seed: int = 20261123) -> list[Record]:
-    rng = random.Random(seed)
-    taken: set[str] = set()
-    records = [record(i, rng, taken) for i in range(n)]
+def write(records: list[Record], out: Path) -> list[Record]:
+    """``records`` (those without a key get one) as out/records/*.yaml, out/collection.bib and
+    out/collection.json: the same entries for bibkit and for its peers."""
+    taken = {r.key.casefold() for r in records if r.key}
+    records = [r if r.key else dataclasses.replace(r, key=generate_key(r, taken)) for r in records]
     (out / "records").mkdir(parents=True, exist_ok=True)
     for r in records:
-        (out / "records" / f"{r.key}.yaml").write_text(dump_record(r), encoding="utf-8")
+        (out / "records" / f"{file_stem_for(r.key)}{SUFFIX}").write_text(dump_record(r), encoding="utf-8")
     (out / "collection.bib").write_bytes(export(records, "bibtex"))
     (out / "collection.json").write_bytes(export(records, "csl-json"))
     return records
+
+
+def generate(n: int, out: Path, seed: int = 20261123) -> list[Record]:
+    rng = random.Random(seed)
+    taken: set[str] = set()
+    return write([record(i, rng, taken) for i in range(n)], out)
 
 
 if __name__ == "__main__":
