@@ -13,9 +13,9 @@ import random
 import sys
 from pathlib import Path
 
-from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
-
 from generate import write  # type: ignore[import-not-found]
+
+from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
 
 GIVEN = ["Maria", "Wei", "James", "Anna", "Hiroshi", "Priya", "Olga", "Mohammed", "Sofía", "Lars", "Chen",
          "Emily", "Rafael", "Ngozi", "Pierre", "Ayşe", "Kofi", "Ingrid", "Dmitri", "Ana", "Tomás", "Jiwoo",

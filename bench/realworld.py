@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from generate import write  # type: ignore[import-not-found]
+
 from bibkit.diagnostics import Severity
 from bibkit.dump import dump_record
 from bibkit.imports import read_file
@@ -28,8 +30,6 @@ from bibkit.keys import SUFFIX, file_stem_for
 from bibkit.load import load_library
 from bibkit.model import ArxivId, Doi, Record
 from bibkit.validate import validate
-
-from generate import write  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "tests" / "data" / "realworld"

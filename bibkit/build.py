@@ -11,15 +11,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import date
+from pathlib import Path
 
 from bibkit.config import Config, Output
 from bibkit.diagnostics import Diagnostic, Severity
 from bibkit.model import Record
 from bibkit.write import write_if_changed
-
-if TYPE_CHECKING:
-    from bibkit.libcache import LibraryCache
 
 
 class Status(enum.StrEnum):
@@ -62,23 +60,24 @@ def render(output: Output, records: Sequence[Record]) -> tuple[bytes, int]:
     return export(chosen, output.format, options), len(chosen)
 
 
-def build(config: Config, *, check: bool = False, cache: LibraryCache | None = None) -> BuildResult:
+def build(config: Config, *, check: bool = False, cache_dir: Path | None = None) -> BuildResult:
     """Render every output, then write the changed ones (with ``check``: compare, write nothing).
 
-    With ``cache``, unchanged records are not parsed again (``build --check`` runs in pre-commit).
+    With ``cache_dir``, unchanged records are not parsed again (``build --check`` runs in pre-commit).
     """
-    from bibkit.libcache import LibraryCache, Snapshot
-    from bibkit.validate import validate
+    from bibkit.collection import validate, with_store
+    from bibkit.libcache import Store
 
     if not config.records.is_dir():
         problem = "is not a directory" if config.records.exists() else "does not exist"
         raise config.error("records", f"{str(config.records)!r} {problem}")
     if not config.outputs:
         raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
-    library = (cache or LibraryCache(None)).library(Snapshot.read([config.records]))
-    result = BuildResult(findings=validate(library))
-    if result.blocked:
-        return result
+    with Store(cache_dir, [config.records]) as store:
+        result = BuildResult(findings=validate(store, date.today()))
+        if result.blocked:
+            return result
+        library = with_store(store, lambda s: s.library())
     rendered = [(output, *render(output, library.records)) for output in config.outputs]
     for output, data, count in rendered:
         if check:

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from bibkit import __version__
-from bibkit.diagnostics import BibkitError, Diagnostic, Severity
+from bibkit.diagnostics import BibkitError
 from bibkit.model import Record
 
 app = typer.Typer(
@@ -123,17 +123,16 @@ def validate(
     \b
     Example:  bibkit validate records/ --format github
     """
-    from bibkit.api import validate as run_rules
-    from bibkit.libcache import LibraryCache, Snapshot, cache_root
+    from bibkit.collection import validate as run_rules
+    from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
 
     with _reported(debug):
         targets = paths or [Path("records")]
         _existing(targets)
         skip = {c.upper() for c in ignore or ()}
-        cache = LibraryCache(None if no_cache else cache_root())
-        snapshot, today = Snapshot.read(targets), date.today()
-        every, _ = cache.answer(snapshot, today, ("validate",), lambda library: (run_rules(library, today), None))
+        with Store(None if no_cache else cache_root(), targets) as store:
+            every = run_rules(store, date.today())
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
         if found:
@@ -178,41 +177,25 @@ def export(
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
     """
-    from bibkit.api import export as run_export
-    from bibkit.api import validate as run_rules
-    from bibkit.export import ExportOptions, fingerprint
-    from bibkit.libcache import LibraryCache, Snapshot, cache_root
-    from bibkit.load import Library
+    from bibkit.collection import export as run_export
+    from bibkit.export import ExportOptions
+    from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
-    from bibkit.select import Selection, select
-    from bibkit.write import write_if_changed
+    from bibkit.select import Selection
 
     with _reported(debug):
         _existing([records])
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
                               years=Selection.parse_years(year) if year else None)
         options = ExportOptions(style=style, locale=locale, ascii=ascii_)
-        cache = LibraryCache(None if no_cache else cache_root())
-        snapshot, today = Snapshot.read([records]), date.today()
-        # An unchanged collection, exported the same way, is neither parsed nor rendered again.
-        def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
-            found = run_rules(library, today)
-            if any(d.severity is Severity.ERROR for d in found):
-                return found, None
-            return found, run_export(select(library.records, selection), fmt.value, style=style,
-                                     locale=locale, ascii=ascii_)
-
-        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options))
-        found, data = cache.answer(snapshot, today, what, compute)
-        sys.stderr.write(REPORTERS["text"](found))
-        if data is None:
+        # Only what changed since the last run is parsed and rendered; the output is written
+        # piece by piece from the record store (docs/performance.md).
+        with Store(None if no_cache else cache_root(), [records]) as store:
+            result = run_export(store, date.today(), fmt.value, options, selection, output, sys.stdout.buffer)
+        sys.stderr.write(REPORTERS["text"](result.findings))
+        if not result.written:
             _err("bibkit: error: the records have errors; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            write_if_changed(output, data)
 
 
 @app.command("import")
@@ -437,7 +420,7 @@ def build(
 
     from bibkit.build import build as run_build
     from bibkit.config import find_config, load_config
-    from bibkit.libcache import LibraryCache, cache_root
+    from bibkit.libcache import cache_root
     from bibkit.report import REPORTERS
 
     def shown(path: Path, root: Path) -> str:
@@ -455,7 +438,7 @@ def build(
                                else str(config))
         if verbose:
             _err(f"bibkit: configuration {shown(settings.path, settings.root)}")
-        result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
+        result = run_build(settings, check=check, cache_dir=cache_root())
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
             _err("bibkit: error: the records have errors; nothing was built")

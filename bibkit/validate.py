@@ -1,30 +1,25 @@
 """Validation rules: one function per rule, one line in ``RULES``.
 
 Per-file problems of syntax and types are found while loading (``load.py``); the rules here
-look at whole records and across records. Each rule yields Diagnostics and never prints.
+look at whole records (``PER_RECORD``) and across records (``across.py``, on compact keys).
+Each rule yields Diagnostics and never prints.
 """
 
 from __future__ import annotations
 
-import difflib
 import sys
 import types
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from bibkit import keys
+from bibkit import across, keys
+from bibkit.across import Facts
 from bibkit.diagnostics import Diagnostic, Severity
 from bibkit.fields import REQUIRED_BY_TYPE
-from bibkit.folding import title_key
-from bibkit.load import Library, Loaded
+from bibkit.load import Library
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
-
-# Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
-NEAR_DUPLICATE_RATIO = 0.9
-_WINDOW = 8
-
 
 def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK012: type, title, author (or editor), issued, and what the type needs."""
@@ -87,61 +82,9 @@ def arxiv_version(library: Library, today: date) -> Iterator[Diagnostic]:
                           f"{rec.arxiv.base!r}", Severity.WARNING)
 
 
-def duplicate_keys(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK040: BibTeX and citeproc-py compare keys case-insensitively."""
-    seen: dict[str, Loaded] = {}
-    for lo in library.loaded:
-        if lo.record is None:
-            continue
-        first = seen.setdefault(lo.record.key.casefold(), lo)
-        if first is not lo:
-            yield lo.diag("id" if "id" in lo.spans else "", "BK040",
-                          f"citation key {lo.record.key!r} is also used by {first.path}")
-
-
-def duplicate_ids(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK041/BK042: two records must not share an arXiv identifier or a DOI."""
-    arxiv: dict[str, Loaded] = {}
-    doi: dict[str, Loaded] = {}
-    for lo in library.loaded:
-        rec = lo.record
-        if rec is None:
-            continue
-        if rec.arxiv is not None and (first := arxiv.setdefault(rec.arxiv.base, lo)) is not lo:
-            yield lo.diag("arxiv", "BK041", f"arXiv identifier {rec.arxiv.base} is also in {first.path}")
-        if rec.doi is not None and (first := doi.setdefault(rec.doi.value.lower(), lo)) is not lo:
-            yield lo.diag("DOI", "BK042", f"DOI {rec.doi} is also in {first.path}")
-
-
-def near_duplicate_titles(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK043: the same paper twice under slightly different titles.
-
-    Comparing every pair is quadratic, so candidates come from a sorted neighbourhood: each title
-    is compared with the next ``_WINDOW`` titles in alphabetical order and in the order of the
-    reversed titles (a near-duplicate differs somewhere, rarely at both ends). Word overlap and
-    length filter out most candidates before difflib measures the rest.
-    """
-    items = [(lo, title_key(lo.record.title)) for lo in library.loaded
-             if lo.record is not None and lo.record.title]
-    words = [frozenset(norm.split()) for _, norm in items]
-    candidates: set[tuple[int, int]] = set()
-    for key in (lambda i: items[i][1], lambda i: items[i][1][::-1]):
-        order = sorted(range(len(items)), key=key)
-        for pos, i in enumerate(order):
-            for j in order[pos + 1:pos + 1 + _WINDOW]:
-                candidates.add((min(i, j), max(i, j)))
-    for i, j in sorted(candidates):
-        (lo_i, ti), (lo_j, tj) = items[i], items[j]
-        if min(len(ti), len(tj)) < NEAR_DUPLICATE_RATIO * max(len(ti), len(tj)):
-            continue  # difflib's ratio cannot reach the threshold
-        if len(words[i] & words[j]) < 0.5 * max(len(words[i]), len(words[j])):
-            continue
-        matcher = difflib.SequenceMatcher(None, ti, tj, autojunk=False)
-        if matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
-            first, second = (lo_i, lo_j) if str(lo_i.path) <= str(lo_j.path) else (lo_j, lo_i)
-            assert first.record is not None
-            yield second.diag("title", "BK043", f"title is nearly the same as in {first.path}: "
-                              f"{first.record.title!r}", Severity.WARNING)
+def across_records(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK040-BK043: keys, arXiv ids and DOIs repeated, near-duplicate titles (``bibkit.across``)."""
+    return iter(across.findings([f for lo in library.loaded if (f := Facts.of(lo)) is not None]))
 
 
 def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
@@ -153,16 +96,15 @@ def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
                           Severity.WARNING)
 
 
-RULES: tuple[Rule, ...] = (
+# Rules that look at one record at a time: a cache may keep their findings per file.
+PER_RECORD: tuple[Rule, ...] = (
     required_fields,
     key_and_file_name,
     dates,
     arxiv_version,
-    duplicate_keys,
-    duplicate_ids,
-    near_duplicate_titles,
     arxiv_or_reason,
 )
+RULES: tuple[Rule, ...] = (*PER_RECORD, across_records)
 
 
 def validate(library: Library, today: date | None = None) -> list[Diagnostic]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import filecmp
 import glob
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -31,6 +33,35 @@ def write_if_changed(path: Path, data: bytes) -> bool:
             fh.flush()
             os.fsync(fh.fileno())
         try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def write_chunks_if_changed(path: Path, chunks: Iterable[bytes]) -> bool:
+    """``write_if_changed`` for output made piece by piece, never held whole in memory: the
+    pieces go to a temporary file beside ``path``, which replaces it only if the two differ.
+    If making a piece fails, ``path`` is left as it was."""
+    _remove_orphans(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            if filecmp.cmp(tmp, path, shallow=False):
+                Path(tmp).unlink()
+                return False
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             umask = os.umask(0)

@@ -1,0 +1,176 @@
+"""Rules across records, on compact keys: what each rule needs of a record, never the record.
+
+A collection of 100,000 records is checked for repeated citation keys, arXiv identifiers, DOIs
+and near-duplicate titles from one small ``Facts`` tuple per record, so a streaming run holds
+these and nothing else. Near-duplicate titles are found by comparing each title with its
+neighbours in two sorted orders; ``near_duplicates_update`` finds the same pairs after an edit
+by looking again only around the titles that changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from bibkit.diagnostics import Diagnostic, Severity, Span
+from bibkit.folding import title_key
+from bibkit.load import Loaded
+
+# Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
+NEAR_DUPLICATE_RATIO = 0.9
+WINDOW = 8
+
+
+class Facts(NamedTuple):
+    """What the rules across records need of one record: keys and where they stand."""
+
+    path: str
+    key: str
+    key_span: Span
+    arxiv: str | None
+    arxiv_span: Span
+    doi: str | None
+    doi_span: Span
+    title: str
+    title_span: Span
+    title_key: str
+
+    @classmethod
+    def of(cls, loaded: Loaded) -> Facts | None:
+        rec = loaded.record
+        if rec is None:
+            return None
+        return cls(str(loaded.path), rec.key, loaded.span("id" if "id" in loaded.spans else ""),
+                   rec.arxiv.base if rec.arxiv else None, loaded.span("arxiv"),
+                   rec.doi.value if rec.doi else None, loaded.span("DOI"),
+                   rec.title, loaded.span("title"), title_key(rec.title) if rec.title else "")
+
+    def diag(self, span: Span, code: str, message: str, severity: Severity = Severity.ERROR) -> Diagnostic:
+        return Diagnostic(Path(self.path), span, code, message, severity)
+
+
+def repeats(rows: Iterable[tuple[str, str, str | None, str | None]]) -> Iterator[tuple[str, str, str, str]]:
+    """For rows of (path, key, arXiv id, DOI) in the collection's order: (path, field, code,
+    message) for each record after the first that repeats a citation key (BK040; compared as
+    BibTeX does, without case), an arXiv identifier (BK041) or a DOI (BK042; without case)."""
+    keys: dict[str, str] = {}
+    arxiv: dict[str, str] = {}
+    dois: dict[str, str] = {}
+    for path, key, aid, doi in rows:
+        if (first := keys.setdefault(key.casefold(), path)) != path:
+            yield path, "key", "BK040", f"citation key {key!r} is also used by {first}"
+        if aid is not None and (first := arxiv.setdefault(aid, path)) != path:
+            yield path, "arxiv", "BK041", f"arXiv identifier {aid} is also in {first}"
+        if doi is not None and (first := dois.setdefault(doi.lower(), path)) != path:
+            yield path, "doi", "BK042", f"DOI {doi} is also in {first}"
+
+
+def duplicates(facts: Sequence[Facts]) -> Iterator[Diagnostic]:
+    """``repeats`` as findings, at the repeated value."""
+    by_path = {f.path: f for f in facts}
+    for path, name, code, message in repeats((f.path, f.key, f.arxiv, f.doi) for f in facts):
+        f = by_path[path]
+        yield f.diag({"key": f.key_span, "arxiv": f.arxiv_span, "doi": f.doi_span}[name], code, message)
+
+
+# Near-duplicate titles. An entry of an order is (sort text, path); the pairs found are
+# (path, path) with the smaller path first.
+Entry = tuple[str, str]
+Pair = tuple[str, str]
+
+
+def _orders(titles: dict[str, str]) -> tuple[list[Entry], list[Entry]]:
+    """The titles sorted as written and sorted reversed (a near-duplicate differs somewhere,
+    rarely at both ends), ties broken by path."""
+    return sorted((t, p) for p, t in titles.items()), sorted((t[::-1], p) for p, t in titles.items())
+
+
+def _similar(a: str, b: str) -> bool:
+    if min(len(a), len(b)) < NEAR_DUPLICATE_RATIO * max(len(a), len(b)):
+        return False  # difflib's ratio cannot reach the threshold
+    wa, wb = set(a.split()), set(b.split())
+    if len(wa & wb) < 0.5 * max(len(wa), len(wb)):
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO
+
+
+def _pairs_around(order: list[Entry], positions: Iterable[int], titles: dict[str, str]) -> set[Pair]:
+    """The similar pairs among the windows that touch ``positions`` of ``order``."""
+    found: set[Pair] = set()
+    seen: set[Pair] = set()
+    n = len(order)
+    for pos in positions:
+        for a in range(max(0, pos - WINDOW), min(n, pos + 1)):
+            for b in range(max(a + 1, pos), min(n, a + WINDOW + 1)):
+                pa, pb = order[a][1], order[b][1]
+                pair = (pa, pb) if pa <= pb else (pb, pa)
+                if pair not in seen:
+                    seen.add(pair)
+                    if _similar(titles[pa], titles[pb]):
+                        found.add(pair)
+    return found
+
+
+def near_duplicates(titles: dict[str, str]) -> set[Pair]:
+    """Pairs of paths whose folded titles (``titles``: path -> title key) are near-duplicates,
+    among each title's ``WINDOW`` neighbours in both sorted orders."""
+    titles = {p: t for p, t in titles.items() if t}
+    found: set[Pair] = set()
+    seen: set[Pair] = set()
+    for order in _orders(titles):
+        for a, (_, pa) in enumerate(order):
+            for _, pb in order[a + 1:a + 1 + WINDOW]:
+                pair = (pa, pb) if pa <= pb else (pb, pa)
+                if pair not in seen:
+                    seen.add(pair)
+                    if _similar(titles[pa], titles[pb]):
+                        found.add(pair)
+    return found
+
+
+def near_duplicates_update(old: dict[str, str], new: dict[str, str], pairs: set[Pair]) -> set[Pair]:
+    """``near_duplicates(new)``, given ``pairs == near_duplicates(old)``: only the windows
+    around a title that came, went or changed are compared again.
+
+    A pair's being a candidate depends only on what lies between its two titles in each order;
+    so a pair with neither title within ``WINDOW`` places of a change, in the old orders or the
+    new ones, is what it was, and every other pair is looked at again.
+    """
+    old = {p: t for p, t in old.items() if t}
+    new = {p: t for p, t in new.items() if t}
+    changed = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+    if not changed:
+        return set(pairs)
+    near: set[str] = set()
+    new_orders = _orders(new)
+    for titles, orders in ((old, _orders(old)), (new, new_orders)):
+        for order, flip in zip(orders, (False, True), strict=True):
+            for p in changed:
+                if p in titles:
+                    t = titles[p][::-1] if flip else titles[p]
+                    pos = bisect_left(order, (t, p))
+                    near.update(e[1] for e in order[max(0, pos - WINDOW):pos + WINDOW + 1])
+    kept = {pair for pair in pairs if pair[0] not in near and pair[1] not in near}
+    for order, flip in zip(new_orders, (False, True), strict=True):
+        positions = [bisect_left(order, (new[p][::-1] if flip else new[p], p)) for p in near if p in new]
+        kept |= _pairs_around(order, positions, new)
+    return kept
+
+
+def near_duplicate_findings(pairs: Iterable[Pair], facts: dict[str, Facts]) -> Iterator[Diagnostic]:
+    """BK043 on the second record of each pair (by path), naming the first and its title."""
+    for a, b in sorted(pairs):
+        first, second = facts[a], facts[b]
+        yield second.diag(second.title_span, "BK043", f"title is nearly the same as in {first.path}: "
+                          f"{first.title!r}", Severity.WARNING)
+
+
+def findings(facts: Sequence[Facts]) -> list[Diagnostic]:
+    """Every finding across records, computed afresh."""
+    by_path = {f.path: f for f in facts}
+    pairs = near_duplicates({f.path: f.title_key for f in facts})
+    return [*duplicates(facts), *near_duplicate_findings(pairs, by_path)]
