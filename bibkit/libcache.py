@@ -226,7 +226,7 @@ class Store:
         rows = self._rows()  # again, under the write lock: another run may have just written
         old_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
         day = today.isoformat()
-        parsed = 0
+        parsed: set[str] = set()
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[Any, ...]] = []
         for path in suspects:
@@ -243,7 +243,7 @@ class Store:
                 touches.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, checked, path))
                 continue
             loaded = load_text(Path(path), data) if data is not None else load_record(Path(path))
-            parsed += 1
+            parsed.add(path)
             stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if data is not None else (-1, 0, 0, 0)
             writes.append(self._row_values(path, loaded, stat, checked, digest, today))
             if render is not None and loaded.record is not None:
@@ -256,7 +256,7 @@ class Store:
             self.db.execute("DELETE FROM files WHERE path = ?", (path,))
             self.db.execute("DELETE FROM entries WHERE path = ?", (path,))
         # A new day: the rules that compare dates with today run again on every record.
-        redo = [p for p in stale_day if p in rows and rows[p].day != day and p not in suspects]
+        redo = [p for p in stale_day if p in rows and rows[p].day != day and p not in parsed]
         for path, text in self._select("SELECT path, loaded FROM files WHERE path IN ({})", redo):
             again = _loaded_from_json(Path(path), text)
             if again is None:
@@ -271,7 +271,7 @@ class Store:
                 else across.near_duplicates(new_titles)
             self.db.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", pairs - fresh)
             self.db.executemany("INSERT OR IGNORE INTO pairs VALUES (?, ?)", fresh - pairs)
-        return parsed
+        return len(parsed)
 
     def _row_values(self, path: str, loaded: Loaded, stat: tuple[int, int, int, int], checked: int,
                     digest: str, today: date) -> tuple[Any, ...]:

@@ -161,15 +161,26 @@ def _compose(text: str) -> yaml.Node | None:
     document (BK001).
     """
     loader = _Loader(text)
+    stack: list[_Frame] = []
+    last = 0  # where the last event the parser gave ends
     try:
         loader.get_event()  # stream start
         if loader.check_event(yaml.StreamEndEvent):
             return None
         loader.get_event()  # document start
-        stack: list[_Frame] = []
         root: yaml.Node | None = None
         while root is None:
-            event = loader.get_event()
+            try:
+                event = loader.get_event()
+            except yaml.YAMLError:
+                # A parser may read far ahead in a flow collection and stop at a depth limit of
+                # its own, long past bibkit's: bibkit's limit is checked on the text it read.
+                where = _flow_too_deep(text, last, len(stack))
+                if where is not None:
+                    raise _Problem(None, "BK005", f"values nested deeper than {_MAX_DEPTH} levels",
+                                   where) from None
+                raise
+            last = event.end_mark.index
             kind = type(event)
             if kind is yaml.AliasEvent:
                 raise _Problem.at(event, "BK004", "YAML aliases (and the anchors they repeat) are not "
@@ -210,6 +221,42 @@ def _compose(text: str) -> yaml.Node | None:
         return root
     finally:
         loader.dispose()
+
+
+def _flow_too_deep(text: str, start: int, depth: int) -> Span | None:
+    """Where, reading ``text`` from ``start`` at nesting ``depth``, flow collections (``[``,
+    ``{``) first nest deeper than ``_MAX_DEPTH``; None if they do not. Quoted text and comments
+    are skipped; it stops at the end of the flow collections it was in."""
+    quote = ""
+    i = start
+    opened = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                if quote == "'" and text.startswith("''", i):
+                    i += 1
+                else:
+                    quote = ""
+        elif c in "\"'" and (i == 0 or text[i - 1] in " \t\n[{,:"):
+            quote = c
+        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif c in "[{":
+            opened += 1
+            if depth + opened > _MAX_DEPTH:
+                line = text.count("\n", 0, i)
+                return Span(line + 1, i - (text.rfind("\n", 0, i) + 1) + 1)
+        elif c in "]}":
+            opened -= 1
+            if opened <= 0:
+                return None
+        i += 1
+    return None
 
 
 class _Frame:

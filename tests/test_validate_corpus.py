@@ -119,6 +119,32 @@ def test_huge_field_within_the_limit_is_read_in_bounded_time(tmp_path: Path) -> 
     assert time.perf_counter() - start < 10
 
 
+# The pure-Python parser takes minutes over 200,000 levels; both parsers read the other cases.
+@pytest.mark.parametrize(("loader", "levels"), [("CSafeLoader", 17), ("CSafeLoader", 500), ("CSafeLoader", 200_000),
+                                                ("SafeLoader", 17), ("SafeLoader", 500)])
+def test_deep_nesting_is_refused_at_bibkits_limit_whichever_parser_reads(
+        tmp_path: Path, levels: int, loader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bibkit's limit (16 levels) fires where the 17th level opens, whether the parser hands the
+    events over one by one or reads ahead and stops at a depth limit of its own (libyaml: 1000)."""
+    import yaml
+
+    import bibkit.load as load
+
+    monkeypatch.setattr(load, "_Loader", getattr(yaml, loader))
+    text = "type: article\ntitle: 'a [[[[[[[[[[[[[[[[[[[[ b'\nauthor:\n  - [[" + "[" * levels + "]" * levels + "]]\n"
+    finding = load.load_text(tmp_path / "deep2023.yaml", text.encode()).diagnostics
+    # The record is level 1, the author list 2, and the flow lists 3, 4, ... from column 5 on.
+    assert [(d.code, d.line, d.col) for d in finding] == [("BK005", 4, 19)]
+
+
+def test_deep_block_nesting_is_refused(tmp_path: Path) -> None:
+    import bibkit.load as load
+
+    text = "".join(f"{'  ' * i}k{i}:\n" for i in range(40))
+    finding = load.load_text(tmp_path / "deep2023.yaml", text.encode()).diagnostics
+    assert [(d.code, d.line) for d in finding] == [("BK005", 17)]
+
+
 def test_deep_nesting_is_refused_without_exhausting_the_stack(tmp_path: Path) -> None:
     deep = tmp_path / "deep2023.yaml"
     deep.write_text("title: " + "[" * 200_000 + "]" * 200_000 + "\n")
