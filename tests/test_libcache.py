@@ -166,8 +166,9 @@ def _damage_store(cache: Path, sql: str) -> None:
 ])
 def test_a_damaged_store_is_never_trusted(tmp_path: Path, damage: str, isolated_cache: Path) -> None:
     records = _copy(tmp_path)
-    (records / "copy2023pythia.yaml").write_text((records / "biderman2023pythia.yaml").read_text()
-                                                 .replace("Pythia: A Suite", "Pythia: a suite").replace("2304.01373", "2304.01374"))
+    pythia = (records / "biderman2023pythia.yaml").read_text()
+    (records / "copy2023pythia.yaml").write_text(
+        pythia.replace("Pythia: A Suite", "Pythia: a suite").replace("2304.01373", "2304.01374"))
     expected = bibkit("export", "-f", "bibtex", "-r", records)
     findings = bibkit("validate", records).stdout
     assert " BK043 " in findings and " BK042 " not in findings
@@ -196,7 +197,8 @@ def test_no_cache_writes_nothing(tmp_path: Path, isolated_cache: Path) -> None:
 def test_concurrent_runs_agree(tmp_path: Path) -> None:
     records = _copy(tmp_path)
     env = {"BIBKIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-c", "from bibkit.cli import main; main()", "export", "-f", "bibtex", "-r", str(records)]
+    command = [sys.executable, "-c", "from bibkit.cli import main; main()", "export", "-f", "bibtex",
+               "-r", str(records)]
     runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
     outputs = [run.communicate()[0] for run in runs]
     assert all(run.returncode == 0 for run in runs)

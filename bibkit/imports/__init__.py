@@ -6,6 +6,7 @@ Importers never write files; ``write_records`` does, refusing to overwrite unles
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from bibkit.dump import dump_record
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
 from bibkit.load import load_library
 from bibkit.model import Record
-from bibkit.write import write_if_changed
+from bibkit.write import remove_orphans, write_if_changed
 
 
 @dataclass
@@ -35,13 +36,19 @@ class KeyBook:
     existing: set[str]  # casefolded keys of the records already in the target directory
     pattern: str = DEFAULT_PATTERN
     batch: set[str] = field(default_factory=set)
+    # Every key generated or taken so far, and the next suffix to try per generated base: each
+    # entry costs the same however many came before it.
+    _taken: set[str] | None = None
+    _next: dict[str, int] = field(default_factory=dict)
 
     def claim(self, key: str, record: Record, notes: list[tuple[str, str]]) -> str:
+        if self._taken is None:
+            self._taken = self.existing | self.batch
         if key and keys.is_valid_key(key) and key.casefold() not in self.batch:
             self.batch.add(key.casefold())
+            self._taken.add(key.casefold())
             return key
-        taken = self.existing | self.batch
-        new = generate_key(record, taken, self.pattern)
+        new = generate_key(record, self._taken, self.pattern, self._next)
         self.batch.add(new.casefold())
         why = ("appears twice in the file" if key and keys.is_valid_key(key)
                else "is not a usable citation key" if key else "is missing")
@@ -86,10 +93,14 @@ def write_records(records: Sequence[Record], directory: Path, force: bool = Fals
     for path, r in targets:
         if not keys.is_safe_file_stem(path.stem):
             raise BibkitError(f"key {r.key!r} gives no safe file name")
-    clashes = [str(p) for p, _ in targets if p.exists()]
+    present = {entry.name for entry in os.scandir(directory)}  # one listing, not a look-up per file
+    clashes = [str(p) for p, _ in targets if p.name in present]
     if clashes and not force:
         raise BibkitError(f"{len(clashes)} record file(s) exist already, e.g. {clashes[0]}; "
                           "use --force to overwrite")
+    remove_orphans(directory)
     for path, r in targets:
-        write_if_changed(path, dump_record(r).encode("utf-8"))
+        write_if_changed(path, dump_record(r).encode("utf-8"), tidy=False, durable=False)
+    # One sync for all the files (a crash before it can leave some empty: import again with --force).
+    os.sync()
     return [p for p, _ in targets]
