@@ -88,17 +88,28 @@ def _orders(titles: dict[str, str]) -> tuple[list[Entry], list[Entry]]:
     return sorted((t, p) for p, t in titles.items()), sorted((t[::-1], p) for p, t in titles.items())
 
 
-def _similar(a: str, b: str) -> bool:
-    if min(len(a), len(b)) < NEAR_DUPLICATE_RATIO * max(len(a), len(b)):
-        return False  # difflib's ratio cannot reach the threshold
-    wa, wb = set(a.split()), set(b.split())
-    if len(wa & wb) < 0.5 * max(len(wa), len(wb)):
-        return False
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO
+class _Titles:
+    """Each title's text and, made once, its set of words (a title meets up to 32 others)."""
+
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.text = titles
+        self.words: dict[str, frozenset[str]] = {}
+
+    def similar(self, pa: str, pb: str) -> bool:
+        a, b = self.text[pa], self.text[pb]
+        la, lb = len(a), len(b)
+        if (la if la < lb else lb) < NEAR_DUPLICATE_RATIO * (la if la > lb else lb):
+            return False  # difflib's ratio cannot reach the threshold
+        words = self.words
+        wa = words.get(pa) or words.setdefault(pa, frozenset(a.split()))
+        wb = words.get(pb) or words.setdefault(pb, frozenset(b.split()))
+        if len(wa & wb) < 0.5 * max(len(wa), len(wb)):
+            return False
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        return matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO
 
 
-def _pairs_around(order: list[Entry], positions: Iterable[int], titles: dict[str, str]) -> set[Pair]:
+def _pairs_around(order: list[Entry], positions: Iterable[int], titles: _Titles) -> set[Pair]:
     """The similar pairs among the windows that touch ``positions`` of ``order``."""
     found: set[Pair] = set()
     seen: set[Pair] = set()
@@ -110,7 +121,7 @@ def _pairs_around(order: list[Entry], positions: Iterable[int], titles: dict[str
                 pair = (pa, pb) if pa <= pb else (pb, pa)
                 if pair not in seen:
                     seen.add(pair)
-                    if _similar(titles[pa], titles[pb]):
+                    if titles.similar(pa, pb):
                         found.add(pair)
     return found
 
@@ -119,6 +130,7 @@ def near_duplicates(titles: dict[str, str]) -> set[Pair]:
     """Pairs of paths whose folded titles (``titles``: path -> title key) are near-duplicates,
     among each title's ``WINDOW`` neighbours in both sorted orders."""
     titles = {p: t for p, t in titles.items() if t}
+    compared = _Titles(titles)
     found: set[Pair] = set()
     seen: set[Pair] = set()
     for order in _orders(titles):
@@ -127,7 +139,7 @@ def near_duplicates(titles: dict[str, str]) -> set[Pair]:
                 pair = (pa, pb) if pa <= pb else (pb, pa)
                 if pair not in seen:
                     seen.add(pair)
-                    if _similar(titles[pa], titles[pb]):
+                    if compared.similar(pa, pb):
                         found.add(pair)
     return found
 
@@ -155,9 +167,10 @@ def near_duplicates_update(old: dict[str, str], new: dict[str, str], pairs: set[
                     pos = bisect_left(order, (t, p))
                     near.update(e[1] for e in order[max(0, pos - WINDOW):pos + WINDOW + 1])
     kept = {pair for pair in pairs if pair[0] not in near and pair[1] not in near}
+    compared = _Titles(new)
     for order, flip in zip(new_orders, (False, True), strict=True):
         positions = [bisect_left(order, (new[p][::-1] if flip else new[p], p)) for p in near if p in new]
-        kept |= _pairs_around(order, positions, new)
+        kept |= _pairs_around(order, positions, compared)
     return kept
 
 

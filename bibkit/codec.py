@@ -22,10 +22,10 @@ Decoder = Callable[[Any], Any]
 
 def encode(value: Any) -> Any:
     """A value of the model as lists, objects, strings, numbers, booleans and None."""
-    if value is None or isinstance(value, str | bool | int):
+    if value is None or isinstance(value, str | bool | int | float):
         return value
     if dataclasses.is_dataclass(value):
-        return [encode(getattr(value, f.name)) for f in _fields(type(value))]  # type: ignore[arg-type]
+        return encoder(type(value))(value)  # type: ignore[arg-type]
     if isinstance(value, tuple | list):
         return [encode(v) for v in value]
     if isinstance(value, Mapping):
@@ -33,6 +33,39 @@ def encode(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+@cache
+def encoder(cls: type) -> Callable[[Any], list[Any]]:
+    """The function that turns a ``cls`` into the list of its encoded fields, generated from the
+    type hints like ``decoder``."""
+    namespace: dict[str, Any] = {"_encode": encode}
+    hints = typing.get_type_hints(cls)
+    names = iter(f"_x{i}" for i in range(10_000))
+    parts = [_encode_expr(hints[f.name], f"v.{f.name}", namespace, names) for f in _fields(cls)]
+    exec(f"def encode(v):\n    return [{', '.join(parts)}]\n", namespace)
+    return namespace["encode"]  # type: ignore[no-any-return]
+
+
+def _encode_expr(hint: Any, var: str, namespace: dict[str, Any], names: typing.Iterator[str]) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint in (str, int, bool, float, type(None)):
+        return var
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        name = f"_t{len(namespace)}"
+        namespace[name] = encoder(hint)
+        return f"{name}({var})"
+    if origin in (types.UnionType, typing.Union):
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and len(args) == 2:
+            inner = _encode_expr(rest[0], var, namespace, names)
+            return var if inner == var else f"(None if {var} is None else {inner})"
+    if origin in (tuple, list) and (len(args) == 1 or (len(args) == 2 and args[1] is Ellipsis)):
+        x = next(names)
+        return f"[{_encode_expr(args[0], x, namespace, names)} for {x} in {var}]"
+    if origin in (dict, Mapping) and args[0] is str and args[1] is str:
+        return f"dict({var})"
+    return f"_encode({var})"
 
 
 def decode(cls: type, data: Any) -> Any:

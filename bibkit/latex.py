@@ -30,8 +30,12 @@ def escape(text: str, ligatures: bool = False) -> str:
     ``--`` is split (``-{}-``) so that TeX does not join it into a dash, unless ``ligatures``
     (page ranges, where ``--`` is meant to become one).
     """
-    escaped = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
-    return escaped if ligatures else escaped.replace("--", "-{}-")
+    escaped = _SPECIAL_RE.sub(_special, text) if _SPECIAL_RE.search(text) else text
+    return escaped if ligatures or "--" not in escaped else escaped.replace("--", "-{}-")
+
+
+def _special(m: re.Match[str]) -> str:
+    return _SPECIAL[m.group()]
 
 
 # Text commands latexcodec leaves alone, and what they print.
@@ -103,7 +107,8 @@ _WORD = re.compile(r"[^\W\d_][\w'’]*|\d[\w]*", re.UNICODE)
 
 
 def _has_inner_capital(word: str) -> bool:
-    return any(c.isupper() for c in word[1:])
+    rest = word[1:]
+    return not rest.islower() and any(c.isupper() for c in rest)
 
 
 def _is_sentence_case(words: list[tuple[str, bool, bool]]) -> bool:
