@@ -6,18 +6,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 BIB ?= eleutherai.bib
 
-.PHONY: bib test lint system-deps clean bench
+.PHONY: bib test test-latest lint lock system-deps clean bench mutation
+
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+# Exact versions, every transitive dependency included, each with its hashes (see pyproject's
+# ranges; `make lock` writes these files, docs/testing.md says when). pip installs them as they
+# are, so a release upstream cannot change what a fresh clone runs.
+LOCK := requirements/main.txt
+DEV_LOCK := requirements/dev.txt
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal --python-version 3.11 \
+	--generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+# bibkit itself is installed from the working tree, without its dependencies (the lock has
+# them) and without build isolation (which would fetch an unlocked setuptools).
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+$(VENV)/.installed-test: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r $(DEV_LOCK)
+	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
 
 ## Export the shipped records to $(BIB) (BibTeX).
@@ -37,10 +49,26 @@ test: system-deps $(VENV)/.installed-test lint
 	npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m pytest
 
+## The same suite against the newest releases pyproject's ranges allow, in a venv of its own:
+## an upgrade is a deliberate, tested commit (docs/testing.md: how to update the lock).
+test-latest: system-deps
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --disable-pip-version-check --quiet --upgrade -e '.[test]'
+	.venv-latest/bin/python -m pip list --disable-pip-version-check --format=freeze
+	.venv-latest/bin/ruff check bibkit tests scripts bench
+	.venv-latest/bin/mypy
+	npm ci --no-audit --no-fund --loglevel=error
+	.venv-latest/bin/python -m pytest
+
+## Rewrite the lock files: the versions pinned now, or with UPGRADE=1 the newest the ranges allow.
+lock: $(VENV)/.installed-test
+	$(UV_COMPILE) --extra test --extra bench --extra mutation --extra lock -o $(DEV_LOCK)
+	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(LOCK)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(BIB)
+	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis $(BIB)
 
 ## Time bibkit beside pybtex, bibtexparser, pandoc and citeproc-js; rewrites docs/performance.md.
 bench: system-deps $(VENV)/.installed-test
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python bench/run.py

@@ -74,7 +74,7 @@ def build(config: Config, *, check: bool = False, cache_dir: Path | None = None)
     if not config.outputs:
         raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
     with Store(cache_dir, [config.records]) as store:
-        result = BuildResult(findings=validate(store, date.today()))
+        result = BuildResult(findings=validate(store, date.today())[0])
         if result.blocked:
             return result
         library = with_store(store, lambda s: s.library())

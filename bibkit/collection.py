@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from bibkit.diagnostics import Diagnostic, Severity
+from bibkit.diagnostics import BibkitError, Diagnostic, Severity
 from bibkit.export import STREAMS, ExportOptions, fingerprint
 from bibkit.libcache import Store, StoreDamaged
 from bibkit.select import Selection, check_keys, matches
@@ -34,15 +34,22 @@ def with_store(store: Store, work: Callable[[Store], T]) -> T:
         return work(store)
 
 
-def validate(store: Store, today: date) -> list[Diagnostic]:
-    """Every finding for the collection, sorted by file and position."""
-    return with_store(store, lambda s: s.findings(s.refresh(today)))
+def validate(store: Store, today: date) -> tuple[list[Diagnostic], int]:
+    """Every finding for the collection, sorted by file and position; and how many files."""
+
+    def run(s: Store) -> tuple[list[Diagnostic], int]:
+        refreshed = s.refresh(today)
+        return s.findings(refreshed), len(refreshed.paths)
+
+    return with_store(store, run)
 
 
 @dataclass
 class Exported:
     findings: list[Diagnostic]
     written: bool  # False: the records have errors, and nothing was written
+    changed: bool = False  # the output file's content changed
+    size: int = 0  # bytes of output
 
 
 def export(store: Store, today: date, fmt: str, options: ExportOptions, selection: Selection,
@@ -67,16 +74,18 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
             with part.open("wb") as fh:
                 for chunk in _chunks(s, today, fmt, options, selection, render, found):
                     fh.write(chunk)
+            size = part.stat().st_size
+            changed = True
             if output is None:
                 with part.open("rb") as fh:
                     shutil.copyfileobj(fh, stdout)
                 stdout.flush()
             else:
                 with part.open("rb") as fh:
-                    write_chunks_if_changed(output, iter(lambda: fh.read(1 << 20), b""))
+                    changed = write_chunks_if_changed(output, iter(lambda: fh.read(1 << 20), b""))
         finally:
             shutil.rmtree(spool, ignore_errors=True)
-        return Exported(found, True)
+        return Exported(found, True, changed, size)
 
     return with_store(store, run)
 
@@ -123,4 +132,7 @@ def _selected(store: Store, selection: Selection) -> set[str]:
             if matches(lo.record, selection):
                 chosen.add(str(lo.path))
     check_keys(keys, selection)
+    if not chosen:
+        raise BibkitError(f"no record in {', '.join(map(str, store.targets))} matches the selection; "
+                          "nothing was exported")
     return chosen

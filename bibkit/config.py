@@ -88,8 +88,14 @@ def _has_tool_table(pyproject: Path) -> bool:
     return isinstance(tool, dict) and "bibkit" in tool
 
 
-def load_config(path: Path, display: str | None = None) -> Config:
-    """Read and check the configuration in ``path``; ``display`` is how messages name the file."""
+def load_config(path: Path, display: str | None = None, *, outputs: bool = True) -> Config:
+    """Read and check the configuration in ``path``; ``display`` is how messages name the file.
+
+    With ``outputs=False`` the outputs are not read and style names are not looked up in the
+    style collection (which costs an import of citeproc): what commands other than ``build``
+    need, cheaply. A style of the project's ``styles/`` or a ``.csl`` path still resolves
+    against the configuration's directory.
+    """
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -111,7 +117,7 @@ def load_config(path: Path, display: str | None = None) -> Config:
         data, prefix = tool["bibkit"], "tool.bibkit."
         if not isinstance(data, dict):
             raise ConfigError(f"{name}: tool.bibkit: expected a table, not {_kind(data)}")
-    return _Reader(name, path.resolve().parent, prefix).config(path.resolve(), data)
+    return _Reader(name, path.resolve().parent, prefix, outputs).config(path.resolve(), data)
 
 
 def _kind(value: object) -> str:
@@ -125,6 +131,7 @@ class _Reader:
     name: str
     root: Path
     prefix: str
+    full: bool = True  # check outputs, look style names and locales up
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.name}: {self.prefix}{key}: {message}")
@@ -151,14 +158,17 @@ class _Reader:
         return tuple(self.string(f"{key}[{i}]", item) for i, item in enumerate(items))
 
     def style(self, key: str, value: object) -> str:
-        from bibkit.export.citeproc import resolve_style
-
         text = self.string(key, value)
         if text.endswith(".csl") or "/" in text:
             path = (self.root / text).resolve()
-            if not path.is_file():
+            if self.full and not path.is_file():
                 raise self.fail(key, f"style file {text!r} does not exist")
             return str(path)
+        if not self.full:
+            own = self.root / "styles" / f"{text}.csl"
+            return str(own.resolve()) if own.is_file() else text
+        from bibkit.export.citeproc import resolve_style
+
         try:
             # The project's own styles live next to the configuration, wherever bibkit runs from;
             # the path found here is what the exporter gets, so cwd cannot change the style.
@@ -167,9 +177,11 @@ class _Reader:
             raise self.fail(key, str(exc)) from None
 
     def locale(self, key: str, value: object) -> str:
+        text = self.string(key, value)
+        if not self.full:
+            return text
         from bibkit.export.citeproc import check_locale
 
-        text = self.string(key, value)
         try:
             check_locale(text)
         except BibkitError as exc:
@@ -199,7 +211,7 @@ class _Reader:
         if not isinstance(raw_outputs, list):
             raise self.fail("outputs", f"expected a list of tables ([[{self.prefix}outputs]]), "
                             f"not {_kind(raw_outputs)}")
-        outputs = tuple(self._outputs(raw_outputs, style, locale))
+        outputs = tuple(self._outputs(raw_outputs, style, locale)) if self.full else ()
         return Config(path, records, pattern, style, locale, outputs, self.name, self.prefix)
 
     def _outputs(self, raw: list[Any], style: str, locale: str) -> Iterator[Output]:

@@ -114,7 +114,7 @@ def load_text(path: Path, data: bytes) -> Loaded:
     if len(data) > MAX_BYTES:
         return _failed(path, Span(), "BK007", f"file is larger than {MAX_BYTES:,} bytes, the most a record may be")
     try:
-        root = _compose(text)
+        root = _compose_checked(text)
     except _Problem as p:
         return _failed(path, p.span, p.code, p.message)
     except yaml.MarkedYAMLError as exc:
@@ -153,7 +153,24 @@ def _offset_span(data: bytes, offset: int) -> Span:
     return Span(before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1)
 
 
-def _compose(text: str) -> yaml.Node | None:
+def _compose_checked(text: str) -> yaml.Node | None:
+    """``_compose`` with the fast parser, and bibkit's own diagnosis whenever that parser fails.
+
+    libyaml (the C parser) reads ahead of the events it hands over and applies limits of its
+    own (a nesting depth, since PyYAML 6.0.4) before bibkit's rules have seen the events they
+    concern. The pure-Python parser, which has no such limits, reads the broken file again so
+    that what is reported is bibkit's finding, whichever parser is installed; only a file that
+    fails to parse pays for the second reading.
+    """
+    try:
+        return _compose(text, _Loader)
+    except yaml.YAMLError:
+        if _Loader is yaml.SafeLoader:
+            raise
+        return _compose(text, yaml.SafeLoader)
+
+
+def _compose(text: str, loader_class: type) -> yaml.Node | None:
     """One document's node tree, built from the parser's events without recursion.
 
     Checks as it goes what no record may hold: aliases (BK004), explicit non-standard tags
@@ -161,14 +178,13 @@ def _compose(text: str) -> yaml.Node | None:
     document (BK001). This loop runs for every value of every record: it is written for speed
     (local names, no call per event that is not needed).
     """
-    loader = _Loader(text)
+    loader = loader_class(text)
     get_event = loader.get_event
     scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
     mapping_start, mapping_end, sequence_end = yaml.MappingStartEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent
     scalar_node, mapping_node, sequence_node = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
     # A frame: [node, is a mapping, key waiting for its value, first node of each key].
     stack: list[list[Any]] = []
-    event: Any = None
     try:
         get_event()  # stream start
         if loader.check_event(yaml.StreamEndEvent):
@@ -176,17 +192,7 @@ def _compose(text: str) -> yaml.Node | None:
         get_event()  # document start
         root: yaml.Node | None = None
         while root is None:
-            before = event
-            try:
-                event = get_event()
-            except yaml.YAMLError:
-                # A parser may read far ahead in a flow collection and stop at a depth limit of
-                # its own, long past bibkit's: bibkit's limit is checked on the text it read.
-                where = _flow_too_deep(text, before.end_mark.index if before else 0, len(stack))
-                if where is not None:
-                    raise _Problem(None, "BK005", f"values nested deeper than {_MAX_DEPTH} levels",
-                                   where) from None
-                raise
+            event = get_event()
             kind = type(event)
             if kind is mapping_end or kind is sequence_end:
                 done = stack.pop()[0]
@@ -257,42 +263,6 @@ def _resolve(value: str) -> str:
         if pattern.match(value):
             return str(tag)
     return _STR
-
-
-def _flow_too_deep(text: str, start: int, depth: int) -> Span | None:
-    """Where, reading ``text`` from ``start`` at nesting ``depth``, flow collections (``[``,
-    ``{``) first nest deeper than ``_MAX_DEPTH``; None if they do not. Quoted text and comments
-    are skipped; it stops at the end of the flow collections it was in."""
-    quote = ""
-    i = start
-    opened = 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\" and quote == '"':
-                i += 1
-            elif c == quote:
-                if quote == "'" and text.startswith("''", i):
-                    i += 1
-                else:
-                    quote = ""
-        elif c in "\"'" and (i == 0 or text[i - 1] in " \t\n[{,:"):
-            quote = c
-        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        elif c in "[{":
-            opened += 1
-            if depth + opened > _MAX_DEPTH:
-                line = text.count("\n", 0, i)
-                return Span(line + 1, i - (text.rfind("\n", 0, i) + 1) + 1)
-        elif c in "]}":
-            opened -= 1
-            if opened <= 0:
-                return None
-        i += 1
-    return None
 
 
 def _describe(node: yaml.Node) -> str:

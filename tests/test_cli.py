@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import RECORDS, TEST_RECORDS, bibkit
 
 BAD = TEST_RECORDS / "bad"
@@ -87,3 +89,82 @@ def test_help_teaches() -> None:
         assert result.exit_code == 0
         assert "Example" in result.stdout, command
     assert bibkit("--version").stdout.startswith("bibkit ")
+
+
+def _project(tmp_path: Path, config: str) -> Path:
+    """A project whose records are not in records/: two shipped records in papers/."""
+    (tmp_path / "papers").mkdir()
+    for key in ("biderman2023pythia", "belrose2023eliciting"):
+        (tmp_path / "papers" / f"{key}.yaml").write_bytes((RECORDS / f"{key}.yaml").read_bytes())
+    (tmp_path / "bibkit.toml").write_text(config)
+    return tmp_path
+
+
+def test_validate_and_export_honour_the_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path, 'records = "papers"\nstyle = "ieee"\n')
+    (project / "papers" / "broken2023.yaml").write_bytes((BAD / "bad-date.yaml").read_bytes())
+    monkeypatch.chdir(project / "papers")  # the configuration is found from below, too
+    result = bibkit("validate")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("broken2023.yaml:") and " BK022 " in result.stdout
+    (project / "papers" / "broken2023.yaml").unlink()
+    assert bibkit("validate").exit_code == 0
+    listing = bibkit("export", "-f", "text")
+    assert listing.exit_code == 0, listing.stderr
+    assert listing.stdout.startswith("[1] ")  # IEEE, from the configuration; APA has no numbers
+    assert bibkit("export", "-f", "text", "--style", "apa").stdout.startswith("Belrose, N.")
+
+
+def test_an_explicit_configuration_and_verbose_name_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path, 'records = "papers"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = bibkit("validate", "-v", "--config", project / "bibkit.toml")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [f"bibkit: configuration {project / 'bibkit.toml'}",
+                                          "bibkit: 2 record file(s) checked: 0 error(s), 0 warning(s)"]
+    assert bibkit("validate", "-q", "--config", project / "bibkit.toml").stderr == ""
+
+
+def test_every_command_offers_quiet_verbose_debug_and_config() -> None:
+    from bibkit.cli import app
+
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        shown = bibkit(name.rstrip("_"), "--help").stdout
+        for option in ("--quiet", "--verbose", "--debug", "--config"):
+            assert option in shown, (name, option)
+
+
+def test_output_into_a_missing_directory_is_created(tmp_path: Path) -> None:
+    out = tmp_path / "build" / "bib" / "refs.bib"
+    result = bibkit("export", "-f", "bibtex", "-r", RECORDS, "-o", out)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert out.read_bytes().startswith(b"@")
+    assert [p.name for p in out.parent.iterdir()] == ["refs.bib"]
+
+
+def test_an_empty_selection_or_collection_is_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "refs.bib"
+    result = bibkit("export", "-f", "bibtex", "-r", RECORDS, "--tag", "nosuchtag", "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr == f"bibkit: error: no record in {RECORDS} matches the selection; nothing was exported\n"
+    assert not out.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for command in (["validate", str(empty)], ["export", "-f", "bibtex", "-r", str(empty)]):
+        result = bibkit(*command)
+        assert (result.exit_code, result.stderr) == (2, f"bibkit: error: {empty}: no record files (*.yaml)\n")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-f", "bibtex", "--style", "ieee"], "--style applies to html, html-page, markdown, text; a bibtex export "
+                                          "takes none"),
+    (["-f", "csl-json", "--locale", "de-DE"], "--locale applies to html, html-page, markdown, text; a csl-json "
+                                              "export takes none"),
+    (["-f", "text", "--ascii"], "--ascii applies to bibtex and biblatex; a text export takes none"),
+])
+def test_an_option_the_format_does_not_take_is_an_error(args: list[str], message: str) -> None:
+    result = bibkit("export", "-r", RECORDS, *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"bibkit: error: {message}\n")

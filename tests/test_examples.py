@@ -18,10 +18,22 @@ from conftest import RECORDS, ROOT, bibkit, require_tool
 EXAMPLES = ROOT / "examples"
 
 
+def _tracked(folder: Path) -> list[Path]:
+    """The example's own files, not what following its README left beside them (refs.bib,
+    paper.pdf, latexmk's files: the example's .gitignore names them)."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                             "--", str(folder.relative_to(ROOT))],
+                            capture_output=True, check=True).stdout.decode()
+    return [ROOT / name for name in listed.split("\0") if name]
+
+
 def _copy(example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "records").symlink_to(RECORDS, target_is_directory=True)
     here = tmp_path / "examples" / example
-    shutil.copytree(EXAMPLES / example, here)
+    for source in _tracked(EXAMPLES / example):
+        target = here / source.relative_to(EXAMPLES / example)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
     # As a user would: run bibkit build inside the example, where it finds the example's bibkit.toml.
     monkeypatch.chdir(here)
     return here

@@ -11,12 +11,14 @@ progress goes to the injected ``log``.
 from __future__ import annotations
 
 import os
+import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from bibkit.diagnostics import BibkitError
@@ -117,6 +119,28 @@ def _paper(result: Any, fetched: str) -> Paper:
     )
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what lies under it: requests wraps urllib3's error, which wraps the socket's."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        under = (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+        todo.extend(u for u in under if isinstance(u, BaseException))
+
+
+def _describe(exc: BaseException, causes: list[BaseException]) -> str:
+    """The request's failure with its cause: ``ConnectionError (Connection refused)``."""
+    reasons = [c.strerror for c in causes if isinstance(c, OSError) and c.strerror]
+    if isinstance(exc, TimeoutError) or any(isinstance(c, TimeoutError) for c in causes):
+        reasons = reasons or ["timed out"]
+    return f"{type(exc).__name__} ({reasons[-1]})" if reasons else type(exc).__name__
+
+
 class Client:
     """One arXiv session: spaced requests, retried with backoff, each with a timeout."""
 
@@ -183,7 +207,14 @@ class Client:
                     raise ArxivUnavailable(f"arXiv refused {what}: HTTP {exc.status}") from None
                 problem = f"HTTP {exc.status}"
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                problem = f"{type(exc).__name__}"
+                causes = list(_causes(exc))
+                if any(isinstance(c, socket.gaierror) for c in causes):
+                    # A name that does not resolve (no network, a typo in --arxiv-url) will not
+                    # resolve in a minute either: say so now instead of after five tries.
+                    host = urlsplit(self.settings.endpoint).hostname
+                    raise ArxivUnavailable(f"arXiv at {self.settings.endpoint} cannot be reached: {host} does not "
+                                           "resolve (offline? check the network or --arxiv-url)") from None
+                problem = _describe(exc, causes)
             except arxiv.UnexpectedEmptyPageError:
                 problem = "an empty page"
             except MalformedFeed:

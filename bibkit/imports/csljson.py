@@ -144,7 +144,8 @@ def read(path: Path, book: KeyBook) -> Imported:
     except json.JSONDecodeError as exc:
         raise BibkitError(f"{path}:{exc.lineno}:{exc.colno}: not CSL-JSON: {exc.msg}") from None
     except UnicodeDecodeError as exc:
-        raise BibkitError(f"{path}: not CSL-JSON: {exc}") from None
+        raise BibkitError(f"{path}: not CSL-JSON: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset "
+                          f"{exc.start})") from None
     items = data if isinstance(data, list) else [data] if isinstance(data, dict) else None
     if items is None:
         raise BibkitError(f"{path}: not CSL-JSON: expected a list of items")

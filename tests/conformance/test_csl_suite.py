@@ -7,7 +7,6 @@ import csl_suite
 # Measured with `.venv/bin/python tests/conformance/csl_suite.py` (docs/citeproc.md).
 FIXTURES = 154
 LAYER_PASSES = 108
-PLAIN_PASSES = 93
 
 
 def test_the_snapshot_is_the_bibliography_fixtures() -> None:
@@ -22,8 +21,7 @@ def test_the_layer_pass_rate_does_not_drop_and_loses_nothing() -> None:
     plain = csl_suite.results(layer=False)
     layer = csl_suite.results(layer=True)
     assert sum(layer.values()) >= LAYER_PASSES
-    # citeproc-py's own rate, measured beside it: what the layer is compared with.
-    assert sum(plain.values()) == PLAIN_PASSES
+    # Whatever citeproc-py renders right on its own, bibkit's layer must not break.
     assert [name for name, ok in plain.items() if ok and not layer[name]] == []
 
 

@@ -318,3 +318,36 @@ def test_enrich_report_counts(arxiv_server: FakeArxiv, tmp_path: Path) -> None:
     report = enrich(load_library([records]), settings)
     assert (report.filled, report.failures, report.requests) == (1, 0, 1)
     assert report.changes[0].fields == ["arxiv-class"]
+
+
+def test_a_name_that_does_not_resolve_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline: the resolver fails (injected at the socket layer, as on a machine with no
+    network); one try, then one line that says what is wrong, not five tries and a class name."""
+    import socket
+
+    asked: list[object] = []
+
+    def no_resolver(host: object, *args: object, **kwargs: object) -> object:
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_resolver)
+    result = bibkit("add", "2303.08112", "-r", tmp_path, "--arxiv-url", "http://arxiv.invalid/api/query",
+                    "--arxiv-delay", "0", "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 1
+    assert result.stderr == ("bibkit: arXiv 2303.08112: arXiv at http://arxiv.invalid/api/query cannot be reached: "
+                             "arxiv.invalid does "
+                             "not resolve (offline? check the network or --arxiv-url)\n")
+    assert asked == ["arxiv.invalid"]
+
+
+def test_a_refused_connection_is_retried_and_named(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: bound, never listening
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/api/query"
+        client = Client(ArxivSettings(endpoint=url, delay_seconds=0, retries=2), sleep=lambda s: None)
+        result = client.fetch([ArxivId.parse("2303.08112")])
+    assert result.failed["2303.08112"].endswith("after 3 tries (last: ConnectionError (Connection refused))")
+    assert client.requests == 3
