@@ -37,6 +37,16 @@ VENUES = [("paper-conference", "Proceedings of the 40th International Conference
 CLASSES = ["cs.CL", "cs.LG", "cs.AI", "stat.ML", "cs.CV", "math.OC"]
 
 
+def _arxiv_id(year: int, month: int, i: int, numbers: dict[str, int] | None) -> str:
+    """An identifier of that month; with ``numbers`` (the next free number per month), one no
+    other record has, at any size."""
+    month_id = f"{year % 100:02d}{month:02d}"
+    if numbers is None:
+        return f"{month_id}.{10000 + i % 90000:05d}"
+    numbers[month_id] = numbers.get(month_id, 10000) + 1
+    return f"{month_id}.{numbers[month_id]:05d}"
+
+
 def person(rng: random.Random) -> Person:
     roll = rng.random()
     if roll < 0.02:
@@ -55,13 +65,12 @@ def title(rng: random.Random) -> str:
     return text[0].upper() + text[1:]
 
 
-def record(i: int, rng: random.Random, taken: set[str]) -> Record:
+def record(i: int, rng: random.Random, taken: set[str], numbers: dict[str, int] | None = None) -> Record:
     kind, venue = rng.choice(VENUES)
     year = rng.randint(2008, 2025)
     month = rng.randint(1, 12)
     authors = tuple(person(rng) for _ in range(rng.choice([1, 2, 3, 4, 5, 6, 8, 12, 40])))
-    arxiv = ArxivId(f"{year % 100:02d}{month:02d}.{10000 + i % 90000:05d}") if kind == "article" or \
-        rng.random() < 0.6 else None
+    arxiv = ArxivId(_arxiv_id(year, month, i, numbers)) if kind == "article" or rng.random() < 0.6 else None
     text = {"container-title": venue} if venue else {"publisher": "arXiv"}
     if kind == "article-journal":
         text |= {"volume": str(rng.randint(1, 40)), "page": f"{rng.randint(1, 900)}-{rng.randint(901, 1800)}"}
@@ -95,7 +104,8 @@ def write(records: list[Record], out: Path) -> list[Record]:
 def generate(n: int, out: Path, seed: int = 20261123) -> list[Record]:
     rng = random.Random(seed)
     taken: set[str] = set()
-    return write([record(i, rng, taken) for i in range(n)], out)
+    numbers: dict[str, int] = {}
+    return write([record(i, rng, taken, numbers) for i in range(n)], out)
 
 
 if __name__ == "__main__":

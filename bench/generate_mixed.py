@@ -13,7 +13,7 @@ import random
 import sys
 from pathlib import Path
 
-from generate import write  # type: ignore[import-not-found]
+from generate import _arxiv_id, write  # type: ignore[import-not-found]
 
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
 
@@ -69,7 +69,7 @@ def title(rng: random.Random) -> str:
     return text[0].upper() + text[1:]
 
 
-def record(i: int, rng: random.Random) -> Record:
+def record(i: int, rng: random.Random, numbers: dict[str, int] | None = None) -> Record:
     year = rng.randint(1995, 2025)
     month = rng.randint(1, 12)
     authors = tuple(person(rng) for _ in range(rng.choice(AUTHORS)))
@@ -79,7 +79,7 @@ def record(i: int, rng: random.Random) -> Record:
     provenance = Provenance()
     if roll < 0.4 and year >= 2008:
         kind = "article"
-        arxiv = ArxivId(f"{year % 100:02d}{month:02d}.{i % 90000 + 10000:05d}")
+        arxiv = ArxivId(_arxiv_id(year, month, i, numbers))
         text["publisher"] = "arXiv"
     elif roll < 0.7:
         kind = "paper-conference"
@@ -108,7 +108,7 @@ def record(i: int, rng: random.Random) -> Record:
         elif rng.random() < 0.5:
             url = f"https://example.org/papers/{year}/{i}"
         if rng.random() < 0.2 and year >= 2008:  # published, with its preprint
-            arxiv = ArxivId(f"{year % 100:02d}{month:02d}.{i % 90000 + 10000:05d}")
+            arxiv = ArxivId(_arxiv_id(year, month, i, numbers))
     if arxiv is None:
         provenance = Provenance(no_arxiv="synthetic benchmark record")
     return Record(
@@ -122,7 +122,8 @@ def record(i: int, rng: random.Random) -> Record:
 
 def generate(n: int, out: Path, seed: int = 19950101) -> list[Record]:
     rng = random.Random(seed)
-    return write([record(i, rng) for i in range(n)], out)
+    numbers: dict[str, int] = {}
+    return write([record(i, rng, numbers) for i in range(n)], out)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,8 @@ def _orders(titles: dict[str, str]) -> tuple[list[Entry], list[Entry]]:
 
 
 class _Titles:
-    """Each title's text and, made once, its set of words (a title meets up to 32 others)."""
+    """Each title's text and, made once for its neighbourhood, its set of words (a title meets up
+    to 32 others, all near it in one of the orders)."""
 
     def __init__(self, titles: dict[str, str]) -> None:
         self.text = titles
@@ -101,6 +102,8 @@ class _Titles:
         if (la if la < lb else lb) < NEAR_DUPLICATE_RATIO * (la if la > lb else lb):
             return False  # difflib's ratio cannot reach the threshold
         words = self.words
+        if len(words) > 4096:
+            words.clear()  # titles are compared with their neighbours: a small memory serves
         wa = words.get(pa) or words.setdefault(pa, frozenset(a.split()))
         wb = words.get(pb) or words.setdefault(pb, frozenset(b.split()))
         if len(wa & wb) < 0.5 * max(len(wa), len(wb)):
@@ -132,15 +135,17 @@ def near_duplicates(titles: dict[str, str]) -> set[Pair]:
     titles = {p: t for p, t in titles.items() if t}
     compared = _Titles(titles)
     found: set[Pair] = set()
-    seen: set[Pair] = set()
-    for order in _orders(titles):
+    forward, backward = _orders(titles)
+    # Each pair once: a pair the first order already brought together is not compared again.
+    # (No set of the pairs seen: at a million titles it would hold sixteen million.)
+    place = {p: i for i, (_, p) in enumerate(forward)}
+    for order, first in ((forward, True), (backward, False)):
         for a, (_, pa) in enumerate(order):
             for _, pb in order[a + 1:a + 1 + WINDOW]:
-                pair = (pa, pb) if pa <= pb else (pb, pa)
-                if pair not in seen:
-                    seen.add(pair)
-                    if compared.similar(pa, pb):
-                        found.add(pair)
+                if not first and abs(place[pa] - place[pb]) <= WINDOW:
+                    continue
+                if compared.similar(pa, pb):
+                    found.add((pa, pb) if pa <= pb else (pb, pa))
     return found
 
 
