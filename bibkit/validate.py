@@ -21,6 +21,7 @@ from bibkit.load import Library
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
 
+
 def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK012: type, title, author (or editor), issued, and what the type needs."""
     for lo in library.loaded:
