@@ -1,7 +1,7 @@
 """Rules across records, on compact keys: what each rule needs of a record, never the record.
 
-A collection of 100,000 records is checked for repeated citation keys, arXiv identifiers, DOIs
-and near-duplicate titles from one small ``Facts`` tuple per record, so a streaming run holds
+A collection of 100,000 records is checked for repeated citation keys (former keys too),
+arXiv identifiers, DOIs and near-duplicate titles from one small ``Facts`` tuple per record, so a streaming run holds
 these and nothing else. Near-duplicate titles are found by comparing each title with its
 neighbours in two sorted orders; ``near_duplicates_update`` finds the same pairs after an edit
 by looking again only around the titles that changed.
@@ -30,6 +30,8 @@ class Facts(NamedTuple):
     path: str
     key: str
     key_span: Span
+    ids: tuple[str, ...]  # former keys
+    ids_span: Span
     arxiv: str | None
     arxiv_span: Span
     doi: str | None
@@ -44,24 +46,38 @@ class Facts(NamedTuple):
         if rec is None:
             return None
         return cls(str(loaded.path), rec.key, loaded.span("id" if "id" in loaded.spans else ""),
-                   rec.arxiv.base if rec.arxiv else None, loaded.span("arxiv"),
+                   rec.ids, loaded.span("ids"), rec.arxiv.base if rec.arxiv else None, loaded.span("arxiv"),
                    rec.doi.value if rec.doi else None, loaded.span("DOI"),
                    rec.title, loaded.span("title"), title_key(rec.title) if rec.title else "")
 
     def diag(self, span: Span, code: str, message: str, severity: Severity = Severity.ERROR) -> Diagnostic:
         return Diagnostic(Path(self.path), span, code, message, severity)
 
+    def at(self, name: str, code: str, message: str) -> Diagnostic:
+        """An error at the record's ``name``: key, ids, arxiv or doi (``repeats``' fields)."""
+        span = {"key": self.key_span, "ids": self.ids_span, "arxiv": self.arxiv_span, "doi": self.doi_span}[name]
+        return self.diag(span, code, message)
 
-def repeats(rows: Iterable[tuple[str, str, str | None, str | None]]) -> Iterator[tuple[str, str, str, str]]:
-    """For rows of (path, key, arXiv id, DOI) in the collection's order: (path, field, code,
-    message) for each record after the first that repeats a citation key (BK040; compared as
-    BibTeX does, without case), an arXiv identifier (BK041) or a DOI (BK042; without case)."""
-    keys: dict[str, str] = {}
+
+Row = tuple[str, str, Sequence[str], str | None, str | None]  # path, key, former keys, arXiv id, DOI
+
+
+def repeats(rows: Iterable[Row]) -> Iterator[tuple[str, str, str, str]]:
+    """For rows of (path, key, former keys, arXiv id, DOI) in the collection's order: (path,
+    field, code, message) for each record after the first that repeats a citation key or a
+    former key (BK040; compared as BibTeX does, without case: a paper that cites a name must
+    find one record), an arXiv identifier (BK041) or a DOI (BK042; without case)."""
+    names: dict[str, str] = {}
     arxiv: dict[str, str] = {}
     dois: dict[str, str] = {}
-    for path, key, aid, doi in rows:
-        if (first := keys.setdefault(key.casefold(), path)) != path:
-            yield path, "key", "BK040", f"citation key {key!r} is also used by {first}"
+    for path, key, former_keys, aid, doi in rows:
+        for name, former in ((key, False), *((old, True) for old in former_keys)):
+            first = names.setdefault(name.casefold(), path)
+            if first == path and not (former and name.casefold() == key.casefold()):
+                continue
+            what = f"former key {name!r}" if former else f"citation key {name!r}"
+            yield path, "ids" if former else "key", "BK040", \
+                f"{what} is also used by {first}" if first != path else f"{what} is the record's own key"
         if aid is not None and (first := arxiv.setdefault(aid, path)) != path:
             yield path, "arxiv", "BK041", f"arXiv identifier {aid} is also in {first}"
         if doi is not None and (first := dois.setdefault(doi.lower(), path)) != path:
@@ -71,9 +87,8 @@ def repeats(rows: Iterable[tuple[str, str, str | None, str | None]]) -> Iterator
 def duplicates(facts: Sequence[Facts]) -> Iterator[Diagnostic]:
     """``repeats`` as findings, at the repeated value."""
     by_path = {f.path: f for f in facts}
-    for path, name, code, message in repeats((f.path, f.key, f.arxiv, f.doi) for f in facts):
-        f = by_path[path]
-        yield f.diag({"key": f.key_span, "arxiv": f.arxiv_span, "doi": f.doi_span}[name], code, message)
+    for path, name, code, message in repeats((f.path, f.key, f.ids, f.arxiv, f.doi) for f in facts):
+        yield by_path[path].at(name, code, message)
 
 
 # Near-duplicate titles. An entry of an order is (sort text, path); the pairs found are

@@ -13,11 +13,12 @@ two spellings never conflict, whichever is imported first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
 from bibkit.diagnostics import Diagnostic
+from bibkit.export import PageOptions
 from bibkit.load import Library, load_library
 from bibkit.model import Record
 
@@ -27,20 +28,23 @@ def load(*paths: str | Path) -> Library:
     return load_library([Path(p) for p in paths] or [Path("records")])
 
 
-def validate(library: Library, today: date | None = None) -> list[Diagnostic]:
-    """Every finding: what the loader found in each file, then the rules across files."""
+def validate(library: Library, today: date | None = None, enable: Iterable[str] = ()) -> list[Diagnostic]:
+    """Every finding: what the loader found in each file, then the rules across files, and the
+    opt-in rules named in ``enable`` (a collection's policies, e.g. ``["BK050"]``)."""
     from bibkit.validate import validate as run_rules
 
-    return run_rules(library, today)
+    return run_rules(library, today, enable)
 
 
 def export(records: Sequence[Record], fmt: str, *, style: str = "apa", locale: str = "en-US",
-           ascii: bool = False) -> bytes:
-    """``records`` as ``fmt`` (bibtex, biblatex, csl-json, text, html, markdown, html-page)."""
+           ascii: bool = False, page: PageOptions | None = None) -> bytes:
+    """``records`` as ``fmt`` (bibtex, biblatex, csl-json, text, html, markdown, html-page);
+    ``page`` sets the html-page's title, grouping, selected section and members."""
     from bibkit.diagnostics import BibkitError
     from bibkit.export import EXPORTERS, ExportOptions
     from bibkit.export import export as run_export
 
     if fmt not in EXPORTERS:
         raise BibkitError(f"unknown format {fmt!r}; choose from {', '.join(EXPORTERS)}")
-    return run_export(records, fmt, ExportOptions(style=style, locale=locale, ascii=ascii))
+    return run_export(records, fmt, ExportOptions(style=style, locale=locale, ascii=ascii,
+                                                  page=page or PageOptions()))

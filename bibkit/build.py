@@ -8,6 +8,7 @@ Each file is then written atomically and only when its content changes, so ``mak
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from bibkit.config import Config, Output
-from bibkit.diagnostics import Diagnostic, Severity
+from bibkit.diagnostics import Diagnostic
 from bibkit.model import Record
 from bibkit.write import write_if_changed
 
@@ -40,24 +41,33 @@ class BuildResult:
     findings: list[Diagnostic] = field(default_factory=list)
     built: list[Built] = field(default_factory=list)
 
-    @property
-    def blocked(self) -> bool:
-        """The records have errors: nothing was rendered or written."""
-        return any(d.severity is Severity.ERROR for d in self.findings)
+    # A record cannot be read, a paper cites a key no record has, or (strict) there are errors:
+    # nothing was written (validate.blocks_export).
+    blocked: bool = False
 
     @property
     def out_of_date(self) -> list[Built]:
         return [b for b in self.built if b.status in (Status.STALE, Status.MISSING)]
 
 
-def render(output: Output, records: Sequence[Record]) -> tuple[bytes, int]:
-    """The bytes ``output`` should hold, and how many records they carry."""
-    from bibkit.export import ExportOptions, export
-    from bibkit.select import select
+def choose(output: Output, records: Sequence[Record]) -> tuple[list[Record], list[Diagnostic]]:
+    """The records ``output`` carries (reading its ``aux`` file now), and the citations in it
+    that no record answers."""
+    from bibkit.aux import read_aux
+    from bibkit.select import choose as choose_records
 
-    chosen = select(records, output.selection)
-    options = ExportOptions(style=output.style, locale=output.locale, ascii=output.ascii)
-    return export(chosen, output.format, options), len(chosen)
+    selection = output.selection
+    if output.aux is not None:
+        selection = dataclasses.replace(selection, cited=read_aux(output.aux))
+    return choose_records(records, selection)
+
+
+def render(output: Output, records: Sequence[Record]) -> bytes:
+    """The bytes ``output`` should hold, for the records chosen for it."""
+    from bibkit.export import ExportOptions, export
+
+    options = ExportOptions(style=output.style, locale=output.locale, ascii=output.ascii, page=output.page)
+    return export(records, output.format, options)
 
 
 def build(config: Config, *, check: bool = False, cache_dir: Path | None = None) -> BuildResult:
@@ -65,8 +75,9 @@ def build(config: Config, *, check: bool = False, cache_dir: Path | None = None)
 
     With ``cache_dir``, unchanged records are not parsed again (``build --check`` runs in pre-commit).
     """
-    from bibkit.collection import validate, with_store
+    from bibkit.collection import checked_library
     from bibkit.libcache import Store
+    from bibkit.validate import blocks_export
 
     if not config.records.is_dir():
         problem = "is not a directory" if config.records.exists() else "does not exist"
@@ -74,11 +85,18 @@ def build(config: Config, *, check: bool = False, cache_dir: Path | None = None)
     if not config.outputs:
         raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
     with Store(cache_dir, [config.records]) as store:
-        result = BuildResult(findings=validate(store, date.today())[0])
-        if result.blocked:
-            return result
-        library = with_store(store, lambda s: s.library())
-    rendered = [(output, *render(output, library.records)) for output in config.outputs]
+        found, library, unreadable = checked_library(store, date.today(), config.rules)
+    result = BuildResult(findings=found)
+    chosen = []
+    for output in config.outputs:
+        records, findings = choose(output, library.records)
+        chosen.append(records)
+        result.findings.extend(findings)
+    result.blocked = blocks_export(unreadable, result.findings, config.strict)
+    if result.blocked:
+        return result
+    rendered = [(output, render(output, records), len(records))
+                for output, records in zip(config.outputs, chosen, strict=True)]
     for output, data, count in rendered:
         if check:
             try:

@@ -23,6 +23,7 @@ from bibkit.model import Record
 
 if TYPE_CHECKING:
     from bibkit.config import Config
+    from bibkit.export import PageOptions
 
 app = typer.Typer(
     name="bibkit",
@@ -217,8 +218,9 @@ def validate(
         targets = paths or [_records_dir(None, settings)]
         _some_records(targets)
         skip = {c.upper() for c in ignore or ()}
+        rules = settings.rules if settings else ()
         with Store(None if no_cache else cache_root(), targets) as store:
-            every, checked = run_rules(store, date.today())
+            every, checked = run_rules(store, date.today(), rules)
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
         errors = sum(d.severity is Severity.ERROR for d in found)
@@ -226,6 +228,33 @@ def validate(
                   f"{len(found) - errors} warning(s)")
         if found:
             raise typer.Exit(EXIT_FINDINGS)
+
+
+def _page_options(fmt: ExportFormat, settings: Config | None, title: str | None, group_by: str | None,
+                  selected_first: bool | None, members: list[str]) -> PageOptions:
+    """The html-page options: the command line's over the configuration's [page]; an error for
+    any other format."""
+    from bibkit.export import GROUP_BY, Member, PageOptions
+
+    given = [name for name, value in (("--page-title", title), ("--group-by", group_by),
+                                      ("--selected-first", selected_first is not None), ("--member", members))
+             if value]
+    if fmt is not ExportFormat.html_page:
+        if given:
+            raise BibkitError(f"{given[0]} applies to --format html-page only")
+        return PageOptions()
+    if group_by is not None and group_by not in GROUP_BY:
+        raise BibkitError(f"--group-by takes {' or '.join(GROUP_BY)}, not {group_by!r}")
+    base = settings.page if settings is not None else PageOptions()
+    people = []
+    for text in members:
+        name, *variants = (part.strip() for part in text.split("|"))
+        if not name:
+            raise BibkitError(f"--member needs a name: {text!r}")
+        people.append(Member(name, tuple(v for v in variants if v)))
+    return PageOptions(title=title or base.title, group_by=group_by or base.group_by,
+                       selected_first=base.selected_first if selected_first is None else selected_first,
+                       members=tuple(people) or base.members)
 
 
 @app.command()
@@ -258,6 +287,25 @@ def export(
     author: Annotated[list[str] | None, typer.Option(
         "--author", "-a", help="Only records with an author or editor whose name contains this text "
         "(case and accents ignored; repeatable).")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Any error stops the export (for CI; also `strict = true` in bibkit.toml).")] = False,
+    aux: Annotated[Path | None, typer.Option(
+        "--aux", help="Only the entries a LaTeX run cited, read from its .aux file (and the .aux files "
+        "it inputs), under the keys the paper uses; a key no record has is an error (exit 1).",
+        show_default=False)] = None,
+    page_title: Annotated[str | None, typer.Option(
+        "--page-title", help="html-page: the page's title. [default: the configuration's [page] title, "
+        "else Publications]", show_default=False)] = None,
+    group_by: Annotated[str | None, typer.Option(
+        "--group-by", metavar="[year|type]", help="html-page: group entries by year (newest first) or by "
+        "type. [default: the configuration's, else year]", show_default=False)] = None,
+    selected_first: Annotated[bool | None, typer.Option(
+        "--selected-first/--no-selected-first", help="html-page: records tagged 'selected' first, in a "
+        "section of their own. [default: the configuration's, else no]", show_default=False)] = None,
+    member: Annotated[list[str] | None, typer.Option(
+        "--member", metavar="NAME[|VARIANT...]", help="html-page: highlight this person's name in the "
+        "entries, also when written as one of the variants (repeatable): 'Stella Biderman|S. Biderman'. "
+        "[default: the configuration's [page] members]", show_default=False)] = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -265,22 +313,28 @@ def export(
 ) -> None:
     """Export the records, sorted by citation key (formatted lists: as their style sorts).
 
-    Records with errors stop the export before anything is written: the findings go to
-    standard error and the exit code is 1. Warnings are printed and the export goes on.
-    A selection that matches no record is an error (exit 2): an empty .bib is never what a
-    paper's build wants.
+    Findings go to standard error, with file:line, and every record is written as completely
+    as it allows (as biber does); exit 0. A record that cannot be read at all stops the export
+    before anything is written (exit 1), and so does, with --aux, a citation no record answers
+    (paper.aux:12:1: error BK070 ...); with --strict (or `strict = true` in bibkit.toml) any
+    error does. A selection that matches no record is an error (exit 2): an empty .bib is
+    never what a paper's build wants.
 
     \b
     Examples:  bibkit export --format bibtex -o refs.bib
                bibkit export -f text --style ieee --year 2023 --author Biderman
                bibkit export -f csl-json --tag llm -o build/llm.json
+               bibkit export -f bibtex --aux paper.aux -o paper-refs.bib
+               bibkit export -f html-page --group-by type --member 'Stella Biderman' -o pubs.html
     """
+    from bibkit.aux import read_aux
     from bibkit.collection import export as run_export
     from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
     from bibkit.export import ExportOptions
     from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
     from bibkit.select import Selection
+    from bibkit.validate import why_blocked
 
     ui = _Ui(quiet, verbose)
     with _reported(debug):
@@ -295,18 +349,23 @@ def export(
         _some_records([folder])
         style = style or (settings.style if settings else "apa")
         locale = locale or (settings.locale if settings else "en-US")
+        page = _page_options(fmt, settings, page_title, group_by, selected_first, member or [])
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
-                              years=Selection.parse_years(year) if year else None)
-        options = ExportOptions(style=style, locale=locale, ascii=ascii_)
+                              years=Selection.parse_years(year) if year else None,
+                              cited=read_aux(aux) if aux is not None else None)
+        options = ExportOptions(style=style, locale=locale, ascii=ascii_, page=page)
+        rules = settings.rules if settings else ()
+        strict = strict or (settings.strict if settings else False)
         # Only what changed since the last run is parsed and rendered; the output is written
         # piece by piece from the record store (docs/performance.md).
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
         with Store(None if no_cache else cache_root(), [folder]) as store:
-            result = run_export(store, date.today(), fmt.value, options, selection, output, sys.stdout.buffer)
+            result = run_export(store, date.today(), fmt.value, options, selection, output, sys.stdout.buffer,
+                                rules=rules, strict=strict)
         sys.stderr.write(REPORTERS["text"](result.findings))
         if not result.written:
-            _err("bibkit: error: the records have errors; nothing was exported")
+            _err(f"bibkit: error: {why_blocked(result.findings)}; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
         if output is not None:
             ui.detail(f"bibkit: {'wrote' if result.changed else 'unchanged'} {output} ({result.size} bytes)")
@@ -332,27 +391,32 @@ def import_(
         "--into", "-i", help="Directory to write record files into. [default: the configuration's "
         "records, else records/]", show_default=False)] = None,
     key_pattern: KeyPatternOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite record files that exist.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be imported; write nothing.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Where a record exists and the file gives a field another value, take the file's "
+        "(each replacement is named).")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print what would change, as a unified diff; write nothing.")] = False,
     config: ConfigOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Create record files from BibTeX or CSL-JSON.
+    """Create or update record files from BibTeX or CSL-JSON.
 
-    Keys the file has are kept verbatim (DBLP:conf/x/Y09 included); entries without one, or
-    with one BibTeX or biber would reject, get a key by --key-pattern, made unique with
-    a, b, c. Nothing is overwritten unless --force. What was skipped or changed is reported,
-    one line each, on standard error.
+    Every entry becomes a record, with its key verbatim (DBLP:conf/x/Y09, :alertsys included);
+    an entry without a key, or whose key the file used already, gets one by --key-pattern.
+    A record that exists already is updated in place, field by field: fields it lacks are added,
+    comments and curated fields stay; a field whose value differs is kept unless --force. What
+    was changed or could not be read is reported, one line each, on standard error.
 
     \b
-    Examples:  bibkit import refs.bib --into records/
-               bibkit import zotero.json --dry-run
+    Examples:  bibkit import refs.bib --into records/ --dry-run
+               bibkit import zotero-export.json --into records/
     """
+    import difflib
     import gc
 
-    from bibkit.imports import existing_records, read_file, write_records
+    from bibkit.imports import existing_records, plan_writes, read_file, write_plans
 
     # Records hold no reference cycles; the collector's passes over thousands of them cost
     # more than the import itself.
@@ -366,17 +430,32 @@ def import_(
         existing = existing_records(into)
         imported: list[Record] = []
         for path in files:
-            result = read_file(path, [*existing, *imported], pattern)
-            for what, why in result.skipped:
-                _err(f"{path}: skipped {what}: {why}")
+            result = read_file(path, existing, pattern, already=imported)
+            for line, what in result.problems:
+                _err(f"{path}:{line}: {what}")
             for what, why in result.notes:
                 ui.note(f"{path}: {what}: {why}")
             imported.extend(result.records)
+        plans = plan_writes(imported, into, force=force)
+        for plan in plans:
+            if plan.updated:
+                _err(f"{plan.path}: replaced {', '.join(plan.updated)} with the imported value (--force)")
+            if plan.kept:
+                _err(f"{plan.path}: kept {', '.join(plan.kept)}: the import has another value "
+                     "(--force takes it)")
+        changed = [p for p in plans if p.changed]
         if dry_run:
-            ui.note(f"bibkit: would import {len(imported)} record(s) into {into}")
-            return
-        written = write_records(imported, into, force=force)
-        ui.note(f"bibkit: imported {len(written)} record(s) into {into}")
+            for plan in changed:
+                sys.stdout.writelines(difflib.unified_diff(
+                    (plan.old or "").splitlines(keepends=True), plan.new.splitlines(keepends=True),
+                    "/dev/null" if plan.old is None else str(plan.path), str(plan.path)))
+        else:
+            write_plans(changed, into)
+        new = sum(p.old is None for p in plans)
+        updated = sum(p.old is not None and p.changed for p in plans)
+        verb = "would import" if dry_run else "imported"
+        ui.note(f"bibkit: {verb} {len(plans)} record(s) into {into}: {new} new, {updated} updated, "
+                f"{len(plans) - new - updated} unchanged")
 
 
 @app.command()
@@ -500,6 +579,69 @@ def enrich(
 
 
 @app.command()
+def published(
+    records: RecordsOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the upgrades as a unified diff; write nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a preprint would be upgraded "
+                                        "(for CI).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")] = False,
+    arxiv_url: ArxivUrlOption = None,
+    arxiv_delay: ArxivDelayOption = None,
+    cache_dir: CacheDirOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Upgrade preprints that arXiv says were published: venue, type, date, DOI.
+
+    For each preprint record (type: article) with an arXiv id, asks arXiv (by id, never by
+    title) whether its entry now has a journal reference or a DOI. When the reference reads as
+    a venue (a journal or proceedings, and a year) and arXiv's title and authors agree with the
+    record, the record becomes the published version: type, container-title, the date, volume,
+    pages, DOI and journal-ref are set, publisher: arXiv goes; the arxiv id stays (exports keep
+    eprint). A record that is already a published version is never edited, and no record is
+    ever removed. What could not be read is said, one line per record, on standard error.
+
+    \b
+    Examples:  bibkit published --dry-run
+               bibkit published
+    """
+    import difflib
+
+    from bibkit.enrich.client import ArxivSettings
+    from bibkit.enrich.published import published as run_published
+    from bibkit.load import load_library
+    from bibkit.write import write_if_changed
+
+    ui = _Ui(quiet, verbose)
+    with _reported(debug):
+        folder = _records_dir(records, _configuration(config, ui))
+        _some_records([folder])
+        settings = ArxivSettings.from_environment(arxiv_url, arxiv_delay, cache_dir, offline=offline,
+                                                  refresh=refresh)
+        ui.detail(f"bibkit: arXiv at {settings.endpoint}, {settings.delay_seconds:g} s between requests")
+        report = run_published(load_library([folder]), settings, log=ui.log)
+        for note in report.notes:
+            _err(note)
+        for change in report.changes:
+            if dry_run or check:
+                sys.stdout.writelines(difflib.unified_diff(
+                    change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
+                    f"a/{change.path}", f"b/{change.path}"))
+            else:
+                write_if_changed(change.path, change.new.encode("utf-8"))
+        ui.note(f"bibkit: {report.summary()}")
+        if check and report.changes:
+            _err(f"bibkit: {len(report.changes)} record(s) would be upgraded")
+            raise typer.Exit(EXIT_FINDINGS)
+        if report.failures:
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
 def add(
     ids: Annotated[list[str], typer.Argument(
         help="arXiv ids: 2303.08112, 2303.08112v2, arXiv:2303.08112, https://arxiv.org/abs/2303.08112, "
@@ -516,8 +658,9 @@ def add(
 ) -> None:
     """Create a record for each arXiv id, from arXiv's metadata.
 
-    An id already in a record (or whose DOI is) is refused. The new record is a preprint; edit
-    its type and venue when the paper is published, and check what arXiv does not know.
+    An id already in a record (or whose DOI is) is refused. The new record is a preprint, or the
+    published version when arXiv's journal reference names it (see bibkit published); check
+    what arXiv does not know.
 
     \b
     Example:  bibkit add 2303.08112 https://arxiv.org/abs/2304.01373
@@ -561,9 +704,11 @@ def build(
 ) -> None:
     """Write every output the project's configuration lists, one line each: wrote or unchanged.
 
-    The records are read and checked once; errors stop the build before anything is written
-    (findings on standard error, exit 1). Each file is written atomically, and left untouched
-    when its content would not change. --check compares instead, for CI and pre-commit.
+    The records are read and checked once; findings go to standard error with file:line, and
+    every record is written as completely as it allows. A record that cannot be read stops the
+    build before anything is written (exit 1), and with `strict = true` so does any error. Each
+    file is written atomically, and left untouched when its content would not change. --check
+    compares instead, for CI and pre-commit.
 
     \b
     Examples:  bibkit build
@@ -574,6 +719,7 @@ def build(
     from bibkit.build import build as run_build
     from bibkit.libcache import cache_root
     from bibkit.report import REPORTERS
+    from bibkit.validate import why_blocked
 
     def shown(path: Path, root: Path) -> str:
         # Relative to where the user stands when that is inside the project (or the file is
@@ -590,7 +736,7 @@ def build(
         result = run_build(settings, check=check, cache_dir=cache_root())
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
-            _err("bibkit: error: the records have errors; nothing was built")
+            _err(f"bibkit: error: {why_blocked(result.findings)}; nothing was built")
             raise typer.Exit(EXIT_FINDINGS)
         for built in result.built:
             if not quiet:

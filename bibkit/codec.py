@@ -18,6 +18,24 @@ from functools import cache
 from typing import Any
 
 Decoder = Callable[[Any], Any]
+# Classes whose encoder or decoder is being generated: a field of the class's own type (a date
+# range's end is a Date) calls it through a look-up at run time, not a recursion now.
+_building: set[tuple[str, type]] = set()
+
+
+def _nested(kind: str, cls: type) -> Callable[[Any], Any]:
+    made = encoder if kind == "encode" else decoder
+    if (kind, cls) in _building:
+        return lambda v: made(cls)(v)
+    return made(cls)
+
+
+def _generate(kind: str, cls: type, make: Callable[[], Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    _building.add((kind, cls))
+    try:
+        return make()
+    finally:
+        _building.discard((kind, cls))
 
 
 def encode(value: Any) -> Any:
@@ -39,12 +57,15 @@ def encode(value: Any) -> Any:
 def encoder(cls: type) -> Callable[[Any], list[Any]]:
     """The function that turns a ``cls`` into the list of its encoded fields, generated from the
     type hints like ``decoder``."""
-    namespace: dict[str, Any] = {"_encode": encode}
-    hints = typing.get_type_hints(cls)
-    names = iter(f"_x{i}" for i in range(10_000))
-    parts = [_encode_expr(hints[f.name], f"v.{f.name}", namespace, names) for f in _fields(cls)]
-    exec(f"def encode(v):\n    return [{', '.join(parts)}]\n", namespace)
-    return namespace["encode"]  # type: ignore[no-any-return]
+    def make() -> Callable[[Any], list[Any]]:
+        namespace: dict[str, Any] = {"_encode": encode}
+        hints = typing.get_type_hints(cls)
+        names = iter(f"_x{i}" for i in range(10_000))
+        parts = [_encode_expr(hints[f.name], f"v.{f.name}", namespace, names) for f in _fields(cls)]
+        exec(f"def encode(v):\n    return [{', '.join(parts)}]\n", namespace)
+        return namespace["encode"]  # type: ignore[no-any-return]
+
+    return _generate("encode", cls, make)
 
 
 def _encode_expr(hint: Any, var: str, namespace: dict[str, Any], names: typing.Iterator[str]) -> str:
@@ -53,7 +74,7 @@ def _encode_expr(hint: Any, var: str, namespace: dict[str, Any], names: typing.I
         return var
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         name = f"_t{len(namespace)}"
-        namespace[name] = encoder(hint)
+        namespace[name] = _nested("encode", hint)
         return f"{name}({var})"
     if origin in (types.UnionType, typing.Union):
         rest = [a for a in args if a is not type(None)]
@@ -101,19 +122,22 @@ def decoder(cls: type) -> Decoder:
     generates ``__init__``): one function per class, with every check inline, costs a fraction
     of a call per value. Only the type hints go into the source, never the data.
     """
-    namespace: dict[str, Any] = {"_bad": _bad, "_list": _list, "_dict": _dict, "_cls": cls}
-    hints = typing.get_type_hints(cls)
-    fields = _fields(cls)
-    names = iter(f"_x{i}" for i in range(10_000))
-    values = [_expr(hints[f.name], f"v[{i}]", namespace, names) for i, f in enumerate(fields)]
-    call = ", ".join(f"{f.name}={v}" for f, v in zip(fields, values, strict=True)) if \
-        any(f.kw_only for f in fields) else ", ".join(values)
-    source = (f"def decode(v):\n"
-              f"    if type(v) is not list or len(v) != {len(fields)}:\n"
-              f"        _bad('the {len(fields)} fields of {cls.__name__}')\n"
-              f"    return _cls({call})\n")
-    exec(source, namespace)
-    return namespace["decode"]  # type: ignore[no-any-return]
+    def make() -> Decoder:
+        namespace: dict[str, Any] = {"_bad": _bad, "_list": _list, "_dict": _dict, "_cls": cls}
+        hints = typing.get_type_hints(cls)
+        fields = _fields(cls)
+        names = iter(f"_x{i}" for i in range(10_000))
+        values = [_expr(hints[f.name], f"v[{i}]", namespace, names) for i, f in enumerate(fields)]
+        call = ", ".join(f"{f.name}={v}" for f, v in zip(fields, values, strict=True)) if \
+            any(f.kw_only for f in fields) else ", ".join(values)
+        source = (f"def decode(v):\n"
+                  f"    if type(v) is not list or len(v) != {len(fields)}:\n"
+                  f"        _bad('the {len(fields)} fields of {cls.__name__}')\n"
+                  f"    return _cls({call})\n")
+        exec(source, namespace)
+        return namespace["decode"]  # type: ignore[no-any-return]
+
+    return _generate("decode", cls, make)
 
 
 def _expr(hint: Any, var: str, namespace: dict[str, Any], names: typing.Iterator[str]) -> str:
@@ -128,7 +152,7 @@ def _expr(hint: Any, var: str, namespace: dict[str, Any], names: typing.Iterator
     if (isinstance(hint, type) and issubclass(hint, enum.Enum)) or \
             (isinstance(hint, type) and dataclasses.is_dataclass(hint)):
         name = f"_t{len(namespace)}"
-        namespace[name] = hint if issubclass(hint, enum.Enum) else decoder(hint)
+        namespace[name] = hint if issubclass(hint, enum.Enum) else _nested("decode", hint)
         return f"{name}({var})"
     if origin in (types.UnionType, typing.Union):
         rest = [a for a in args if a is not type(None)]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bibkit.diagnostics import BibkitError
+from bibkit.export import GROUP_BY, Member, PageOptions
 from bibkit.keygen import DEFAULT_PATTERN, check_pattern
 from bibkit.select import Selection
 
@@ -26,8 +27,10 @@ PYPROJECT = "pyproject.toml"
 STYLED_FORMATS = frozenset({"text", "html", "markdown", "html-page"})
 ASCII_FORMATS = frozenset({"bibtex", "biblatex"})
 
-_TOP_KEYS = ("records", "key-pattern", "style", "locale", "outputs")
-_OUTPUT_KEYS = ("format", "path", "style", "locale", "ascii", "keys", "tags", "years", "authors")
+_TOP_KEYS = ("records", "key-pattern", "style", "locale", "strict", "rules", "page", "outputs")
+_PAGE_KEYS = ("title", "group-by", "selected-first")  # also per html-page output
+_OUTPUT_KEYS = ("format", "path", "style", "locale", "ascii", "keys", "tags", "years", "authors", "aux",
+                *_PAGE_KEYS)
 
 
 class ConfigError(BibkitError):
@@ -44,6 +47,8 @@ class Output:
     style: str = "apa"  # a style name, or the path of a .csl file
     locale: str = "en-US"
     ascii: bool = False
+    aux: Path | None = None  # only what this LaTeX run cites (absolute)
+    page: PageOptions = field(default_factory=PageOptions)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,9 @@ class Config:
     style: str = "apa"
     locale: str = "en-US"
     outputs: tuple[Output, ...] = ()
+    strict: bool = False  # every error stops an export (CI), not only an unreadable record
+    rules: tuple[str, ...] = ()  # opt-in validation rules, the collection's policies: ("BK050",)
+    page: PageOptions = field(default_factory=PageOptions)
     name: str = CONFIG_NAME  # how messages name the file
     prefix: str = ""  # "tool.bibkit." in a pyproject.toml
 
@@ -211,10 +219,59 @@ class _Reader:
         if not isinstance(raw_outputs, list):
             raise self.fail("outputs", f"expected a list of tables ([[{self.prefix}outputs]]), "
                             f"not {_kind(raw_outputs)}")
-        outputs = tuple(self._outputs(raw_outputs, style, locale)) if self.full else ()
-        return Config(path, records, pattern, style, locale, outputs, self.name, self.prefix)
+        page = self.page("page", data.get("page", {}), PageOptions(), members=True)
+        outputs = tuple(self._outputs(raw_outputs, style, locale, page)) if self.full else ()
+        strict = data.get("strict", False)
+        if not isinstance(strict, bool):
+            raise self.fail("strict", f"expected true or false, not {_kind(strict)}")
+        from bibkit.validate import OPT_IN
 
-    def _outputs(self, raw: list[Any], style: str, locale: str) -> Iterator[Output]:
+        rules = self.strings("rules", data.get("rules", []))
+        for i, code in enumerate(rules):
+            if code not in OPT_IN:
+                raise self.fail(f"rules[{i}]", f"unknown opt-in rule {code!r} (known: {', '.join(OPT_IN)})")
+        return Config(path, records, pattern, style, locale, outputs, strict, rules, page, self.name, self.prefix)
+
+    def page(self, at: str, table: object, base: PageOptions, *, members: bool) -> PageOptions:
+        """The page options in ``table`` (``[page]``, or an html-page output), over ``base``."""
+        if not isinstance(table, dict):
+            raise self.fail(at, f"expected a table, not {_kind(table)}")
+        where = f"{at}." if at else ""
+        if members:
+            self.check_keys(where, table, (*_PAGE_KEYS, "members"))
+        title = self.string(f"{where}title", table["title"]) if "title" in table else base.title
+        group_by = base.group_by
+        if "group-by" in table:
+            group_by = self.string(f"{where}group-by", table["group-by"])
+            if group_by not in GROUP_BY:
+                raise self.fail(f"{where}group-by", f"expected {' or '.join(map(repr, GROUP_BY))}, not {group_by!r}")
+        selected = table.get("selected-first", base.selected_first)
+        if not isinstance(selected, bool):
+            raise self.fail(f"{where}selected-first", f"expected true or false, not {_kind(selected)}")
+        people = base.members
+        if members and "members" in table:
+            people = tuple(self.member(f"{where}members[{i}]", m) for i, m in
+                           enumerate(self.sequence(f"{where}members", table["members"])))
+        return PageOptions(title, group_by, selected, people)
+
+    def sequence(self, key: str, value: object) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list, not {_kind(value)}")
+        return value
+
+    def member(self, key: str, value: object) -> Member:
+        """``"Given Family"``, or ``{ name = "Given Family", variants = ["G. Family"] }``."""
+        if isinstance(value, str):
+            return Member(self.string(key, value))
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a name or a table with name and variants, not {_kind(value)}")
+        self.check_keys(f"{key}.", value, ("name", "variants"))
+        if "name" not in value:
+            raise self.fail(f"{key}.name", "missing")
+        return Member(self.string(f"{key}.name", value["name"]),
+                      self.strings(f"{key}.variants", value.get("variants", [])))
+
+    def _outputs(self, raw: list[Any], style: str, locale: str, page: PageOptions) -> Iterator[Output]:
         from bibkit.export import EXPORTERS
 
         seen: dict[Path, int] = {}
@@ -237,6 +294,9 @@ class _Reader:
                                     f"{', '.join(sorted(STYLED_FORMATS))} do)")
             if "ascii" in table and fmt not in ASCII_FORMATS:
                 raise self.fail(f"{at}.ascii", f"a {fmt} output takes no ascii (only bibtex and biblatex do)")
+            for option in _PAGE_KEYS:
+                if option in table and fmt != "html-page":
+                    raise self.fail(f"{at}.{option}", f"a {fmt} output takes no {option} (only html-page does)")
             ascii_ = table.get("ascii", False)
             if not isinstance(ascii_, bool):
                 raise self.fail(f"{at}.ascii", f"expected true or false, not {_kind(ascii_)}")
@@ -256,4 +316,6 @@ class _Reader:
                 format=fmt, path=path, selection=selection, ascii=ascii_,
                 style=self.style(f"{at}.style", table["style"]) if "style" in table else style,
                 locale=self.locale(f"{at}.locale", table["locale"]) if "locale" in table else locale,
+                aux=(self.root / self.string(f"{at}.aux", table["aux"])).resolve() if "aux" in table else None,
+                page=self.page(at, {k: v for k, v in table.items() if k in _PAGE_KEYS}, page, members=False),
             )

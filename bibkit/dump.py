@@ -8,7 +8,7 @@ import yaml
 
 from bibkit import keys
 from bibkit.export.csljson import person as csl_person
-from bibkit.fields import OTHERS, TEXT_FIELDS
+from bibkit.fields import DATE_FIELDS, NAME_FIELDS, OTHERS, TEXT_FIELDS
 from bibkit.model import Person, Record
 
 
@@ -28,20 +28,26 @@ def record_data(r: Record) -> dict[str, Any]:
     if keys.file_stem_for(r.key) != r.key:
         data["id"] = r.key
     data["type"] = r.type
-    data["title"] = r.title
+    if r.title:  # an entry without one is imported as it is; validate names what it lacks
+        data["title"] = r.title
     if r.author:
         data["author"] = [name_value(p) for p in r.author] + ([OTHERS] if r.author_truncated else [])
     if r.editor:
         data["editor"] = [name_value(p) for p in r.editor]
+    for role in sorted(r.names, key=NAME_FIELDS.index):
+        if r.names[role]:
+            data[role] = [name_value(p) for p in r.names[role]]
     if r.issued:
         data["issued"] = str(r.issued)
+    for name in sorted(r.dates, key=DATE_FIELDS.index):
+        data[name] = str(r.dates[name])
     data.update(sorted(r.text.items(), key=lambda kv: TEXT_FIELDS.index(kv[0])))
     if r.doi:
         data["DOI"] = r.doi.value
     if r.url:
         data["URL"] = r.url
     if r.arxiv:
-        data["arxiv"] = r.arxiv.base
+        data["arxiv"] = str(r.arxiv)
     if r.arxiv_class:
         data["arxiv-class"] = r.arxiv_class
     if r.journal_ref:
@@ -59,6 +65,12 @@ def record_data(r: Record) -> dict[str, Any]:
         data["provenance"] = prov
     if r.extra:
         data["extra"] = dict(r.extra)
+    if r.ids:
+        data["ids"] = list(r.ids)
+    if r.code:
+        data["code"] = r.code
+    if r.project_page:
+        data["project-page"] = r.project_page
     return data
 
 

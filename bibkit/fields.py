@@ -20,7 +20,7 @@ class Kind(enum.Enum):
     URL = "url"
     KEY = "key"
     TEXT_LIST = "text-list"
-    TEXT_MAP = "text-map"  # field name -> text
+    EXTRA = "extra"  # field name -> text, or any plain data from CSL-JSON
     PROVENANCE = "provenance"
 
 
@@ -37,7 +37,9 @@ FIELDS: tuple[FieldSpec, ...] = (
               "`.yaml`) is the key; state it here when the key is not a safe file name.", csl=True),
     FieldSpec("type", Kind.CSL_TYPE, "CSL item type: `article` (preprint), `paper-conference`, "
               "`article-journal`, `book`, `chapter`, `report`, `thesis`, ..."),
-    FieldSpec("title", Kind.TEXT, "The paper's own title, with its own capitalisation."),
+    FieldSpec("title", Kind.TEXT, "The paper's own title, with its own capitalisation. CSL rich text: "
+              "`<i>`, `<b>`, `<sc>`, `<sup>`, `<sub>` and `<span class=\"nocase\">` for what must keep "
+              "its case (see docs/record-format.md)."),
     FieldSpec("author", Kind.NAMES, "Authors in order. Each is `Given Family`, `Family, Given`, or "
               "a mapping with `given`, `family`, `non-dropping-particle`, `dropping-particle`, "
               "`suffix` or `literal`. A final `others` marks a list known to be incomplete."),
@@ -58,6 +60,105 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("DOI", Kind.DOI, "The DOI registered for this version, bare: `10.1101/2022.11.20.517210`. "
               "Not arXiv's own `10.48550/...`, which is derived from `arxiv`."),
     FieldSpec("URL", Kind.URL, "The venue's page for the paper (http or https)."),
+    # The rest of CSL 1.0.2's variables, each under its CSL name.
+    *(FieldSpec(name, Kind.TEXT, doc) for name, doc in (
+        ("title-short", "Short title."),
+        ("original-title", "Title of the original (of a translation or reprint)."),
+        ("part-title", "Title of the part of a multi-part work."),
+        ("volume-title", "Title of the volume (of a multi-volume work or a journal issue)."),
+        ("reviewed-title", "Title of the reviewed work."),
+        ("container-title-short", "Short journal or proceedings title."),
+        ("collection-number", "Number within the series."),
+        ("event-place", "Where the event took place."),
+        ("publisher-place", "Where the publisher is (BibTeX `address`, BibLaTeX `location`)."),
+        ("original-publisher", "Publisher of the original."),
+        ("original-publisher-place", "Place of the original's publisher."),
+        ("authority", "Issuing or judicial authority."),
+        ("edition", "Edition."),
+        ("chapter-number", "Chapter number."),
+        ("part-number", "Part number."),
+        ("number-of-pages", "Total pages."),
+        ("number-of-volumes", "Total volumes."),
+        ("printing-number", "Printing."),
+        ("supplement-number", "Supplement."),
+        ("section", "Section of a newspaper or a code."),
+        ("version", "Version (of software, a dataset, a preprint)."),
+        ("medium", "Medium or format."),
+        ("status", "Publication status, e.g. `in press` (BibLaTeX `pubstate`)."),
+        ("ISBN", "ISBN."),
+        ("ISSN", "ISSN."),
+        ("PMID", "PubMed identifier."),
+        ("PMCID", "PubMed Central identifier."),
+        ("archive", "Archive holding the item."),
+        ("archive_collection", "Collection within the archive."),
+        ("archive_location", "Location within the archive."),
+        ("archive-place", "Place of the archive."),
+        ("call-number", "Call number (library)."),
+        ("annote", "Annotation (BibTeX `annote`, BibLaTeX `annotation`)."),
+        ("keyword", "Keywords as CSL text (bibkit's own `tags` are a list)."),
+        ("references", "References the item cites, as text."),
+        ("source", "Where the metadata came from (a database)."),
+        ("dimensions", "Physical size or duration."),
+        ("scale", "Scale of a map."),
+        ("jurisdiction", "Jurisdiction of a legal item."),
+        ("license", "Licence or rights."),
+        ("division", "Division of an organisation."),
+        ("event", "Deprecated CSL 1.0 name of `event-title`."),
+        ("reviewed-genre", "Genre of the reviewed work."),
+        ("citation-label", "A label a style may print in place of a number."),
+    )),
+    *(FieldSpec(name, Kind.DATE, doc) for name, doc in (
+        ("accessed", "When a web page was read (BibLaTeX `urldate`)."),
+        ("event-date", "When the event took place."),
+        ("original-date", "Date of the original."),
+        ("submitted", "When the item was submitted."),
+        ("available-date", "When the item first became available (online first)."),
+    )),
+    *(FieldSpec(name, Kind.NAMES, doc) for name, doc in (
+        ("translator", "Translators."), ("container-author", "Author of the container (BibLaTeX "
+         "`bookauthor`)."), ("collection-editor", "Editors of the series."), ("chair", "Chairs."),
+        ("compiler", "Compilers."), ("composer", "Composers."), ("contributor", "Contributors."),
+        ("curator", "Curators."), ("director", "Directors."), ("editorial-director", "Editorial directors."),
+        ("executive-producer", "Executive producers."), ("guest", "Guests."), ("host", "Hosts."),
+        ("illustrator", "Illustrators."), ("interviewer", "Interviewers."), ("narrator", "Narrators."),
+        ("organizer", "Organizers."), ("original-author", "Authors of the original."),
+        ("performer", "Performers."), ("producer", "Producers."), ("recipient", "Recipients."),
+        ("reviewed-author", "Authors of the reviewed work."), ("script-writer", "Script writers."),
+        ("series-creator", "Series creators."),
+    )),
+    # BibTeX's and BibLaTeX's standard fields that CSL has no variable for: kept under their own
+    # names, exported to BibTeX/BibLaTeX as they are and to CSL-JSON in `custom`.
+    *(FieldSpec(name, Kind.TEXT, doc, csl=False) for name, doc in (
+        ("crossref", "Key of the parent entry whose fields this one inherits (BibTeX/BibLaTeX "
+         "`crossref`); exported as it is, so bibtex and biber resolve it."),
+        ("xdata", "Keys of BibLaTeX `@xdata` entries this one inherits from, comma-separated."),
+        ("xref", "Key of a parent entry referred to without inheriting (BibLaTeX `xref`)."),
+        ("howpublished", "How an unusual work was published (BibTeX `howpublished`)."),
+        ("institution", "University of a thesis or institution of a report (BibTeX `school`, "
+         "`institution`); CSL-JSON export uses it as `publisher` when there is none."),
+        ("organization", "Organisation that sponsored a conference or published a manual."),
+        ("subtitle", "Subtitle (BibLaTeX)."),
+        ("titleaddon", "Addition to the title (BibLaTeX)."),
+        ("maintitle", "Title of a multi-volume work (BibLaTeX)."),
+        ("booktitleaddon", "Addition to the book title (BibLaTeX)."),
+        ("addendum", "Text printed at the end of the entry (BibLaTeX)."),
+        ("eid", "Electronic identifier of an article (BibLaTeX)."),
+        ("eprint", "Identifier in an online archive other than arXiv (arXiv's is `arxiv`)."),
+        ("eprinttype", "The archive of `eprint`, e.g. `pubmed`, `jstor`, `hdl`."),
+        ("eprintclass", "Class of `eprint` in its archive."),
+        ("entrysubtype", "Subtype of the entry type (BibLaTeX)."),
+        ("langid", "Language for hyphenation (BibLaTeX `langid`)."),
+        ("key", "Sort key used when an entry has no author (BibTeX `key`)."),
+        ("entrytype", "The BibTeX/BibLaTeX entry type, when `type` does not say it (`@proceedings`, "
+         "`@booklet`, `@inbook`, a type of a tool's own): exported as it is."),
+    )),
+    *(FieldSpec(name, Kind.NAMES, doc, csl=False) for name, doc in (
+        ("editora", "Secondary editor (BibLaTeX)."), ("editorb", "Secondary editor (BibLaTeX)."),
+        ("editorc", "Secondary editor (BibLaTeX)."), ("annotator", "Annotators (BibLaTeX)."),
+        ("commentator", "Commentators (BibLaTeX)."), ("introduction", "Authors of an introduction (BibLaTeX)."),
+        ("foreword", "Authors of a foreword (BibLaTeX)."), ("afterword", "Authors of an afterword (BibLaTeX)."),
+        ("holder", "Holders of a patent (BibLaTeX)."),
+    )),
     FieldSpec("arxiv", Kind.ARXIV, "arXiv identifier without version: `2303.08112` or `hep-th/9901001`.",
               csl=False),
     FieldSpec("arxiv-class", Kind.TEXT, "arXiv primary category, e.g. `cs.CL`.", csl=False),
@@ -65,17 +166,41 @@ FIELDS: tuple[FieldSpec, ...] = (
               "`bibkit enrich`); curation data, not exported.", csl=False),
     FieldSpec("venues", Kind.TEXT_LIST, "Every venue label the source pages list the paper under.",
               csl=False),
-    FieldSpec("tags", Kind.TEXT_LIST, "Free-form tags for selection (`bibkit export --tag`).", csl=False),
+    FieldSpec("tags", Kind.TEXT_LIST, "Free-form tags for selection (`bibkit export --tag`); BibTeX "
+              "`keywords`.", csl=False),
     FieldSpec("provenance", Kind.PROVENANCE, "Where the record came from and where it was verified.",
               csl=False),
-    FieldSpec("extra", Kind.TEXT_MAP, "Fields bibkit has no use for, kept from an import and exported "
-              "again: a mapping of BibTeX (or CSL) field name to text.", csl=False),
+    FieldSpec("extra", Kind.EXTRA, "Fields that have no home above, kept from an import and exported "
+              "again: a mapping of field name to text (exported to BibTeX and CSL-JSON `custom`) or "
+              "to other data (a CSL-JSON value that is not text; exported to CSL-JSON `custom` only).",
+              csl=False),
+    FieldSpec("ids", Kind.TEXT_LIST, "Former citation keys, still citable: BibLaTeX writes them as `ids`, "
+              "BibTeX as a copy of the entry under each; `export --aux` finds a record by them.", csl=False),
+    FieldSpec("code", Kind.URL, "The paper's code (a repository URL), linked from the publication page.",
+              csl=False),
+    FieldSpec("project-page", Kind.URL, "The paper's project page, linked from the publication page.",
+              csl=False),
 )
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
 
-# Text variables kept in Record.text, in this order.
-TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.TEXT and f.csl and f.name != "title")
+# Text fields kept in Record.text, in this order (journal-ref and arxiv-class have their own slots).
+TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.TEXT and f.name not in
+                                     ("title", "arxiv-class", "journal-ref"))
+CSL_TEXT_FIELDS: frozenset[str] = frozenset(n for n in TEXT_FIELDS if FIELD_BY_NAME[n].csl)
+# Name lists beyond author and editor, kept in Record.names; dates beyond issued, in Record.dates.
+NAME_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.NAMES
+                                     and f.name not in ("author", "editor"))
+DATE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.DATE and f.name != "issued")
+
+# CSL-JSON variables the schema has that the model keeps in `extra` as they came (with the model's
+# CSL variables, a CSL-JSON export writes these at the top level of the item, not in `custom`).
+# The schema's other names of model variables (journalAbbreviation, shortTitle, part, printing,
+# supplement) are among them: read as the model's variable, they are kept here only when the item
+# gives both names different values.
+CSL_EXTRA_VARIABLES: frozenset[str] = frozenset({
+    "categories", "citation-key", "page-first", "volume-title-short", "journalAbbreviation", "shortTitle", "part",
+    "printing", "supplement"})
 
 NAME_PARTS: dict[str, str] = {
     "family": "Family name, without particle.",
@@ -104,11 +229,19 @@ CSL_TYPES: frozenset[str] = frozenset(
     "treaty webpage".split()
 )
 
-# What each type needs beyond type, title, author and issued.
+# What each type needs beyond type and title, after BibTeX's standard styles (plain.bst: the
+# fields whose absence makes bibtex warn) and biblatex's data model (its "mandatory" fields):
+# "author" is met by `editor` too, and "issued" is what both call year or date. Only what both
+# consumers ask for is required, so an entry that bibtex and biber accept validates.
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
-    "paper-conference": ("container-title",),
-    "article-journal": ("container-title",),
-    "chapter": ("container-title",),
+    "article-journal": ("title", "author", "issued", "container-title"),
+    "paper-conference": ("title", "author", "issued", "container-title"),
+    "chapter": ("title", "author", "issued", "container-title"),
+    "book": ("title", "author", "issued"),
+    "report": ("title", "author", "issued"),
+    "thesis": ("title", "author", "issued"),
+    "article": ("title", "author", "issued"),
+    "manuscript": ("title", "author"),
 }
 
 # The marker that closes an author list known to be incomplete (BibTeX's "and others").

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import re
+from collections.abc import Callable, Sequence
+
+from bibkit import richtext
 
 # Every character with a meaning in LaTeX or to BibTeX's brace counting. Braces become text
 # commands rather than \{ \}: BibTeX counts an escaped brace too, so \{ would unbalance the entry.
@@ -57,8 +61,6 @@ _UNESCAPE_RE = re.compile(
     "|".join(re.escape(v) + (r"(?:\{\}|\s?)" if v[-1].isalpha() else "")
              for v in sorted(_UNESCAPE, key=len, reverse=True))
 )
-# Text without a character LaTeX or latexcodec's decoder gives a meaning to.
-_PLAIN = re.compile(r"[^\\{}~$%&#_^\"`]*")
 _PLACEHOLDER = 0xE000  # private-use characters stand in for escaped specials while decoding
 
 
@@ -69,10 +71,17 @@ def unescape(text: str) -> str:
     reading of what other tools write: ``{\\"u}`` and ``\\"{u}`` become ``ü``, ``\\&`` becomes
     ``&``, ``{BLOOM}`` becomes ``BLOOM``. Commands it does not know stay as written.
     """
-    if _PLAIN.fullmatch(text) and "--" not in text and "''" not in text and ",," not in text:
-        # Nothing LaTeX would read as markup (most fields: years, numbers, plain titles): the
-        # decoder would give it back unchanged, at a hundred times the cost.
+    if _NEEDS_DECODING.search(text) is None:  # plain text (most values): nothing to decode
         return " ".join(text.replace("\xa0", " ").split())
+    return _unescape(text)
+
+
+# What latexcodec would change: commands, groups, ties, dashes, quotes, ¡ and ¿.
+_NEEDS_DECODING = re.compile(r"[\\{}~]|--|''|``|[!?]`")
+
+
+@functools.lru_cache(maxsize=65536)
+def _unescape(text: str) -> str:
     import latexcodec  # noqa: F401  (registers the "ulatex" codec)
 
     held: list[str] = []
@@ -90,6 +99,197 @@ def unescape(text: str) -> str:
     text = " ".join(text.replace("{", "").replace("}", "").replace("\xa0", " ").split())
     return "".join(held[ord(c) - _PLACEHOLDER] if _PLACEHOLDER <= ord(c) < _PLACEHOLDER + len(held) else c
                    for c in text)
+
+
+# LaTeX markup that has a rich-text equivalent: commands with an argument, and declarations
+# that switch a font until their group ends ({\em ...}).
+_FORMAT_COMMANDS: dict[str, richtext.Kind] = {
+    "emph": "i", "textit": "i", "mkbibemph": "i", "textsl": "i", "mkbibitalic": "i",
+    "textbf": "b", "mkbibbold": "b", "textsc": "sc", "textsuperscript": "sup", "mkbibsuperscript": "sup",
+    "textsubscript": "sub", "mkbibsubscript": "sub",
+}
+_FORMAT_SWITCHES: dict[str, richtext.Kind] = {"em": "i", "it": "i", "itshape": "i", "sl": "i", "bf": "b",
+                                              "bfseries": "b", "sc": "sc", "scshape": "sc"}
+_MARK = 0xF000  # private-use characters stand in for rich-text tags and math while decoding
+_TAG_OPEN: dict[richtext.Kind, str] = {"i": "<i>", "b": "<b>", "sc": "<sc>", "sup": "<sup>",
+                                        "sub": "<sub>", "nocase": '<span class="nocase">'}
+_TAG_CLOSE: dict[richtext.Kind, str] = {"i": "</i>", "b": "</b>", "sc": "</sc>", "sup": "</sup>",
+                                         "sub": "</sub>", "nocase": "</span>"}
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+# Commands that only box or set a font rich text does not have: their group is the text.
+_PLAIN_WRAPPERS = frozenset({"mbox", "hbox", "textrm", "textsf", "texttt", "textup", "textnormal", "textmd"})
+
+
+@functools.lru_cache(maxsize=65536)
+def latex_to_rich(text: str) -> str:
+    """A BibTeX field value -> bibkit's rich text (docs/record-format.md, *Rich text*).
+
+    Accents and escapes are decoded as ``unescape`` does; ``\\emph``, ``\textbf``, ``\textsc``,
+    ``\textsuperscript``, ``\textsubscript`` (and ``{\\em ...}``-style switches) become ``<i>``,
+    ``<b>``, ``<sc>``, ``<sup>``, ``<sub>``; a brace group that holds a capital letter (what
+    BibTeX styles leave alone when they change case: ``{BERT}``, ``{G}aussian``) becomes
+    ``<span class="nocase">``; math between dollars is kept as it is. ``rich_to_latex`` is the
+    inverse.
+    """
+    held: list[str] = []  # what each private-use character stands for, in the result
+
+    def mark(markup: str) -> str:
+        held.append(markup)
+        return chr(_MARK + len(held) - 1)
+
+    out = _convert(text, mark)
+    decoded = unescape(out)
+    result = "".join(held[ord(c) - _MARK] if _MARK <= ord(c) < _MARK + len(held) else c for c in decoded)
+    return _tidy_spans(result)
+
+
+def _convert(text: str, mark: Callable[[str], str]) -> str:
+    """Replace rich-text structure in ``text`` by markers; leave the rest for ``unescape``."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "$" and (i == 0 or text[i - 1] != "\\"):
+            end = _math_end(text, i)
+            if end > 0:
+                out.append(mark(text[i:end + 1]))
+                i = end + 1
+                continue
+        if c == "\\":
+            m = _COMMAND.match(text, i)
+            assert m is not None or i == n - 1
+            if m is None:
+                out.append(c)
+                i += 1
+                continue
+            name = m.group(1)
+            kind = _FORMAT_COMMANDS.get(name)
+            j = m.end()
+            while j < n and text[j] == " ":
+                j += 1
+            close = _group_end(text, j) if j < n and text[j] == "{" else -1
+            if close > 0 and kind is not None:
+                out.append(mark(_TAG_OPEN[kind]) + _convert(text[j + 1:close], mark) + mark(_TAG_CLOSE[kind]))
+                i = close + 1
+                continue
+            if close > 0 and name == "url":  # the address itself, as written (rich_to_latex writes \url again)
+                out.append(mark(text[j + 1:close]))
+                i = close + 1
+                continue
+            if close > 0 and name in _PLAIN_WRAPPERS:  # \mbox{...}: its group, as a bare group is read
+                i = j
+                continue
+            out.append(m.group())
+            i = m.end()
+            continue
+        if c == "{":
+            close = _group_end(text, i)
+            if close < 0:
+                out.append(c)
+                i += 1
+                continue
+            inner = text[i + 1:close]
+            switch = re.match(r"\\([A-Za-z]+)\s*", inner)
+            if switch and switch.group(1) in _FORMAT_SWITCHES:
+                kind = _FORMAT_SWITCHES[switch.group(1)]
+                body = _convert(inner[switch.end():], mark)
+                out.append(mark(_TAG_OPEN[kind]) + body + mark(_TAG_CLOSE[kind]))
+            elif inner.startswith("\\") or not any(ch.isupper() for ch in _letters(inner)):
+                # A special character ({\"u}, {\ss}) or text with nothing a style could lowercase.
+                out.append("{" + _convert(inner, mark) + "}")
+            else:
+                out.append(mark(_TAG_OPEN["nocase"]) + _convert(inner, mark) + mark(_TAG_CLOSE["nocase"]))
+            i = close + 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _letters(tex: str) -> str:
+    """The letters of ``tex`` outside command names (\\Large has no capital a reader sees)."""
+    return _COMMAND.sub(lambda m: "" if m.group(1).isalpha() else m.group(1), tex)
+
+
+def _group_end(text: str, start: int) -> int:
+    """Index of the brace that closes the group opened at ``start``, or -1."""
+    depth = 0
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _math_end(text: str, start: int) -> int:
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == "$":
+            return i if i > start + 1 else -1
+        i += 1
+    return -1
+
+
+def _tidy_spans(text: str) -> str:
+    """Drop empty spans and join adjacent nocase spans ({A}{B} is one protected run)."""
+    text = re.sub(r'<span class="nocase"></span>|<(i|b|sc|sup|sub)></\1>', "", text)
+    return text.replace('</span><span class="nocase">', "")
+
+
+def rich_to_latex(text: str, title: bool = False) -> str:
+    """bibkit's rich text -> BibTeX field text: escaped, with markup as LaTeX commands and
+    ``nocase`` as braces. ``title`` adds the automatic per-word protection of ``protect_title``
+    to the text outside spans. Text that is not valid rich text is escaped as it stands."""
+    try:
+        rich = richtext.parse(text)
+    except richtext.RichTextError:
+        return protect_title(text) if title else escape(text)
+    if not title:
+        return "".join(_latex_node(node) for node in rich.nodes)
+    return _protect_pieces(rich.nodes)
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s{}\\]+[^\s{}\\.,;:)\]]")
+
+
+def _text_latex(text: str) -> str:
+    """``escape``, but an address in the text is written as ``\\url{...}``, which both bibtex's
+    styles and biblatex define (and which breaks lines where an address can break)."""
+    out, pos = [], 0
+    for m in _URL_IN_TEXT.finditer(text):
+        url = m.group()
+        if url.count("%") or url.count("#"):
+            continue  # \url would need them escaped; as text they are
+        out.append(escape(text[pos:m.start()]) + "\\url{" + url + "}")
+        pos = m.end()
+    return "".join(out) + escape(text[pos:])
+
+
+def _latex_node(node: richtext.Node) -> str:
+    if isinstance(node, str):
+        return _text_latex(node)
+    if node.kind == "math":
+        tex = "".join(c for c in node.children if isinstance(c, str))
+        return f"${tex}$" if richtext.math_is_safe(tex) else escape(f"${tex}$")
+    inner = "".join(_latex_node(c) for c in node.children)
+    if node.kind == "nocase":
+        return "{" + inner + "}"
+    return LATEX_COMMAND_OF[node.kind] + "{" + inner + "}"
+
+
+LATEX_COMMAND_OF = richtext.LATEX_COMMAND
 
 
 # Proper nouns that title-case titles do not reveal by their shape; a style must not lowercase them.
@@ -127,10 +327,43 @@ def protect_title(title: str) -> str:
     capitals (X-ray); short capitalised parts of a hyphenated name (Polyglot-Ko); a leading name
     before a colon (Pythia: ...); known proper nouns (Korean); and, in a sentence-case title,
     every capitalised word that does not start the title or a subtitle. Only the word is braced,
-    never the whole title, so the style still sets the case of everything else.
+    never the whole title, so the style still sets the case of everything else. This is a
+    safety net for BibTeX only; what a title marks ``<span class="nocase">`` is protected in
+    every export (``rich_to_latex``).
     """
-    tokens = re.split(r"(\s+)", title)
-    # Which words start the title or a subtitle (after ':', '?', '!' or '.').
+    return _protect_pieces((title,))
+
+
+def _protect_pieces(nodes: Sequence[richtext.Node]) -> str:
+    """Rich-text nodes as LaTeX; plain pieces get per-word protection, spans their markup."""
+    # The words as a reader sees them, spans included: marking a word nocase must not change
+    # which other words are protected (an export imported again is exported the same).
+    plain = richtext.Rich(tuple(nodes)).plain()
+    words_all = _title_words(re.split(r"(\s+)", plain))
+    sentence_case = _is_sentence_case(words_all)
+    flat = "".join(n if isinstance(n, str) else "\x00" for n in nodes)
+    colon = flat.find(":")
+    lead_end = colon if colon > 0 and len(flat[:colon].split()) <= 2 and "\x00" not in flat[:colon] else -1
+    out: list[str] = []
+    state = _ProtectState(starts_next=True, pos=0)
+    for node in nodes:
+        if isinstance(node, str):
+            out.append(_protect_text(node, state, sentence_case, lead_end))
+        else:
+            out.append(_latex_node(node))
+            state.starts_next = False
+            state.pos += 1
+    return "".join(out)
+
+
+class _ProtectState:
+    __slots__ = ("pos", "starts_next")
+
+    def __init__(self, starts_next: bool, pos: int) -> None:
+        self.starts_next, self.pos = starts_next, pos
+
+
+def _title_words(tokens: list[str]) -> list[tuple[str, bool, bool]]:
     words: list[tuple[str, bool, bool]] = []  # (word, starts a (sub)title, leads its token)
     starts_next = True
     for tok in tokens:
@@ -139,24 +372,25 @@ def protect_title(title: str) -> str:
             starts_next = False
         if tok.rstrip().endswith((":", "?", "!", ".")) or tok.strip() in ("-", "–", "—"):
             starts_next = True
-    sentence_case = _is_sentence_case(words)
-    colon = title.find(":")
-    lead_end = colon if colon > 0 and len(title[:colon].split()) <= 2 else -1
+    return words
+
+
+def _protect_text(text: str, state: _ProtectState, sentence_case: bool, lead_end: int) -> str:
     out: list[str] = []
-    index = 0
-    pos = 0
-    for tok in tokens:
+    for tok in re.split(r"(\s+)", text):
         if tok.isspace() or not tok:
             out.append(tok)
-            pos += len(tok)
+            state.pos += len(tok)
             continue
         pieces: list[str] = []
         last = 0
-        for m in _WORD.finditer(tok):
-            word, starts, _ = words[index]
-            index += 1
+        for i, m in enumerate(_WORD.finditer(tok)):
+            word = m.group()
+            starts = state.starts_next and i == 0
+            if i == 0:
+                state.starts_next = False
             pieces.append(escape(tok[last:m.start()]))
-            in_lead = lead_end >= 0 and pos + m.start() < lead_end
+            in_lead = lead_end >= 0 and state.pos + m.start() < lead_end
             if _protect(word, tok, starts, sentence_case, in_lead):
                 pieces.append("{" + escape(word) + "}")
             else:
@@ -164,7 +398,9 @@ def protect_title(title: str) -> str:
             last = m.end()
         pieces.append(escape(tok[last:]))
         out.append("".join(pieces))
-        pos += len(tok)
+        if tok.rstrip().endswith((":", "?", "!", ".")) or tok.strip() in ("-", "–", "—"):
+            state.starts_next = True
+        state.pos += len(tok)
     return "".join(out)
 
 
@@ -178,6 +414,36 @@ def _protect(word: str, token: str, starts: bool, sentence_case: bool, in_lead: 
     if "-" in token and len(word) <= 2 and not token.startswith(word):
         return True  # Polyglot-Ko, GPT-J
     return sentence_case and not starts
+
+
+def lowercased_names(title: str) -> list[str]:
+    """Words of ``title`` that BibTeX styles lowercasing titles would lower although, as far as
+    the title shows, they are names: capitalised words after a lower-case "the" that end the
+    title ("Datasheet for the Pile", "... with the Tuned Lens"). Only what
+    ``protect_title`` does not brace on its own: in a title written in sentence case it braces
+    every capitalised word, and anywhere it braces words shaped like names (BLOOM, GPT-4,
+    Korean). Words in ``<span class="nocase">`` are not listed."""
+    try:
+        nodes = richtext.parse(title).nodes
+    except richtext.RichTextError:
+        return []
+    if _is_sentence_case(_title_words(re.split(r"(\s+)", richtext.Rich(nodes).plain()))):
+        return []
+    plain = " ".join(n if isinstance(n, str) else "\x00" for n in nodes)
+    tokens = plain.split()
+    found: list[str] = []
+    for i, tok in enumerate(tokens):
+        if i == 0 or tokens[i - 1] != "the":
+            continue
+        run = [tok]  # the name: this word and the capitalised words after it
+        for nxt in tokens[i + 1:]:
+            if run[-1].endswith((":", "?", "!", ".")) or not nxt[:1].isupper():
+                break
+            run.append(nxt)
+        words = [m.group() for t in run for m in _WORD.finditer(t)]
+        if i + len(run) == len(tokens) and words and all(w[0].isupper() for w in words):
+            found += [w for w in words if not _has_inner_capital(w) and len(w) > 1 and w not in PROPER_NOUNS]
+    return found
 
 
 def to_ascii(text: str) -> str:

@@ -2,8 +2,10 @@
 
 One database per collection (the set of record folders) in the cache directory holds, per file:
 its size, times and BLAKE2 hash; the parsed record with its positions and load findings; the
-findings of the rules that look at one record; the compact keys the rules across records need;
-and each export entry rendered from it (per format and options). A run stats every file and
+findings of the rules that look at one record (with what they were made for: the day, as BK023
+compares dates with today, and the opt-in rules the configuration turns on); the compact keys
+the rules across records need; and each export entry rendered from it (per format and options,
+and per name when a paper cites the record under another key). A run stats every file and
 reads, hashes and parses only those whose size, times or inode changed (and whose bytes then
 differ), so an edit costs what it changes:
 
@@ -18,10 +20,10 @@ differ), so an edit costs what it changes:
 Safety: values are stored as JSON (``bibkit.codec``: never pickle, a cache must not be able to
 run code) and decoded with their types checked; a value that cannot be read back exactly is a
 miss, and its file is parsed again. The database's name carries a stamp of bibkit's code (every
-module's size and time), so other code never reads it. Findings that compare dates with today
-are kept with their day. A file whose time is within ``_RACY_NS`` of when it was read is hashed
-again next time (an edit in the same clock tick must not hide). Writers take SQLite's write lock
-for the whole update, so concurrent runs wait for each other and never mix half-updates.
+module's size and time), so other code never reads it. A file whose time is within ``_RACY_NS``
+of when it was read is hashed again next time (an edit in the same clock tick must not hide).
+Writers take SQLite's write lock for the whole update, so concurrent runs wait for each other and
+never mix half-updates.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bibkit"
 
 
-FORMAT = 2
+FORMAT = 3
 
 
 def _code_stamp() -> str:
@@ -78,12 +80,15 @@ _BATCH = 500  # rows written (and entries read) at a time: bounded memory at any
 # An export entry renderer: (what it is, for the store's key; the function).
 Renderer = tuple[str, Callable[[Record], str]]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER, ino INTEGER,
-    checked INTEGER, hash TEXT, loaded TEXT, day TEXT, findings TEXT, facts TEXT,
-    sortkey TEXT, key TEXT, arxiv TEXT, doi TEXT, tkey TEXT);
-CREATE INDEX IF NOT EXISTS files_order ON files (sortkey, key);
+# The columns of ``files``: what a file was when read, what was made of it (``basis``: the day and
+# the opt-in rules its findings were made for), and the compact keys (key, former keys as a JSON
+# list, arXiv id, DOI, folded title, crossref parent) the rules across records and the export
+# order need.
+_COLUMNS = ("path", "size", "mtime", "ctime", "ino", "checked", "hash", "loaded", "basis", "findings", "facts",
+            "sortkey", "key", "ids", "arxiv", "doi", "tkey", "crossref")
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, {", ".join(_COLUMNS[1:])});
+CREATE INDEX IF NOT EXISTS files_order ON files (sortkey, key, path);
 CREATE TABLE IF NOT EXISTS entries (path TEXT, what TEXT, data TEXT, tag TEXT, PRIMARY KEY (path, what))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pairs (a TEXT, b TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;
@@ -99,7 +104,20 @@ class _Row:
     ino: int
     checked: int
     hash: str
-    day: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What, besides a record, decides the findings of the rules that look at one record: the day
+    (BK023: a date in the future) and the opt-in rules the configuration turns on."""
+
+    today: date
+    rules: tuple[str, ...] = ()
+
+    @property
+    def basis(self) -> str:
+        return " ".join((self.today.isoformat(), *sorted(set(self.rules))))
 
 
 @dataclass
@@ -162,8 +180,7 @@ class Store:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(_SCHEMA)
-                db.execute("SELECT path, size, mtime, ctime, ino, checked, hash, loaded, day, findings, facts, "
-                           "sortkey, key, arxiv, doi, tkey FROM files LIMIT 1").fetchall()
+                db.execute(f"SELECT {', '.join(_COLUMNS)} FROM files LIMIT 1").fetchall()
                 return db
             except sqlite3.DatabaseError:
                 db.close()
@@ -186,7 +203,7 @@ class Store:
 
     # Bringing the store up to date with the files
 
-    def refresh(self, today: date, render: Renderer | None = None) -> Refreshed:
+    def refresh(self, checks: Checks, render: Renderer | None = None) -> Refreshed:
         """Parse what changed since the last run, drop what went, and keep everything derived
         from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry)."""
         with _bulk():
@@ -194,12 +211,12 @@ class Store:
             rows = self._rows()
             suspects = [p for p in paths if not self._unchanged(p, rows.get(p))]
             gone = rows.keys() - set(paths)
-            stale_day = [p for p in paths if p in rows and rows[p].day != today.isoformat()]
+            stale = [p for p in paths if p in rows and rows[p].basis != checks.basis]
             result = Refreshed(paths=paths)
-            if suspects or gone or stale_day:
+            if suspects or gone or stale:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    result.parsed = self._update(paths, suspects, gone, stale_day, today, render)
+                    result.parsed = self._update(suspects, gone, stale, checks, render)
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -208,7 +225,7 @@ class Store:
 
     def _rows(self) -> dict[str, _Row]:
         return {p: _Row(*rest) for p, *rest in self.db.execute(
-            "SELECT path, size, mtime, ctime, ino, checked, hash, day FROM files")}
+            "SELECT path, size, mtime, ctime, ino, checked, hash, basis FROM files")}
 
     @staticmethod
     def _unchanged(path: str, row: _Row | None) -> bool:
@@ -221,11 +238,10 @@ class Store:
         return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == (row.size, row.mtime, row.ctime, row.ino) \
             and row.checked - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS
 
-    def _update(self, paths: list[str], suspects: list[str], gone: Iterable[str], stale_day: list[str],
-                today: date, render: Renderer | None) -> int:
+    def _update(self, suspects: list[str], gone: Iterable[str], stale: list[str], checks: Checks,
+                render: Renderer | None) -> int:
         rows = self._rows()  # again, under the write lock: another run may have just written
         old_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
-        day = today.isoformat()
         parsed: set[str] = set()
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[Any, ...]] = []
@@ -245,7 +261,7 @@ class Store:
             loaded = load_text(Path(path), data) if data is not None else load_record(Path(path))
             parsed.add(path)
             stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if data is not None else (-1, 0, 0, 0)
-            writes.append(self._row_values(path, loaded, stat, checked, digest, today))
+            writes.append(self._row_values(path, loaded, stat, checked, digest, checks))
             if render is not None and loaded.record is not None:
                 writes[-1] = (*writes[-1], render[0], render[1](loaded.record))
             if len(writes) >= _BATCH:
@@ -255,15 +271,16 @@ class Store:
         for path in gone:
             self.db.execute("DELETE FROM files WHERE path = ?", (path,))
             self.db.execute("DELETE FROM entries WHERE path = ?", (path,))
-        # A new day: the rules that compare dates with today run again on every record.
-        redo = [p for p in stale_day if p in rows and rows[p].day != day and p not in parsed]
-        for path, text in self._select("SELECT path, loaded FROM files WHERE path IN ({})", redo):
+        # A new day, or other opt-in rules: the rules that look at one record run again on every
+        # record, from the stored record (BK023 compares dates with today).
+        redo = [p for p in stale if p in rows and rows[p].basis != checks.basis and p not in parsed]
+        for path, text in list(self._select("SELECT path, loaded FROM files WHERE path IN ({})", redo)):
             again = _loaded_from_json(Path(path), text)
             if again is None:
                 self.db.execute("UPDATE files SET hash = '-', size = -1 WHERE path = ?", (path,))
                 continue
-            self.db.execute("UPDATE files SET day = ?, findings = ? WHERE path = ?",
-                            (day, json.dumps(_per_record(again, today), ensure_ascii=False), path))
+            self.db.execute("UPDATE files SET basis = ?, findings = ? WHERE path = ?",
+                            (checks.basis, json.dumps(_per_record(again, checks), ensure_ascii=False), path))
         new_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
         pairs = set(self.db.execute("SELECT a, b FROM pairs"))
         if new_titles != old_titles or not old_titles:
@@ -274,21 +291,23 @@ class Store:
         return len(parsed)
 
     def _row_values(self, path: str, loaded: Loaded, stat: tuple[int, int, int, int], checked: int,
-                    digest: str, today: date) -> tuple[Any, ...]:
+                    digest: str, checks: Checks) -> tuple[Any, ...]:
         facts = Facts.of(loaded)
         rec = loaded.record
         return (path, *stat, checked, digest, json.dumps(_loaded_to_json(loaded), ensure_ascii=False),
-                today.isoformat(), json.dumps(_per_record(loaded, today), ensure_ascii=False),
+                checks.basis, json.dumps(_per_record(loaded, checks), ensure_ascii=False),
                 json.dumps(facts, ensure_ascii=False) if facts else None,
                 rec.key.casefold() if rec else None, rec.key if rec else None,
-                facts.arxiv if facts else None, facts.doi if facts else None, facts.title_key if facts else None)
+                json.dumps(rec.ids) if rec and rec.ids else None,
+                facts.arxiv if facts else None, facts.doi if facts else None, facts.title_key if facts else None,
+                rec.get("crossref") if rec else None)
 
     def _write(self, writes: list[tuple[Any, ...]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [w[:16] for w in writes])
+        n = len(_COLUMNS)
+        self.db.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * n)})", [w[:n] for w in writes])
         self.db.executemany("DELETE FROM entries WHERE path = ?", [(w[0],) for w in writes])
         self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
-                            [(w[0], w[16], w[17], _tag(w[17])) for w in writes if len(w) > 16])
+                            [(w[0], w[n], w[n + 1], _tag(w[n + 1])) for w in writes if len(w) > n])
         writes.clear()
 
     def _select(self, sql: str, keys: Sequence[str]) -> Iterator[tuple[Any, ...]]:
@@ -311,22 +330,21 @@ class Store:
         for path, text in self.db.execute("SELECT path, findings FROM files WHERE findings != '[]'"):
             found.extend(_diagnostics_from_json(path, text))
         order = {p: i for i, p in enumerate(refreshed.paths)}
-        rows = sorted(self.db.execute("SELECT path, key, arxiv, doi FROM files WHERE key IS NOT NULL"),
+        rows = sorted(self.db.execute("SELECT path, key, ids, arxiv, doi FROM files WHERE key IS NOT NULL"),
                       key=lambda r: order.get(r[0], len(order)))
-        repeated = list(across.repeats(rows))
+        repeated = list(across.repeats((path, key, _ids(ids), aid, doi) for path, key, ids, aid, doi in rows))
         pairs = list(self.db.execute("SELECT a, b FROM pairs"))
         wanted = sorted({r[0] for r in repeated} | {p for pair in pairs for p in pair})
         facts = {path: _facts(text) for path, text in
                  self._select("SELECT path, facts FROM files WHERE path IN ({})", wanted)}
-        for path, name, code, message in repeated:
-            f = facts[path]
-            found.append(f.diag({"key": f.key_span, "arxiv": f.arxiv_span, "doi": f.doi_span}[name], code, message))
+        found.extend(facts[path].at(name, code, message) for path, name, code, message in repeated)
         found.extend(across.near_duplicate_findings(pairs, facts))
         return sorted(found, key=Diagnostic.sort_key)
 
-    def entries(self, render: Renderer, selected: set[str] | None = None) -> Iterator[str]:
-        """Each record's entry, in export order (by key, case-insensitively, then exactly);
-        rendered now for records that have none for ``render`` yet, else read from the store."""
+    def entries(self, render: Renderer, selected: set[str] | None = None, crossref_last: bool = False) -> Iterator[str]:
+        """Each record's entry, in export order (by key, case-insensitively, then exactly; with
+        ``crossref_last``, crossref parents after their children); rendered now for records that
+        have none for ``render`` yet, else read from the store."""
         what, fn = render
         missing = [p for (p,) in self.db.execute(
             "SELECT f.path FROM files f WHERE f.key IS NOT NULL AND NOT EXISTS "
@@ -347,18 +365,65 @@ class Store:
                 except BaseException:
                     self.db.execute("ROLLBACK")
                     raise
-        cursor = self.db.execute("SELECT f.path, e.data, e.tag FROM files f JOIN entries e ON e.path = f.path "
-                                 "AND e.what = ? ORDER BY f.sortkey, f.key", (what,))
+        depth = self._crossref_depths(selected) if crossref_last else {}
+        later: dict[int, list[str]] = {}
+        cursor = self.db.execute("SELECT f.path, f.sortkey, e.data, e.tag FROM files f JOIN entries e "
+                                 "ON e.path = f.path AND e.what = ? ORDER BY f.sortkey, f.key, f.path", (what,))
         while batch := cursor.fetchmany(_BATCH):
-            for path, data, tag in batch:
+            for path, sortkey, data, tag in batch:
                 if selected is None or path in selected:
                     if type(data) is not str or _tag(data) != tag:
                         raise StoreDamaged(path)
-                    yield data
+                    if depth.get(sortkey, 0):
+                        later.setdefault(depth[sortkey], []).append(data)  # parents: few, held till the end
+                    else:
+                        yield data
+        for level in sorted(later):
+            yield from later[level]
 
-    def loaded(self) -> Iterator[Loaded]:
-        """Every file's parsed record with its positions, in the collection's order."""
-        order = self.paths()
+    def _crossref_depths(self, selected: set[str] | None) -> dict[str, int]:
+        """``bibtex.crossref_depths`` of the selected records, from the compact keys: only records
+        that name a crossref parent, and the parents, are looked at."""
+        from bibkit.export.bibtex import crossref_depths
+
+        children: dict[str, list[str]] = {}
+        for path, key, parent in self.db.execute("SELECT path, key, crossref FROM files WHERE crossref IS NOT NULL "
+                                                 "AND key IS NOT NULL ORDER BY sortkey, key, path"):
+            if selected is None or path in selected:
+                children.setdefault(str(parent).casefold(), []).append(str(key))
+        parents = [key for path, key in self._select("SELECT path, key FROM files WHERE sortkey IN ({}) "
+                                                     "ORDER BY sortkey, key, path", sorted(children))
+                   if selected is None or path in selected]
+        # _select asks in chunks: each chunk is in order, and chunks follow the sorted keys.
+        return crossref_depths(children, parents)
+
+    def entry(self, path: str, render: Renderer, record: Record) -> str:
+        """The entry of the record stored for ``path`` (``record``), rendered now if the store
+        has none for ``render``."""
+        what, fn = render
+        row = self.db.execute("SELECT data, tag FROM entries WHERE path = ? AND what = ?", (path, what)).fetchone()
+        if row is not None:
+            if type(row[0]) is not str or _tag(row[0]) != row[1]:
+                raise StoreDamaged(path)
+            return str(row[0])
+        entry = fn(record)
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", (path, what, entry, _tag(entry)))
+        return entry
+
+    def names(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """(path, key, former keys) of every record."""
+        for path, key, ids in self.db.execute("SELECT path, key, ids FROM files WHERE key IS NOT NULL"):
+            yield path, key, _ids(ids)
+
+    def unreadable(self) -> bool:
+        """A file could not be made a record of (the export has nothing to write for it)."""
+        return self.db.execute("SELECT 1 FROM files WHERE key IS NULL LIMIT 1").fetchone() is not None
+
+    def loaded(self, only: set[str] | None = None) -> Iterator[Loaded]:
+        """Every file's parsed record with its positions (or those of the paths ``only``), in
+        the collection's order."""
+        order = [p for p in self.paths() if only is None or p in only]
         for start in range(0, len(order), _BATCH):
             chunk = order[start:start + _BATCH]
             texts = dict(self._select("SELECT path, loaded FROM files WHERE path IN ({})", chunk))
@@ -412,19 +477,28 @@ def _tag(entry: str) -> str:
     return hashlib.blake2b(entry.encode(), digest_size=8).hexdigest()
 
 
-def _per_record(loaded: Loaded, today: date) -> list[Any]:
-    from bibkit.validate import PER_RECORD
+def _per_record(loaded: Loaded, checks: Checks) -> list[Any]:
+    from bibkit.validate import per_record_rules
 
     found = list(loaded.diagnostics)
     library = Library([loaded])
-    for rule in PER_RECORD:
-        found.extend(rule(library, today))
+    for rule in per_record_rules(checks.rules):
+        found.extend(rule(library, checks.today))
     return [_diagnostic_to_json(d) for d in found]
 
 
 def _facts(text: str) -> Facts:
     v = json.loads(text)
-    return Facts(v[0], v[1], Span(*v[2]), v[3], Span(*v[4]), v[5], Span(*v[6]), v[7], Span(*v[8]), v[9])
+    return Facts(v[0], v[1], Span(*v[2]), _ids(v[3]), Span(*v[4]), v[5], Span(*v[6]), v[7], Span(*v[8]), v[9],
+                 Span(*v[10]), v[11])
+
+
+def _ids(value: str | list[str] | None) -> tuple[str, ...]:
+    """Former keys as stored (a JSON list, or None for none); ValueError when not that."""
+    names = json.loads(value) if isinstance(value, str) else value if value is not None else []
+    if type(names) is not list or not all(type(n) is str for n in names):
+        raise ValueError("former keys")
+    return tuple(names)
 
 
 # JSON forms. Each reader raises on anything unexpected; callers treat that as a miss.

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from bibkit import keys
+from bibkit import keys, richtext
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.fields import (
     CSL_TYPES,
@@ -289,16 +289,40 @@ def _text(node: yaml.Node, what: str = "text") -> str:
     return value
 
 
+def _rich(node: yaml.Node) -> str:
+    """Text that may hold CSL rich-text markup (docs/record-format.md); malformed markup is BK013."""
+    value = _text(node)
+    problem = richtext.check(value)
+    if problem is not None:
+        raise _Problem(node, "BK013", f"rich text: {problem}")
+    return value
+
+
 def _text_list(node: yaml.Node) -> tuple[str, ...]:
     if not isinstance(node, yaml.SequenceNode):
         raise _Problem(node, "BK011", f"expected a list, found {_describe(node)}")
     return tuple(_text(item) for item in node.value)
 
 
-def _text_map(node: yaml.Node) -> dict[str, str]:
+def _extra(node: yaml.Node) -> dict[str, Any]:
     if not isinstance(node, yaml.MappingNode):
         raise _Problem(node, "BK011", f"expected a mapping, found {_describe(node)}")
-    return {_text(k, "a field name"): _text(v) for k, v in node.value}
+    return {_text(k, "a field name"): _plain(v) for k, v in node.value}
+
+
+_TYPED_SCALARS = frozenset({_STD + "bool", _STD + "int", _STD + "float", _STD + "null"})
+
+
+def _plain(node: yaml.Node) -> Any:
+    """Text, or lists and mappings of text, as plain Python data (CSL-JSON values in `extra`).
+    An unquoted true, 7, 1.0 or null is that JSON value, as it was imported."""
+    if isinstance(node, yaml.MappingNode):
+        return {_text(k, "a field name"): _plain(v) for k, v in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v) for v in node.value]
+    if isinstance(node, yaml.ScalarNode) and node.tag in _TYPED_SCALARS and not node.style:
+        return yaml.safe_load(node.value)  # one plain scalar: its value, nothing else
+    return _text(node)
 
 
 def _person(node: yaml.Node) -> Person:
@@ -362,6 +386,8 @@ def _provenance(loaded: Loaded, node: yaml.Node) -> Provenance:
 def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     values: dict[str, object] = {}
     text: dict[str, str] = {}
+    names: dict[str, tuple[Person, ...]] = {}
+    dates: dict[str, Date] = {}
     for knode, vnode in root.value:
         loaded.spans.setdefault("", Span.from_mark(root.start_mark))
         try:
@@ -373,9 +399,9 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
             loaded.spans[name + ":key"] = Span.from_mark(knode.start_mark)
             match spec.kind:
                 case Kind.TEXT if name in TEXT_FIELDS:
-                    text[name] = _text(vnode)
+                    text[name] = _rich(vnode)
                 case Kind.TEXT:
-                    values[name.replace("-", "_")] = _text(vnode)
+                    values[name.replace("-", "_")] = _rich(vnode) if name == "title" else _text(vnode)
                 case Kind.KEY:
                     values["key"] = _text(vnode, "a citation key")
                 case Kind.CSL_TYPE:
@@ -386,21 +412,26 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
                     values["type"] = kind
                 case Kind.NAMES:
                     people, truncated = _names(loaded, name, vnode)
-                    values[name] = people
+                    if name in ("author", "editor"):
+                        values[name] = people
+                    else:
+                        names[name] = people
                     if name == "author":
                         values["author_truncated"] = truncated
-                case Kind.DATE:
+                case Kind.DATE if name == "issued":
                     values[name] = _parse(vnode, Date.parse, "BK022", "a date")
+                case Kind.DATE:
+                    dates[name] = _parse(vnode, Date.parse, "BK022", "a date")
                 case Kind.ARXIV:
                     values["arxiv"] = _parse(vnode, ArxivId.parse, "BK020", "an arXiv identifier")
                 case Kind.DOI:
                     values["doi"] = _parse(vnode, Doi.parse, "BK021", "a DOI")
                 case Kind.URL:
-                    values["url"] = _parse(vnode, check_url, "BK025", "a URL")
+                    values[name.lower().replace("-", "_")] = _parse(vnode, check_url, "BK025", "a URL")
                 case Kind.TEXT_LIST:
                     values[name] = _text_list(vnode)
-                case Kind.TEXT_MAP:
-                    values[name] = _text_map(vnode)
+                case Kind.EXTRA:
+                    values[name] = _extra(vnode)
                 case Kind.PROVENANCE:
                     values["provenance"] = _provenance(loaded, vnode)
         except _Problem as p:
@@ -409,7 +440,7 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     values.setdefault("key", loaded.path.name.removesuffix(keys.SUFFIX))
     values.setdefault("type", "")
     values.setdefault("title", "")
-    loaded.record = Record(text=text, **values)  # type: ignore[arg-type]
+    loaded.record = Record(text=text, names=names, dates=dates, **values)  # type: ignore[arg-type]
 
 
 def _parse(node: yaml.Node, parse: Callable[[str], T], code: str, what: str) -> T:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date as _date
+from typing import Any
 
 # New-style ids since 2007 (YYMM.NNNN, five digits from 2015) and old-style archive/YYMMNNN.
 _ARXIV = re.compile(
@@ -107,29 +108,49 @@ def check_url(text: str) -> str:
     return url
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Date:
-    """A calendar date with year, year-month or full precision."""
+    """A calendar date with year, year-month or full precision; or a range of two such dates
+    (``2019-01/2019-03``, ISO 8601's and biblatex's form), whose start is the date itself."""
 
     year: int
     month: int | None = None
     day: int | None = None
+    end: Date | None = None  # the last day of a range
 
     @classmethod
     def parse(cls, text: str) -> Date:
-        m = _DATE.fullmatch(text.strip())
+        first, slash, last = text.strip().partition("/")
+        if slash:
+            start, end = cls.parse(first), cls.parse(last)
+            if end.end is not None or end.sort_key < start.sort_key:
+                raise ValueError(f"not a date range: {text!r} (expected START/END, END not before START)")
+            return cls(start.year, start.month, start.day, end)
+        m = _DATE.fullmatch(first)
         if m is None:
-            raise ValueError(f"not a date: {text!r} (expected YYYY, YYYY-MM or YYYY-MM-DD)")
+            raise ValueError(f"not a date: {text!r} (expected YYYY, YYYY-MM or YYYY-MM-DD, or a range "
+                             "START/END of two)")
         year = int(m["y"])
         month = int(m["m"]) if m["m"] else None
         day = int(m["d"]) if m["d"] else None
         if month is not None and not 1 <= month <= 12:
             raise ValueError(f"no month {month} in {text!r}")
         if month is not None and day is not None:
-            last = calendar.monthrange(year, month)[1]
-            if not 1 <= day <= last:
+            last_day = calendar.monthrange(year, month)[1]
+            if not 1 <= day <= last_day:
                 raise ValueError(f"no day {day} in {calendar.month_name[month]} {year}")
         return cls(year, month, day)
+
+    @property
+    def start(self) -> Date:
+        return Date(self.year, self.month, self.day)
+
+    @property
+    def sort_key(self) -> tuple[int, ...]:
+        return (self.year, self.month or 0, self.day or 0, *(self.end.sort_key if self.end else ()))
+
+    def __lt__(self, other: Date) -> bool:
+        return self.sort_key < other.sort_key
 
     def is_after(self, today: _date) -> bool:
         """True when any day this date can mean lies after ``today``... at its own precision."""
@@ -139,10 +160,12 @@ class Date:
 
     @property
     def parts(self) -> list[int]:
+        """The start's year, month and day, as far as known (CSL's date-parts of one date)."""
         return [p for p in (self.year, self.month, self.day) if p is not None]
 
     def __str__(self) -> str:
-        return "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(self.parts))
+        start = "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(self.parts))
+        return start if self.end is None else f"{start}/{self.end}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,14 +250,33 @@ class Record:
     journal_ref: str | None = None
     doi: Doi | None = None
     url: str | None = None
-    # Plain CSL text variables (container-title, volume, page, publisher, ...).
+    # Text fields (container-title, volume, page, publisher, ... and BibLaTeX's own such as
+    # crossref), by their names in bibkit.fields.
     text: Mapping[str, str] = field(default_factory=dict)
+    # Name lists beyond author and editor (translator, container-author, ...), and dates beyond
+    # issued (accessed, event-date, ...), by their names in bibkit.fields.
+    names: Mapping[str, tuple[Person, ...]] = field(default_factory=dict)
+    dates: Mapping[str, Date] = field(default_factory=dict)
     venues: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     provenance: Provenance = field(default_factory=Provenance)
-    # Imported fields with no place in the model, exported again as they came.
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # Imported fields with no place in the model, exported again as they came: text, or (from
+    # CSL-JSON) other plain data, which only CSL-JSON can carry.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    # Former citation keys, still citable (biblatex's ``ids``).
+    ids: tuple[str, ...] = ()
+    # Where the paper's code and its project page are.
+    code: str | None = None
+    project_page: str | None = None
 
     def get(self, name: str) -> str | None:
-        """A CSL text variable, or None."""
+        """A text field, or None."""
         return self.text.get(name)
+
+    def people(self, role: str) -> tuple[Person, ...]:
+        """The names in ``role``: author, editor, translator, ..."""
+        if role == "author":
+            return self.author
+        if role == "editor":
+            return self.editor
+        return self.names.get(role, ())

@@ -1,11 +1,12 @@
-"""Choosing records for an export: by key, tag, year (or range) and author."""
+"""Choosing records for an export: by key, tag, year (or range), author, and what a paper cites."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bibkit.diagnostics import BibkitError
+from bibkit.aux import Cited, cited_records
+from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.folding import fold
 from bibkit.model import Record
 
@@ -16,11 +17,12 @@ class Selection:
     tags: tuple[str, ...] = ()
     years: tuple[int, int] | None = None
     authors: tuple[str, ...] = ()
+    cited: Cited | None = None  # a LaTeX run's citations (export --aux)
 
     @property
     def everything(self) -> bool:
         """No criterion: every record."""
-        return not (self.keys or self.tags or self.years or self.authors)
+        return not (self.keys or self.tags or self.years or self.authors or self.cited)
 
     @staticmethod
     def parse_years(text: str) -> tuple[int, int]:
@@ -66,3 +68,12 @@ def select(records: Sequence[Record], sel: Selection) -> list[Record]:
     """Records matching every criterion given (any of several keys, tags or authors)."""
     check_keys((r.key for r in records), sel)
     return [r for r in records if matches(r, sel)]
+
+
+def choose(records: Sequence[Record], sel: Selection) -> tuple[list[Record], list[Diagnostic]]:
+    """``select``, after keeping only what ``sel.cited`` cites (under the keys it cites them
+    by); the findings are the citations no record answers."""
+    findings: list[Diagnostic] = []
+    if sel.cited is not None:
+        records, findings = cited_records(records, sel.cited)
+    return select(records, sel), findings

@@ -1,15 +1,15 @@
 """Validation rules: one function per rule, one line in ``RULES``.
 
 Per-file problems of syntax and types are found while loading (``load.py``); the rules here
-look at whole records (``PER_RECORD``) and across records (``across.py``, on compact keys).
-Each rule yields Diagnostics and never prints.
+look at one record at a time (``PER_RECORD``, and the opt-in ``OPT_IN``) and across records
+(``across.py``, on compact keys). Each rule yields Diagnostics and never prints.
 """
 
 from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -21,19 +21,24 @@ from bibkit.load import Library
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
 
+_KEY_RULE = ("is not accepted by BibTeX and biber: a key is printable ASCII without white space or any of "
+             "\" # ' ( ) , = { } % ~ \\")
+
 
 def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK012: type, title, author (or editor), issued, and what the type needs."""
+    """BK012: type and title, and what the type needs in BibTeX's and biblatex's data models
+    (an editor stands for an author; a `crossref` parent may give what a child lacks)."""
     for lo in library.loaded:
         rec = lo.record
         if rec is None:
             continue
-        wanted = ["type", "title", "issued"] + (["author"] if not rec.editor else [])
+        inherits = "crossref" in lo.spans or "xdata" in lo.spans
         by_type = REQUIRED_BY_TYPE.get(rec.type, ())
-        for name in (*wanted, *by_type):
-            if name not in lo.spans:
-                why = f" for type {rec.type!r}" if name in by_type else ""
-                yield lo.diag("", "BK012", f"missing required field {name!r}{why}")
+        for name in ("type", *by_type):
+            if name in lo.spans or (name == "author" and "editor" in lo.spans) or (inherits and name != "type"):
+                continue
+            why = f" for type {rec.type!r}" if name in by_type else ""
+            yield lo.diag("", "BK012", f"missing required field {name!r}{why}")
         # Present-but-invalid identifiers were reported by the loader; do not report them twice.
         if rec.type == "article" and not any(f in lo.spans for f in ("arxiv", "DOI", "URL")):
             yield lo.diag("type", "BK012", "a preprint needs one of 'arxiv', 'DOI' or 'URL'")
@@ -46,27 +51,29 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
         if rec is None:
             continue
         where = "id" if "id" in lo.spans else ""
+        for former in rec.ids:
+            if not keys.is_valid_key(former):
+                yield lo.diag("ids", "BK031", f"former key {former!r} {_KEY_RULE}")
         if not keys.is_valid_key(rec.key):
-            yield lo.diag(where, "BK031", f"citation key {rec.key!r} is not accepted by BibTeX and "
-                          "biber: it must start with a letter or digit and contain no white space "
-                          "or any of \" # ' ( ) , = { } % ~ \\")
+            yield lo.diag(where, "BK031", f"citation key {rec.key!r} {_KEY_RULE}")
             continue
         stem = lo.path.name.removesuffix(keys.SUFFIX)
         expected = keys.file_stem_for(rec.key)
-        if stem != expected:
+        if stem not in keys.stems_for(rec.key):
             yield lo.diag(where, "BK030", f"file name {lo.path.name!r} does not match the citation "
                           f"key {rec.key!r}: expected {expected + keys.SUFFIX!r}")
 
 
 def dates(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK023/BK024: not in the future; not before the arXiv submission month."""
+    """BK023/BK024: not in the future; a preprint not before its arXiv submission month (a
+    published version may be older than its arXiv copy: authors post papers after publication)."""
     for lo in library.loaded:
         rec = lo.record
         if rec is None or rec.issued is None:
             continue
         if rec.issued.is_after(today):
             yield lo.diag("issued", "BK023", f"date {rec.issued} is in the future")
-        if rec.arxiv is not None:
+        if rec.arxiv is not None and rec.type == "article":
             year, month = rec.arxiv.year_month
             issued = (rec.issued.year, rec.issued.month or 12)
             if issued < (year, month if rec.issued.month else 1):
@@ -84,8 +91,24 @@ def arxiv_version(library: Library, today: date) -> Iterator[Diagnostic]:
 
 
 def across_records(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK040-BK043: keys, arXiv ids and DOIs repeated, near-duplicate titles (``bibkit.across``)."""
+    """BK040-BK043: keys (former keys too), arXiv ids and DOIs repeated, near-duplicate titles
+    (``bibkit.across``)."""
     return iter(across.findings([f for lo in library.loaded if (f := Facts.of(lo)) is not None]))
+
+
+def case_protection(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK060: a word a style would lowercase although it is a name (docs/validation.md)."""
+    from bibkit.latex import lowercased_names
+
+    for lo in library.loaded:
+        rec = lo.record
+        if rec is None or not rec.title:
+            continue
+        words = lowercased_names(rec.title)
+        if words:
+            marked = ", ".join(f'<span class="nocase">{w}</span>' for w in words)
+            yield lo.diag("title", "BK060", f"a style that lowercases titles would print {', '.join(words)!r} in "
+                          f"lower case; if it is a name, mark it: {marked}", Severity.WARNING)
 
 
 def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
@@ -97,24 +120,65 @@ def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
                           Severity.WARNING)
 
 
-# Rules that look at one record at a time: a cache may keep their findings per file.
+# Rules that look at one record at a time: the record store keeps their findings per file.
 PER_RECORD: tuple[Rule, ...] = (
     required_fields,
     key_and_file_name,
     dates,
-    arxiv_version,
-    arxiv_or_reason,
 )
 RULES: tuple[Rule, ...] = (*PER_RECORD, across_records)
+# A collection's own policies, off unless its bibkit.toml lists them (`rules = ["BK050"]`). Each
+# looks at one record at a time.
+OPT_IN: dict[str, Rule] = {
+    "BK027": arxiv_version,
+    "BK050": arxiv_or_reason,
+    "BK060": case_protection,  # a suggestion from the title's shape: helpful to curate, noisy on imports
+}
 
 
-def validate(library: Library, today: date | None = None) -> list[Diagnostic]:
-    """Every finding for the library: load problems first, then the rules, sorted by place."""
+def validate(library: Library, today: date | None = None, enable: Iterable[str] = ()) -> list[Diagnostic]:
+    """Every finding for the library: load problems first, then the rules (and the opt-in rules
+    named in ``enable``), sorted by place."""
     today = today or date.today()
     found = [d for lo in library.loaded for d in lo.diagnostics]
-    for rule in RULES:
+    for rule in (*per_record_rules(enable), across_records):
         found.extend(rule(library, today))
     return sorted(found, key=Diagnostic.sort_key)
+
+
+def per_record_rules(enable: Iterable[str] = ()) -> tuple[Rule, ...]:
+    """The rules that look at one record, with the opt-in ones named in ``enable``."""
+    return (*PER_RECORD, *(OPT_IN[code] for code in sorted(set(enable))))
+
+
+def blocks_export(unreadable: bool, found: Iterable[Diagnostic], strict: bool = False) -> bool:
+    """Whether ``found`` stops an export: a record that cannot be read at all (``unreadable``)
+    always does (there is nothing to write), and so does a citation of ``--aux`` that no record
+    answers (the paper's .bib would lack it); with ``strict`` (CI), any error does. Otherwise the
+    findings are reported and every record is written as completely as it allows, as biber does."""
+    if unreadable:
+        return True
+    from bibkit.aux import CITATION_CODES
+
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    return any(d.code in CITATION_CODES for d in errors) or (strict and bool(errors))
+
+
+# What the loader says of a file it cannot make a record of (docs/validation.md).
+UNREADABLE_CODES = frozenset({"BK000", "BK001", "BK002", "BK003", "BK004", "BK005", "BK006", "BK007"})
+
+
+def why_blocked(found: Iterable[Diagnostic]) -> str:
+    """What ``blocks_export`` stopped on, as an error message says it (from the findings alone:
+    a cached answer has no library)."""
+    from bibkit.aux import CITATION_CODES
+
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    if any(d.code in UNREADABLE_CODES for d in errors):
+        return "a record cannot be read"
+    if any(d.code in CITATION_CODES for d in errors):
+        return "the paper cites keys no record has"
+    return "the records have errors (strict)"
 
 
 class _CallableModule(types.ModuleType):

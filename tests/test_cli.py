@@ -43,14 +43,33 @@ def test_ignore_drops_a_code() -> None:
     assert (result.exit_code, result.stdout) == (0, "")
 
 
-def test_export_refuses_records_with_errors_and_writes_nothing(tmp_path: Path) -> None:
+def test_export_reports_a_content_error_and_writes_the_entry_unless_strict(tmp_path: Path) -> None:
     records = tmp_path / "records"
     records.mkdir()
     (records / "bad-date.yaml").write_bytes((BAD / "bad-date.yaml").read_bytes())
     out = tmp_path / "refs.bib"
     result = bibkit("export", "--format", "bibtex", "--records", records, "-o", out)
+    assert result.exit_code == 0
+    assert f"{records / 'bad-date.yaml'}:5:9: error BK022 " in result.stderr
+    entry = out.read_text()
+    assert entry.startswith("@") and "year" not in entry  # the date it cannot read is left out
+    strict = bibkit("export", "--format", "bibtex", "--records", records, "-o", tmp_path / "s.bib", "--strict")
+    assert strict.exit_code == 1 and " BK022 " in strict.stderr
+    assert not (tmp_path / "s.bib").exists()
+    (tmp_path / "bibkit.toml").write_text('records = "records"\nstrict = true\n')
+    configured = bibkit("export", "-f", "bibtex", "-c", tmp_path / "bibkit.toml", "-o", tmp_path / "c.bib")
+    assert configured.exit_code == 1 and not (tmp_path / "c.bib").exists()
+
+
+def test_export_refuses_a_record_it_cannot_read_and_writes_nothing(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "malformed-yaml.yaml").write_bytes((BAD / "malformed-yaml.yaml").read_bytes())
+    (records / "ok.yaml").write_text("type: book\ntitle: Fine\nauthor: [A B]\nissued: 2001\n")
+    out = tmp_path / "refs.bib"
+    result = bibkit("export", "--format", "bibtex", "--records", records, "-o", out)
     assert result.exit_code == 1
-    assert " BK022 " in result.stderr
+    assert result.stderr.endswith("bibkit: error: a record cannot be read; nothing was exported\n")
     assert not out.exists()
 
 

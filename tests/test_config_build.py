@@ -20,7 +20,8 @@ from bibkit.load import load_library
 from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
 
 SHIPPED_OUTPUTS = [("bibtex", "dist/eleutherai.bib"), ("biblatex", "dist/eleutherai-biblatex.bib"),
-                   ("csl-json", "dist/eleutherai.json"), ("text", "dist/eleutherai-apa.txt")]
+                   ("csl-json", "dist/eleutherai.json"), ("text", "dist/eleutherai-apa.txt"),
+                   ("html-page", "dist/publications.html")]
 
 
 @pytest.fixture
@@ -61,6 +62,7 @@ def test_the_shipped_configuration() -> None:
     assert config.records == ROOT / "records"
     assert [(o.format, o.path.relative_to(ROOT).as_posix()) for o in config.outputs] == SHIPPED_OUTPUTS
     assert config.key_pattern == "{family}{year}{firstword}"
+    assert (config.rules, config.strict) == (("BK027", "BK050", "BK060"), False)
 
 
 def test_build_writes_every_output_as_export_would_then_leaves_them_alone(project: Path) -> None:
@@ -96,23 +98,40 @@ def test_check_writes_nothing_and_fails_on_missing_or_stale_outputs(light: Path)
     assert bibkit("build", "--check").exit_code == 0
 
 
-def test_records_with_errors_stop_the_build_before_anything_is_written(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("bad", "strict", "why"), [
+    ("malformed-yaml.yaml", False, "a record cannot be read"),
+    ("bad-date.yaml", True, "the records have errors (strict)"),
+])
+def test_a_blocking_finding_stops_the_build_before_anything_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, strict: bool, why: str) -> None:
     records = tmp_path / "records"
     records.mkdir()
-    (records / "bad-date.yaml").write_bytes((TEST_RECORDS / "bad" / "bad-date.yaml").read_bytes())
+    (records / bad).write_bytes((TEST_RECORDS / "bad" / bad).read_bytes())
     (records / "biderman2023pythia.yaml").write_bytes((RECORDS / "biderman2023pythia.yaml").read_bytes())
-    (tmp_path / "bibkit.toml").write_text('[[outputs]]\nformat = "bibtex"\npath = "old.bib"\n'
+    (tmp_path / "bibkit.toml").write_text(("strict = true\n" if strict else "") +
+                                          '[[outputs]]\nformat = "bibtex"\npath = "old.bib"\n'
                                           '[[outputs]]\nformat = "csl-json"\npath = "new.json"\n')
     (tmp_path / "old.bib").write_text("% the last good build\n")
     monkeypatch.chdir(tmp_path)
     result = bibkit("build")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert " BK022 " in result.stderr
-    assert result.stderr.endswith("bibkit: error: the records have errors; nothing was built\n")
+    assert f"records/{bad}:" in result.stderr
+    assert result.stderr.endswith(f"bibkit: error: {why}; nothing was built\n")
     assert (tmp_path / "old.bib").read_text() == "% the last good build\n"
     assert not (tmp_path / "new.json").exists()
+
+
+def test_a_content_error_is_reported_and_the_build_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "bad-date.yaml").write_bytes((TEST_RECORDS / "bad" / "bad-date.yaml").read_bytes())
+    (tmp_path / "bibkit.toml").write_text('[[outputs]]\nformat = "bibtex"\npath = "out.bib"\n')
+    monkeypatch.chdir(tmp_path)
+    result = bibkit("build")
+    assert result.exit_code == 0, result.stderr
+    assert "records/bad-date.yaml:5:9: error BK022 " in result.stderr
+    assert "@misc{bad-date,\n" in (tmp_path / "out.bib").read_text()
 
 
 def test_a_failing_output_stops_the_build_before_any_is_written(project: Path) -> None:
@@ -220,6 +239,8 @@ OUT = '[[outputs]]\nformat = "bibtex"\npath = "a.bib"\n'
     ('key-pattern = "{surname}{year}"\n', "key-pattern: key pattern '{surname}{year}' may use only"),
     (OUT + OUT.replace('"a.bib"', '"./a.bib"'), "outputs[1].path: './a.bib' is also outputs[0].path"),
     ("outputs = 3\n", "outputs: expected a list of tables ([[outputs]]), not a number"),
+    ('rules = ["BK051"]\n', "rules[0]: unknown opt-in rule 'BK051' (known: BK027, BK050, BK060)"),
+    ('strict = "yes"\n', "strict: expected true or false, not a string"),
     ('records = "records"\nrecords = "x"\n', "not valid TOML: "),
     ('[[outputs]]\nformat = "text"\npath = "a.txt"\nstyle = "no/such.csl"\n',
      "outputs[0].style: style file 'no/such.csl' does not exist"),

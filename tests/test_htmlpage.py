@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import html
 import json
 import os
+import re
 import select
 import shutil
 import struct
@@ -26,10 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from bibkit.export import export
+from bibkit.export import ExportOptions, Member, PageOptions, export
+from bibkit.export.htmlpage import public_bibtex
 from bibkit.load import load_library
 from bibkit.model import Record
+from bibkit.richtext import plain
 
 from conftest import RECORDS, ROOT, bibkit, require_tool
 
@@ -85,6 +90,13 @@ class Page:
     def visible(self) -> list[str]:
         return list(self.js("Array.from(document.querySelectorAll('li.entry'))"
                             ".filter(e => e.offsetParent !== null).map(e => e.id.slice(4))"))
+
+    def click(self, selector: str) -> None:
+        """Click the element's centre with the mouse, as a user does (a trusted event)."""
+        x, y = self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.scrollIntoView(); "
+                       "const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
 
     def type(self, text: str) -> None:
         """Replace the filter's text the way a user does: focus, select all, type."""
@@ -169,14 +181,15 @@ class Browser:
             if message.get("method") == event and message.get("sessionId") == page.session:
                 return
 
-    def open(self, url: str, *, javascript: bool = True, width: int = 1100, height: int = 900) -> Page:
+    def open(self, url: str, *, javascript: bool = True, width: int = 1100, height: int = 900,
+             mobile: bool = False) -> Page:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = self._pages[session] = Page(self, session)
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.call(f"{domain}.enable")
         page.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-                                                         "deviceScaleFactor": 1, "mobile": False})
+                                                         "deviceScaleFactor": 1, "mobile": mobile})
         if not javascript:
             page.call("Emulation.setScriptExecutionDisabled", {"value": True})
         page.call("Page.navigate", {"url": url})
@@ -240,7 +253,7 @@ def test_page_loads_cleanly_with_one_entry_per_record_newest_year_first(browser:
     records = {r.key: r for r in _records()}
     assert sorted(page.visible()) == sorted(records)
     assert page.js("document.getElementById('filter').offsetParent !== null")  # the script showed the filter
-    sections = page.js("Array.from(document.querySelectorAll('section.year')).map(s => "
+    sections = page.js("Array.from(document.querySelectorAll('section.group')).map(s => "
                        "[s.querySelector('h2').textContent, Array.from(s.querySelectorAll('li.entry'))"
                        ".map(e => e.id.slice(4))])")
     years = [int(heading) for heading, _ in sections]
@@ -263,7 +276,7 @@ def test_every_entry_links_to_arxiv_pdf_and_doi_and_shows_its_venues(browser: Br
         entry = shown[record.key]
         assert entry["badges"] == list(record.venues)
         # Styles may make quotes typographic; the words are the record's.
-        assert _straight(record.title.split(":")[0][:40]) in _straight(entry["text"])
+        assert _straight(plain(record.title).split(":")[0][:40]) in _straight(entry["text"])
         links = entry["links"]
         if record.arxiv is not None:
             with_arxiv += 1
@@ -295,7 +308,7 @@ def test_typing_in_the_filter_narrows_the_list_and_is_kept_in_the_address(browse
     assert page.visible() == ["ahdritz2024openfold"]
     # Years left without a match disappear; an empty result says so.
     page.type("nature methods")
-    assert page.js("Array.from(document.querySelectorAll('section.year')).filter(s => s.offsetParent !== null)"
+    assert page.js("Array.from(document.querySelectorAll('section.group')).filter(s => s.offsetParent !== null)"
                    ".map(s => s.id)") == ["y2024"]
     page.type("no such paper anywhere")
     assert page.visible() == []
@@ -384,20 +397,258 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_screenshot(browser: Browser, page_file: Path, tmp_path: Path) -> None:
-    """A picture of the page as a reader sees it; BIBKIT_UPDATE_SCREENSHOT=1 refreshes the one in docs/."""
-    page = browser.open(page_file.as_uri(), width=1000, height=1300)
-    page.js("document.fonts.ready.then(() => true)")
-    shot = base64.b64decode(page.call("Page.captureScreenshot", {"format": "png"})["data"])
-    assert _png_size(shot) == (1000, 1300)
-    assert len(shot) > 50_000  # a page of text, not a blank
-    (tmp_path / "publication-page.png").write_bytes(shot)
-    if os.environ.get("BIBKIT_UPDATE_SCREENSHOT") == "1":
-        (ROOT / "docs" / "publication-page.png").write_bytes(shot)
-
-
-def test_the_command_writes_the_same_bytes_each_time(page_file: Path, tmp_path: Path) -> None:
+def test_the_command_writes_the_same_bytes_each_time(page_file: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # away from this repository's bibkit.toml and its [page] settings
     for _ in range(2):
         result = bibkit("export", "-f", "html-page", "-r", RECORDS, "-o", tmp_path / "page.html")
         assert result.exit_code == 0, result.stderr
         assert (tmp_path / "page.html").read_bytes() == page_file.read_bytes()
+
+
+# The lab's page: members, selected papers, groups by type, links, copyable BibTeX, layout.
+
+SELECTED = ("biderman2023pythia", "belrose2023leace", "azerbayev2024llemma")
+MEMBERS = (Member("Stella Biderman", ("S. Biderman",)), Member("Oskar van der Wal"), Member("Nora Belrose"))
+LAB = PageOptions(title="EleutherAI: publications", selected_first=True, members=MEMBERS)
+# What a lab keeps in a record for itself: none of it may reach the copyable BibTeX.
+PRIVATE = {"note": "Camera-ready due 1 May; ask Hailey", "tags": ["selected", "internal-review"],
+           "extra": {"file": "papers/pythia.pdf", "annote": "our best cited paper", "owner": "sb"},
+           "project-page": "https://www.eleuther.ai/", "ids": ["pythia2023"]}
+
+
+def _lab_records(root: Path) -> Path:
+    """The shipped records, three of them tagged `selected`, one with private fields."""
+    records = root / "records"
+    shutil.copytree(RECORDS, records)
+    for key in SELECTED:
+        path = records / f"{key}.yaml"
+        extra = PRIVATE if key == "biderman2023pythia" else {"tags": ["selected"]}
+        path.write_text(path.read_text() + yaml.safe_dump(extra, sort_keys=False))
+    return records
+
+
+@pytest.fixture(scope="module")
+def lab_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Record]]:
+    root = tmp_path_factory.mktemp("lab")
+    records = load_library([_lab_records(root)]).records
+    out = root / "publications.html"
+    out.write_bytes(export(records, "html-page", ExportOptions(page=LAB)))
+    return out, records
+
+
+def _member_authors(record: Record) -> list[str]:
+    names = {"stella biderman", "oskar van der wal", "nora belrose"}
+    return [p.family or "" for p in record.author if _fold(str(p)) in names]
+
+
+def test_members_are_highlighted_in_their_entries_and_nowhere_else(browser: Browser,
+                                                                   lab_page: tuple[Path, list[Record]]) -> None:
+    out, records = lab_page
+    page = browser.open(out.as_uri())
+    _assert_clean(page, out)
+    shown = page.js("Object.fromEntries(Array.from(document.querySelectorAll('li.entry')).map(e => [e.id.slice(4), "
+                    "[e.querySelector('.csl-entry').textContent, "
+                    "Array.from(e.querySelectorAll('.csl-entry .member')).map(m => m.textContent)]]))")
+    highlighted = 0
+    for record in records:
+        text, members = shown[record.key]
+        # APA writes "Biderman, S." and "van der Wal, O." (and leaves out the middle of a long author
+        # list): each member the entry shows is highlighted, whole, and no one else.
+        expected = [f for f in _member_authors(record) if re.search(rf"\b{f}, [A-Z]\.", text)]
+        assert [m.split(",")[0].split()[-1] for m in members] == [f.split()[-1] for f in expected], record.key
+        assert all(re.fullmatch(r"(van der )?[A-Z][\w-]+, [A-Z]\.", m) for m in members), members
+        highlighted += len(members)
+    assert highlighted >= 15  # Stella Biderman alone is an author of most shipped records
+
+
+def test_name_variants_and_given_first_styles_are_highlighted(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "biderman2023variant.yaml").write_text(
+        "type: article\ntitle: A Paper by a Variant\nauthor: [S. Biderman, Ada Lovelace, Stella Smith]\n"
+        "issued: 2023-03\narxiv: '2303.08112'\n")
+    for style, expected in (("apa", ["Biderman, S."]), ("ieee", ["S. Biderman"])):
+        result = bibkit("export", "-f", "html-page", "-r", records, "--style", style,
+                        "--member", "Stella Biderman|S. Biderman", "--member", "Ada Byron")
+        assert result.exit_code == 0, result.stderr
+        assert re.findall(r'<strong class="member">([^<]*)</strong>', result.stdout) == expected, style
+    # A name that only shares a family name or a given name is not the member's.
+    other = bibkit("export", "-f", "html-page", "-r", records, "--member", "Sam Lovelace", "--member", "Stella Smyth")
+    assert 'class="member"' not in other.stdout
+
+
+def test_selected_papers_come_first_once_and_the_filter_still_works(browser: Browser,
+                                                                    lab_page: tuple[Path, list[Record]]) -> None:
+    out, records = lab_page
+    page = browser.open(out.as_uri())
+    sections = page.js("Array.from(document.querySelectorAll('section.group')).map(s => [s.id, "
+                       "Array.from(s.querySelectorAll('li.entry')).map(e => e.id.slice(4))])")
+    assert sections[0][0] == "selected" and sorted(sections[0][1]) == sorted(SELECTED)
+    everywhere = [key for _, keys in sections for key in keys]
+    assert sorted(everywhere) == sorted(r.key for r in records)  # each record once
+    years = [int(anchor[1:]) for anchor, _ in sections[1:]]
+    assert years == sorted(years, reverse=True)
+    page.type("llemma")
+    visible = page.js("Array.from(document.querySelectorAll('section.group')).filter(s => s.offsetParent !== null)"
+                      ".map(s => s.id)")
+    assert page.visible() == ["azerbayev2024llemma"] and visible == ["selected"]
+    page.type("proofnet")
+    assert page.visible() == ["azerbayev2023proofnet"]
+    assert page.problems() == []
+
+
+def test_grouped_by_type(tmp_path: Path) -> None:
+    out = tmp_path / "by-type.html"
+    result = bibkit("export", "-f", "html-page", "-r", RECORDS, "--group-by", "type", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    sections = re.findall(r'<section class="group" id="t-([a-z-]+)">\n<h2>([^<]+)</h2>(.*?)</section>', out.read_text(),
+                          re.S)
+    by_key = {r.key: r for r in _records()}
+    assert [(kind, heading) for kind, heading, _ in sections] == [
+        ("article-journal", "Journal articles"), ("paper-conference", "Conference and workshop papers"),
+        ("article", "Preprints")]
+    for kind, _, body in sections:
+        keys = re.findall(r'<li class="entry" id="ref-([^"]+)"', body)
+        assert keys and {by_key[k].type for k in keys} == {kind}
+        issued = [by_key[k].issued.year for k in keys]  # type: ignore[union-attr]
+        assert issued == sorted(issued, reverse=True)  # newest first within a type
+    assert sum(len(re.findall(r'<li class="entry"', b)) for _, _, b in sections) == len(by_key)
+
+
+def test_links_come_from_the_record(browser: Browser, lab_page: tuple[Path, list[Record]]) -> None:
+    out, records = lab_page
+    page = browser.open(out.as_uri())
+    shown = page.js("Object.fromEntries(Array.from(document.querySelectorAll('li.entry')).map(e => [e.id.slice(4), "
+                    "Array.from(e.querySelectorAll('.links a')).map(a => [a.textContent, a.href])]))")
+    with_code = 0
+    for record in records:
+        links = dict(shown[record.key])
+        assert links.get("Code") == record.code and links.get("Project page") == record.project_page, record.key
+        with_code += record.code is not None
+    assert with_code >= 7  # the shipped records' verified code repositories
+    assert shown["biderman2023pythia"][:5] == [
+        ["arXiv", "https://arxiv.org/abs/2304.01373"], ["PDF", "https://arxiv.org/pdf/2304.01373"],
+        ["Code", "https://github.com/EleutherAI/pythia"], ["Project page", "https://www.eleuther.ai/"],
+        ["Web", "https://proceedings.mlr.press/v202/biderman23a.html"]]
+
+
+def test_the_copy_button_copies_the_bibtex_without_private_fields(browser: Browser,
+                                                                  lab_page: tuple[Path, list[Record]]) -> None:
+    out, records = lab_page
+    browser.call("Browser.grantPermissions", {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    page = browser.open(out.as_uri())
+    button = "#ref-biderman2023pythia button.copy"
+    assert page.js(f"document.querySelector({json.dumps(button)}).textContent") == "Copy BibTeX"
+    page.click(button)
+    page.js("new Promise(r => setTimeout(r, 100))")
+    assert page.js(f"document.querySelector({json.dumps(button)}).textContent") == "Copied"
+    copied = page.js("navigator.clipboard.readText()")
+    pythia = next(r for r in records if r.key == "biderman2023pythia")
+    assert copied == public_bibtex(pythia)
+    assert copied.startswith("@inproceedings{biderman2023pythia,") and "eprint = {2304.01373}" in copied
+    for private in ("Camera-ready", "internal-review", "selected", "papers/pythia.pdf", "our best cited", "owner",
+                    "pythia2023", "eleuther.ai", "provenance", "researchtrend", "ICML"):
+        assert private not in copied, private
+    # The full export still carries what the lab keeps (the page's copy is the only one that drops it).
+    full = export([pythia], "bibtex").decode()
+    assert "Camera-ready" in full and "our best cited" in full and "@inproceedings{pythia2023," in full
+    page.js("new Promise(r => setTimeout(r, 2100))")
+    assert page.js(f"document.querySelector({json.dumps(button)}).textContent") == "Copy BibTeX"
+    assert page.problems() == []
+
+
+def test_without_javascript_the_bibtex_still_opens(browser: Browser, lab_page: tuple[Path, list[Record]]) -> None:
+    out, _ = lab_page
+    page = browser.open(out.as_uri(), javascript=False)
+    assert page.js("document.querySelector('button.copy').offsetParent === null")  # hidden: it needs the script
+    page.click("#ref-biderman2023pythia details.bibtex summary")
+    assert page.js("document.querySelector('#ref-biderman2023pythia details.bibtex').open")
+    assert page.js("document.querySelector('#bib-biderman2023pythia').offsetParent !== null")
+
+
+def test_the_policy_allows_no_inline_style(lab_page: tuple[Path, list[Record]], tmp_path: Path) -> None:
+    out, records = lab_page
+    text = out.read_text()
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text)
+    assert policy and "unsafe-inline" not in html.unescape(policy[1])
+    assert "style-src 'sha256-" in html.unescape(policy[1])
+    assert ' style="' not in text
+    # A style's inline formatting (small caps here) becomes a class of the page's one sheet.
+    caps = tmp_path / "caps.csl"
+    caps.write_text((ROOT / "styles").joinpath("lab-publications.csl").read_text().replace(
+        '<text variable="title"', '<text variable="title" font-variant="small-caps"', 1))
+    made = export(records[:3], "html-page", ExportOptions(style=str(caps)))
+    assert b' style="' not in made and b'class="csl-1"' in made and b".csl-1 { font-variant:small-caps }" in made
+
+
+@pytest.mark.parametrize(("width", "height", "mobile"), [(390, 844, True), (1280, 900, False)],
+                         ids=["phone", "desktop"])
+def test_layout_fits_phone_and_desktop_widths(browser: Browser, lab_page: tuple[Path, list[Record]],
+                                              width: int, height: int, mobile: bool, tmp_path: Path) -> None:
+    out, records = lab_page
+    page = browser.open(out.as_uri(), width=width, height=height, mobile=mobile)
+    _assert_clean(page, out)
+    page.js("Array.from(document.querySelectorAll('details.bibtex')).slice(0, 1).forEach(d => d.open = true)")
+    # Nothing sticks out sideways: no horizontal scrolling, every entry, link and button inside the page.
+    assert page.js("document.documentElement.scrollWidth") <= width
+    outside = page.js("Array.from(document.querySelectorAll('li.entry, .meta a, button.copy, details pre'))"
+                      ".filter(e => { const r = e.getBoundingClientRect(); "
+                      f"return r.left < 0 || r.right > {width}; }}).map(e => e.outerHTML.slice(0, 80))")
+    assert outside == []
+    # The text column: the whole width on a phone, a readable measure on a desktop.
+    column = page.js("document.querySelector('main').getBoundingClientRect().width")
+    assert column == width if mobile else 900 <= column <= 1000
+    # Buttons and links are big enough to tap.
+    heights = page.js("Array.from(document.querySelectorAll('#ref-biderman2023pythia .meta a, "
+                      "#ref-biderman2023pythia button.copy')).map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 18
+    assert len(page.visible()) == len(records)
+    # A picture of the page as a reader sees it; BIBKIT_UPDATE_SCREENSHOT=1 refreshes the ones in docs/.
+    page.js("document.fonts.ready.then(() => true)")
+    shot = base64.b64decode(page.call("Page.captureScreenshot", {"format": "png"})["data"])
+    assert _png_size(shot) == (width, height)
+    assert len(shot) > 50_000  # a page of text, not a blank
+    name = "publication-page-phone.png" if mobile else "publication-page.png"
+    (tmp_path / name).write_bytes(shot)
+    if os.environ.get("BIBKIT_UPDATE_SCREENSHOT") == "1":
+        (ROOT / "docs" / name).write_bytes(shot)
+
+
+def test_the_page_from_bibkit_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _lab_records(tmp_path)
+    (tmp_path / "bibkit.toml").write_text(f"""records = "{records.name}"
+
+[page]
+title = "EleutherAI: publications"
+selected-first = true
+members = ["Nora Belrose", {{ name = "Stella Biderman", variants = ["S. Biderman"] }}]
+
+[[outputs]]
+format = "html-page"
+path = "site/publications.html"
+
+[[outputs]]
+format = "html-page"
+path = "site/by-type.html"
+group-by = "type"
+selected-first = false
+""")
+    monkeypatch.chdir(tmp_path)
+    result = bibkit("build")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "site" / "publications.html").read_text()
+    assert "<title>EleutherAI: publications</title>" in page and '<section class="group" id="selected">' in page
+    assert '<strong class="member">Biderman, S.</strong>' in page
+    assert '<strong class="member">Belrose, N.</strong>' in page
+    by_type = (tmp_path / "site" / "by-type.html").read_text()
+    assert 'id="selected"' not in by_type and 'id="t-article-journal"' in by_type
+    assert '<strong class="member">Biderman, S.</strong>' in by_type
+    # Mistakes are named where they are.
+    (tmp_path / "bibkit.toml").write_text('[page]\ngroup-by = "venue"\n[[outputs]]\nformat = "html-page"\n'
+                                          'path = "p.html"\n')
+    bad = bibkit("build")
+    assert bad.exit_code == 2
+    assert "bibkit.toml: page.group-by: expected 'year' or 'type', not 'venue'" in bad.stderr
+    (tmp_path / "bibkit.toml").write_text('[[outputs]]\nformat = "bibtex"\npath = "x.bib"\ngroup-by = "type"\n')
+    assert "outputs[0].group-by: a bibtex output takes no group-by (only html-page does)" in bibkit("build").stderr

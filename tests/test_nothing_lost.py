@@ -59,6 +59,7 @@ def test_enrichment_killed_mid_run_leaves_each_record_old_or_new(arxiv_server: F
     records = tmp_path / "records"
     records.mkdir()
     old: dict[str, str] = {}
+    new: dict[str, str] = {}  # the category goes right after the arXiv id (the field order)
     for i in range(400):
         base = f"2301.{10000 + i}"
         arxiv_server.entries[base] = entry(base, f"Paper number {i}", ["Ada Lovelace"], "2023-01-15", "cs.CL")
@@ -66,6 +67,7 @@ def test_enrichment_killed_mid_run_leaves_each_record_old_or_new(arxiv_server: F
                f'issued: 2023-01-15\narxiv: "{base}"\npublisher: arXiv\n'
         (records / f"lovelace2023paper{i}.yaml").write_text(text)
         old[f"lovelace2023paper{i}.yaml"] = text
+        new[f"lovelace2023paper{i}.yaml"] = text.replace("publisher:", "arxiv-class: cs.CL\npublisher:")
     env = {**os.environ, "BIBKIT_ARXIV_URL": arxiv_server.url, "BIBKIT_ARXIV_DELAY": "0",
            "BIBKIT_CACHE_DIR": str(tmp_path / "cache")}
     command = [sys.executable, "-m", "bibkit", "enrich", "-r", str(records), "--no-search", "-q"]
@@ -78,7 +80,7 @@ def test_enrichment_killed_mid_run_leaves_each_record_old_or_new(arxiv_server: F
     states = {"old": 0, "new": 0}
     for name, text in old.items():
         now = (records / name).read_text()
-        assert now in (text, text + "arxiv-class: cs.CL\n"), name
+        assert now in (text, new[name]), name
         states["old" if now == text else "new"] += 1
     assert states["new"] >= 1
     # The file being written when the kill came is a hidden temporary file, never a record.
@@ -88,15 +90,16 @@ def test_enrichment_killed_mid_run_leaves_each_record_old_or_new(arxiv_server: F
     requests = len(arxiv_server.requests)
     assert subprocess.run(command, cwd=ROOT, env=env, check=False).returncode == 0
     assert len(arxiv_server.requests) == requests
-    assert all((records / n).read_text().endswith("arxiv-class: cs.CL\n") for n in old)
+    assert all((records / n).read_text() == new[n] for n in old)
     assert not [p for p in leftovers if p.exists()]  # the rerun removed the killed writer's files
 
 
 def test_realworld_import_export_reimport_reports_differences(tmp_path: Path) -> None:
-    """BibTeX -> records -> BibTeX -> records: the second import equals the first, except for
-    what BibTeX cannot carry (listed in docs/formats.md); every difference is named here."""
+    """Records -> BibTeX or CSL-JSON -> records: CSL-JSON gives back the same records, field for
+    field; BibTeX differs only where it cannot carry the record (docs/formats.md)."""
     from bibkit.export import export
     from bibkit.imports import read_file
+    from bibkit.richtext import plain
 
     from conftest import REALWORLD
 
@@ -110,11 +113,16 @@ def test_realworld_import_export_reimport_reports_differences(tmp_path: Path) ->
             assert set(second) == {r.key for r in first}, (source.name, fmt)
             for rec in first:
                 for name in rec.__dataclass_fields__:
-                    if getattr(rec, name) != getattr(second[rec.key], name):
+                    mine, theirs = getattr(rec, name), getattr(second[rec.key], name)
+                    if name == "title" and fmt == "bibtex":  # bibkit's braces come back as nocase spans
+                        mine, theirs = plain(mine), plain(theirs)
+                    if mine != theirs:
                         differences[f"{fmt}:{name}"] = differences.get(f"{fmt}:{name}", 0) + 1
-    # CSL-JSON carries every field of the model but provenance. BibTeX loses what docs/formats.md
-    # says: the day of a date, CSL types it has no entry type for (and with them the container
-    # of a @misc), and one author list that is already garbled at the source ("and and").
+    # CSL-JSON carries every field of the model but provenance (bibkit's own curation data).
     assert not [d for d in differences if d.startswith("csl-json:")], differences
-    assert set(differences) <= {"bibtex:issued", "bibtex:type", "bibtex:text", "bibtex:author"}, differences
-    assert differences.get("bibtex:author", 0) <= 1, differences
+    # BibTeX cannot carry: CSL types it has no entry type for; CSL-JSON data that is not text
+    # (extra); a name without a given name of several words (braced, read back as a literal);
+    # white space runs and en dashes in text; and it writes what CSL keeps elsewhere (a thesis's
+    # publisher as its school, a preprint's identifier in howpublished and its arXiv URL).
+    assert set(differences) <= {"bibtex:type", "bibtex:text", "bibtex:extra", "bibtex:author", "bibtex:editor",
+                                "bibtex:title", "bibtex:arxiv"}, differences

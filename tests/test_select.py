@@ -36,8 +36,8 @@ def test_select_by_year_and_author() -> None:
 def test_cli_selection() -> None:
     result = bibkit("export", "-f", "bibtex", "-r", RECORDS, "--year", "2021-2022", "--author", "gao")
     keys = {line.split("{")[1].rstrip(",") for line in result.stdout.splitlines() if line.startswith("@")}
-    assert keys == {"biderman2022datasheet", "bigscienceworkshop2022bloom", "schuhmann2021laion400m"} or keys
-    for k in keys:
-        (rec,) = [r for r in RECORDS_ALL if r.key == k]
-        assert rec.issued and 2021 <= rec.issued.year <= 2022
-        assert any("gao" in str(p).lower() for p in rec.author)
+    # Worked out from the records here, not from bibkit's answer: 2021-2022, an author "Gao".
+    expected = {r.key for r in RECORDS_ALL if r.issued and 2021 <= r.issued.year <= 2022
+                and any(p.family and "gao" in p.family.lower() for p in r.author)}
+    assert len(expected) >= 2  # the shipped collection makes this a real test
+    assert keys == expected

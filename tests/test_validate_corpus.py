@@ -77,7 +77,8 @@ def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
 
 
 def test_good_records_are_clean() -> None:
-    result = bibkit("validate", TEST_RECORDS / "good")
+    # BK060 is a suggestion the shipped bibkit.toml (found from here) turns on for its own titles.
+    result = bibkit("validate", "--ignore", "BK060", TEST_RECORDS / "good")
     assert result.exit_code == 0, result.stdout
     assert result.stdout == ""
 

@@ -50,10 +50,12 @@ class Report:
     conflicts: int = 0
     failures: int = 0
     requests: int = 0
+    published: int = 0  # preprints arXiv names a published version of (for `bibkit published`)
 
     def summary(self) -> str:
         return (f"{self.filled} filled, {self.matched} matched by title, {self.ambiguous} ambiguous, "
-                f"{self.conflicts} conflicts, {self.failures} failures ({self.requests} request(s) to arXiv)")
+                f"{self.conflicts} conflicts, {self.failures} failures ({self.requests} request(s) to arXiv)"
+                + (f"; {self.published} preprint(s) now published: see `bibkit published`" if self.published else ""))
 
 
 class Source:
@@ -116,11 +118,13 @@ def _names(paper: Paper) -> list[Any]:
     return [name_value(Person.parse(a)) for a in paper.authors]
 
 
-def _doi(paper: Paper) -> str | None:
+def journal_doi(paper: Paper) -> str | None:
+    """The DOI of the published version the authors gave arXiv (never arXiv's own ``10.48550``)."""
     try:
-        return Doi.parse(paper.doi).value if paper.doi else None
+        doi = Doi.parse(paper.doi).value if paper.doi else None
     except ValueError:
         return None
+    return None if doi is None or doi.lower().startswith("10.48550/") else doi
 
 
 def _fill(lo: Loaded, rec: Record, paper: Paper, accept: bool, report: Report) -> dict[str, Any]:
@@ -147,7 +151,13 @@ def _fill(lo: Loaded, rec: Record, paper: Paper, accept: bool, report: Report) -
         out["issued"] = str(paper.published)
     if "arxiv-class" not in lo.spans and paper.primary_class:
         out["arxiv-class"] = paper.primary_class
-    if "DOI" not in lo.spans and (doi := _doi(paper)):
+    doi = journal_doi(paper)
+    if rec.type == "article" and (doi or paper.journal_ref):
+        # A preprint's DOI is its own; the published version's comes with its venue.
+        report.published += 1
+        report.warnings.append(f"{where}: arXiv {paper.arxiv.base} names a published version "
+                               f"({'DOI ' + doi if doi else repr(paper.journal_ref)}): see `bibkit published`")
+    elif "DOI" not in lo.spans and doi:
         out["DOI"] = doi
     if "journal-ref" not in lo.spans and paper.journal_ref:
         out["journal-ref"] = paper.journal_ref
@@ -215,7 +225,14 @@ def enrich(library: Library, settings: ArxivSettings, *, accept_arxiv: bool = Fa
 def new_records(ids: Sequence[ArxivId], existing: Sequence[Record], settings: ArxivSettings,
                 pattern: str = DEFAULT_PATTERN, log: Callable[[str], None] = _quiet,
                 source: Source | None = None) -> tuple[list[Record], list[str]]:
-    """Records for ``ids`` from arXiv metadata, and why each id that got none did not."""
+    """Records for ``ids`` from arXiv metadata, and why each id that got none did not.
+
+    A paper whose arXiv entry names its published version (a journal reference that reads as a
+    venue) gets a record of that version (``published.published_version``); otherwise a
+    preprint record, whose note keeps the journal DOI arXiv gives, if any.
+    """
+    from bibkit.enrich.published import published_version
+
     problems: list[str] = []
     by_arxiv = {r.arxiv.base: r for r in existing if r.arxiv}
     by_doi = {r.doi.value.lower(): r for r in existing if r.doi}
@@ -234,16 +251,22 @@ def new_records(ids: Sequence[ArxivId], existing: Sequence[Record], settings: Ar
         if paper is None:
             problems.append(f"arXiv {aid.base}: {failed.get(aid.base, 'no answer')}")
             continue
-        doi = _doi(paper)
+        doi = journal_doi(paper)
         if doi and doi.lower() in by_doi:
             problems.append(f"arXiv {aid.base}: its DOI {doi} is already in record {by_doi[doi.lower()].key!r}")
             continue
+        note = f"Filled from the arXiv API on {paper.fetched[:10]}."
         draft = Record(
             key="", type="article", title=paper.title, author=tuple(Person.parse(a) for a in paper.authors),
             issued=paper.published, arxiv=ArxivId(aid.base), arxiv_class=paper.primary_class,
-            journal_ref=paper.journal_ref, doi=Doi(doi) if doi else None, text={"publisher": "arXiv"},
-            provenance=Provenance(verified=(ArxivId(aid.base).url,),
-                                  note=f"Filled from the arXiv API on {paper.fetched[:10]}."),
+            journal_ref=paper.journal_ref, text={"publisher": "arXiv"},
+            provenance=Provenance(verified=(ArxivId(aid.base).url,), note=note),
         )
-        out.append(dataclasses.replace(draft, key=generate_key(draft, taken, pattern)))
+        draft = dataclasses.replace(draft, key=generate_key(draft, taken, pattern))
+        made = published_version(draft, paper)
+        if made is None and doi:
+            made = dataclasses.replace(draft, provenance=dataclasses.replace(
+                draft.provenance, note=f"{note} arXiv gives the DOI {doi} of a published version, whose "
+                                       "venue it does not name."))
+        out.append(made or draft)
     return out, problems

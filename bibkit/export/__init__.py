@@ -15,10 +15,33 @@ from bibkit.model import Record
 
 
 @dataclass(frozen=True)
+class Member:
+    """A lab member whose name the publication page highlights, as written in the records
+    (``Given Family``) and in any other form they appear in (``S. Biderman``)."""
+
+    name: str
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """The publication page (``html-page``): its title, grouping and highlights."""
+
+    title: str = "Publications"
+    group_by: str = "year"  # "year" or "type"
+    selected_first: bool = False  # records tagged "selected" in a section of their own, first
+    members: tuple[Member, ...] = ()
+
+
+GROUP_BY = ("year", "type")
+
+
+@dataclass(frozen=True)
 class ExportOptions:
     style: str = "apa"  # CSL style name or .csl path, for the formatted lists
     locale: str = "en-US"
     ascii: bool = False  # BibTeX: non-ASCII as LaTeX commands, for 8-bit BibTeX
+    page: PageOptions = PageOptions()
 
 
 Exporter = Callable[[Sequence[Record], ExportOptions], bytes]
@@ -54,7 +77,7 @@ def _formatted(fmt: str) -> Exporter:
 def _htmlpage(records: Sequence[Record], options: ExportOptions) -> bytes:
     from bibkit.export import htmlpage
 
-    return htmlpage.render(records, options.style, options.locale)
+    return htmlpage.render(records, options.style, options.locale, options.page)
 
 
 EXPORTERS: dict[str, Exporter] = {
@@ -72,20 +95,23 @@ EXPORTERS: dict[str, Exporter] = {
 class Stream:
     """A format whose output is one entry per record, joined: ``head``, the entries (in export
     order) separated by ``separator``, ``tail``; ``empty`` when there is no entry. Such an
-    export is rendered a record at a time, and an edited record renders its entry alone."""
+    export is rendered a record at a time, and an edited record renders its entry alone.
+    ``crossref_last``: the export order moves crossref parents after their children
+    (``bibtex.crossref_order``)."""
 
     head: str
     separator: str
     tail: str
     empty: str
     entry: Callable[[Record, ExportOptions], str]
+    crossref_last: bool = False
 
 
 def _bibtex_entry(dialect: str) -> Callable[[Record, ExportOptions], str]:
     def entry(record: Record, options: ExportOptions) -> str:
         from bibkit.export import bibtex
 
-        return bibtex.render_entry(getattr(bibtex, dialect), record, ascii=options.ascii)
+        return bibtex.render_record(getattr(bibtex, dialect), record, ascii=options.ascii)
 
     return entry
 
@@ -101,8 +127,8 @@ def _csljson_item(record: Record, options: ExportOptions) -> str:
 
 
 STREAMS: dict[str, Stream] = {
-    "bibtex": Stream("", "\n", "", "", _bibtex_entry("BIBTEX")),
-    "biblatex": Stream("", "\n", "", "", _bibtex_entry("BIBLATEX")),
+    "bibtex": Stream("", "\n", "", "", _bibtex_entry("BIBTEX"), crossref_last=True),
+    "biblatex": Stream("", "\n", "", "", _bibtex_entry("BIBLATEX"), crossref_last=True),
     "csl-json": Stream("[\n", ",\n", "\n]\n", "[]\n", _csljson_item),
 }
 

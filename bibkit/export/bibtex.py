@@ -7,15 +7,18 @@ The rules, documented in docs/record-format.md:
   ``eprinttype``/``eprintclass`` (BibLaTeX), never with an ``arXiv:`` prefix.
 - ``doi``, ``url`` and ``eprint`` are written verbatim; every other text is escaped.
 - Titles brace only the words a style must not lowercase (``latex.protect_title``).
+- A record's former keys (``ids``) are biblatex's ``ids`` field; BibTeX has no aliases, so it
+  gets a copy of the entry under each former key.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bibkit.latex import escape, protect_title, to_ascii
+from bibkit.latex import escape, latex_to_rich, rich_to_latex, to_ascii
 from bibkit.model import Person, Record
 
 _UNSAFE_VERBATIM = re.compile(r"[\s{}\\]")
@@ -33,14 +36,15 @@ class Dialect:
     fields: tuple[tuple[str, Getter], ...]
     # Written as given: identifiers and URLs that LaTeX's url/doi packages typeset themselves.
     verbatim: frozenset[str]
+    person: Callable[[Person], str]  # how one name of a name list is written
     # Written without braces: month macros.
     bare: frozenset[str] = frozenset()
+    # A record's former keys (``ids``) as copies of its entry: BibTeX has no aliases.
+    copies_for_ids: bool = False
 
 
-def _names(people: Sequence[Person], truncated: bool = False) -> str | None:
-    if not people:
-        return None
-    out = [_name(p) for p in people]
+def _names(people: Sequence[Person], truncated: bool = False, name: Callable[[Person], str] | None = None) -> str:
+    out = [(name or _name)(p) for p in people]
     if truncated:
         out.append("others")
     return " and ".join(out)
@@ -49,17 +53,51 @@ def _names(people: Sequence[Person], truncated: bool = False) -> str | None:
 def _name(p: Person) -> str:
     if p.literal is not None:
         return "{" + escape(p.literal) + "}"  # a corporate name: never split, never abbreviated
-    # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts.
-    parts = [_name_part(p.family_with_particle or "")]
+    particle = (p.non_dropping_particle or p.dropping_particle or "").split()
+    family = (p.family or "").split()
+    if not p.given and not p.suffix:
+        # No comma form: "Family," with nothing after the comma makes bibtex complain. The
+        # words are written as they are when BibTeX splits them back into these parts ("van der
+        # Wal", "et al."); otherwise they are braced, so that BibTeX keeps them together (they
+        # read back as a literal name).
+        text = " ".join((*particle, *family))
+        if _first_von_last([*particle, *family]) == ([], particle, family) and not _AND.search(text):
+            return escape(text)
+        return "{" + escape(text) + "}"
+    # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts, but
+    # for the von part, which runs to the last lower-case word: a family name with a lower-case
+    # word of its own (Vázques de Parga) is braced.
+    last = " ".join(family)
+    if any(w[:1].islower() for w in family):
+        last = "{" + last + "}"
+    parts = [" ".join(_name_part(w) for w in particle) + (" " if particle else "") + (
+        last if last.startswith("{") else _name_part(last))]
     if p.suffix:
         parts.append(_name_part(p.suffix))
-    if p.given:
-        parts.append(_name_part(p.given))
-    elif p.suffix:
-        parts.append("")
-    elif " " in parts[0]:
-        parts.append("")  # "BI Intelligence, ": the comma keeps both words in the family name
+    parts.append(_name_part(p.given or ""))
     return ", ".join(parts)
+
+
+def _first_von_last(words: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """How BibTeX splits a name without commas: von runs from the first to the last lower-case
+    word before the last word; First is what comes before it, Last what comes after."""
+    if len(words) <= 1:
+        return [], [], words
+    lower = [i for i, w in enumerate(words[:-1]) if w[:1].islower()]
+    if not lower:
+        return words[:-1], [], words[-1:]
+    return words[:lower[0]], words[lower[0]:lower[-1] + 1], words[lower[-1] + 1:]
+
+
+def _biblatex_name(p: Person) -> str:
+    """As ``_name``, but a dropping particle (biblatex: a prefix with ``useprefix=false``) is
+    written in biblatex's extended name format, which says so; a non-dropping one is BibTeX's
+    von part, as in a BibTeX file."""
+    if p.literal is not None or not p.dropping_particle:
+        return _name(p)
+    parts = (("family", p.family_with_particle), ("given", p.given), ("prefix", p.dropping_particle),
+             ("suffix", p.suffix))
+    return ", ".join(f"{k}={{{escape(v)}}}" for k, v in parts if v) + ", useprefix=false"
 
 
 def _name_part(text: str) -> str:
@@ -80,23 +118,33 @@ def _month(r: Record) -> str | None:
 
 
 def _year(r: Record) -> str | None:
-    return str(r.issued.year) if r.issued else None
+    if r.issued is None:
+        return None
+    end = r.issued.end
+    return f"{r.issued.year:04d}" + (f"--{end.year:04d}" if end and end.year != r.issued.year else "")
+
+
+_IN_BOOK = ("paper-conference", "chapter", "entry-encyclopedia", "entry-dictionary", "entry")
 
 
 def _container(*csl_types: str) -> Getter:
-    """container-title, for the entry types whose field this is (journal, booktitle, ...)."""
-    return lambda r: r.get("container-title") if r.type in csl_types else None
+    """container-title, for the entry types whose field this is: booktitle for parts of books
+    and proceedings, journal for everything else (a @misc keeps its container that way)."""
+    if csl_types == ("article-journal",):
+        return lambda r: r.get("container-title") if r.type not in _IN_BOOK else None
+    return lambda r: r.get("container-title") if r.type in _IN_BOOK else None
 
 
 def _howpublished(r: Record) -> str | None:
     # Classic styles print neither eprint nor archivePrefix, so a preprint names itself here.
-    if r.type != "article":
-        return None
+    if r.get("howpublished") or r.type != "article":
+        return r.get("howpublished")
     return f"arXiv:{r.arxiv.base}" if r.arxiv else r.get("publisher")
 
 
 def _eprint(r: Record) -> str | None:
-    return r.arxiv.base if r.arxiv else None
+    """arXiv's identifier, else the record's own eprint (a PubMed id, a handle)."""
+    return str(r.arxiv) if r.arxiv else r.get("eprint")
 
 
 def _arxiv(value: str) -> Getter:
@@ -105,10 +153,6 @@ def _arxiv(value: str) -> Getter:
 
 def _date(r: Record) -> str | None:
     return str(r.issued) if r.issued else None
-
-
-def _publisher(r: Record) -> str | None:
-    return None if r.type == "article" else r.get("publisher")
 
 
 def _doi(r: Record) -> str | None:
@@ -128,43 +172,102 @@ def _is_masters(r: Record) -> bool:
     return r.type == "thesis" and "master" in (r.get("genre") or "").lower()
 
 
-_COMMON_HEAD: tuple[tuple[str, Getter], ...] = (
-    ("author", lambda r: _names(r.author, r.author_truncated)),
-    ("editor", lambda r: _names(r.editor)),
-    ("title", lambda r: r.title or None),
+def _text(name: str) -> Getter:
+    return lambda r: r.get(name)
+
+
+def _dated(name: str) -> Getter:
+    return lambda r: str(r.dates[name]) if name in r.dates else None
+
+
+def _institution(*kinds: str) -> Getter:
+    """school/institution for the entry types that have it: the record's institution, else its
+    publisher (CSL keeps a thesis's university there)."""
+    return lambda r: (r.get("institution") or r.get("publisher")) if r.type in kinds else None
+
+
+def _publisher(r: Record) -> str | None:
+    return r.get("publisher")
+
+
+def _other_institution(*kinds: str) -> Getter:
+    return lambda r: r.get("institution") if r.type not in kinds else None
+
+
+# BibTeX/BibLaTeX name list -> the record's role (bibkit.fields).
+NAME_ROLES: tuple[tuple[str, str], ...] = (
+    ("author", "author"), ("editor", "editor"), ("translator", "translator"), ("bookauthor", "container-author"),
+    *((role, role) for role in ("editora", "editorb", "editorc", "annotator", "commentator", "introduction",
+                                "foreword", "afterword", "holder")),
 )
-_COMMON_TAIL: tuple[tuple[str, Getter], ...] = (
+# Record fields BibTeX and BibLaTeX share a name for, after the dialect's own.
+_SHARED: tuple[tuple[str, Getter], ...] = (
     ("volume", lambda r: r.get("volume")),
     ("pages", _pages),
-    ("publisher", _publisher),
+    ("chapter", _text("chapter-number")),
+    ("edition", _text("edition")),
+    ("organization", lambda r: r.get("organization")),
+    ("isbn", _text("ISBN")),
+    ("issn", _text("ISSN")),
     ("doi", _doi),
     ("url", lambda r: r.url),
-    ("eprint", _eprint),
     ("keywords", _keywords),
+    ("crossref", _text("crossref")),
+    ("xdata", _text("xdata")),
+    ("xref", _text("xref")),
+    ("key", _text("key")),
 )
+# BibLaTeX's names for the rest, written in both dialects so that nothing is lost (bibtex's
+# styles ignore what they do not know).
+_BIBLATEX_NAMED: tuple[tuple[str, Getter], ...] = tuple(
+    (bib, _text(field)) for bib, field in (
+        ("subtitle", "subtitle"), ("titleaddon", "titleaddon"), ("maintitle", "maintitle"),
+        ("booktitleaddon", "booktitleaddon"), ("shorttitle", "title-short"),
+        ("shortjournal", "container-title-short"), ("origtitle", "original-title"),
+        ("origpublisher", "original-publisher"), ("origlocation", "original-publisher-place"),
+        ("issuetitle", "volume-title"), ("venue", "event-place"), ("pagetotal", "number-of-pages"),
+        ("volumes", "number-of-volumes"), ("part", "part-number"), ("version", "version"),
+        ("pubstate", "status"), ("library", "call-number"), ("eid", "eid"), ("entrysubtype", "entrysubtype"),
+        ("langid", "langid"), ("addendum", "addendum"), ("language", "language"), ("abstract", "abstract"),
+        ("annote", "annote"),
+    )
+) + (("urldate", _dated("accessed")), ("eventdate", _dated("event-date")), ("origdate", _dated("original-date")))
 
 BIBTEX = Dialect(
     name="bibtex",
     entry_type={"article-journal": "article", "paper-conference": "inproceedings", "book": "book",
                 "chapter": "incollection", "thesis": "phdthesis", "report": "techreport",
-                "article": "misc"},
+                "article": "misc", "manuscript": "unpublished", "pamphlet": "booklet"},
     default_type="misc",
-    fields=_COMMON_HEAD + (
+    fields=(
+        ("title", lambda r: r.title or None),
         ("journal", _container("article-journal")),
         ("booktitle", _container("paper-conference", "chapter")),
         ("series", lambda r: r.get("collection-title")),
         ("howpublished", _howpublished),
         ("year", _year),
         ("month", _month),
+        ("day", lambda r: str(r.issued.day) if r.issued and r.issued.day and not r.issued.end else None),
         ("number", lambda r: r.get("issue") or r.get("number")),
         ("type", _genre),
-    ) + _COMMON_TAIL + (
+        ("school", _institution("thesis")),
+        ("institution", _institution("report")),
+        ("publisher", _publisher),
+        ("address", _text("publisher-place")),
+    ) + _SHARED + (
+        ("eprint", _eprint),
         ("archivePrefix", _arxiv("arXiv")),
-        ("primaryClass", lambda r: r.arxiv_class if r.arxiv else None),
+        ("primaryClass", lambda r: r.arxiv_class if r.arxiv else _text("eprintclass")(r)),
+        ("eprinttype", lambda r: None if r.arxiv else r.get("eprinttype")),
         ("note", lambda r: r.get("note")),
-    ),
-    verbatim=frozenset({"doi", "url", "eprint"}),
+        ("eventtitle", _text("event-title")),
+        ("issue", lambda r: r.get("issue") if r.get("number") and r.get("issue") else None),
+        ("institution", _other_institution("thesis", "report")),
+    ) + _BIBLATEX_NAMED,
+    verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
+    person=_name,
     bare=frozenset({"month"}),
+    copies_for_ids=True,
 )
 
 BIBLATEX = Dialect(
@@ -172,23 +275,38 @@ BIBLATEX = Dialect(
     entry_type={"article-journal": "article", "paper-conference": "inproceedings", "book": "book",
                 "chapter": "incollection", "thesis": "thesis", "report": "report",
                 "article": "online", "webpage": "online", "dataset": "dataset",
-                "software": "software"},
+                "software": "software", "manuscript": "unpublished", "patent": "patent",
+                "periodical": "periodical", "standard": "standard", "pamphlet": "booklet",
+                "entry-encyclopedia": "inreference", "motion_picture": "movie", "musical_score": "music",
+                "personal_communication": "letter", "legislation": "legislation", "legal_case": "jurisdiction",
+                "performance": "performance", "review": "review"},
     default_type="misc",
-    fields=_COMMON_HEAD + (
+    fields=(
+        ("title", lambda r: r.title or None),
         ("journaltitle", _container("article-journal")),
         ("booktitle", _container("paper-conference", "chapter")),
         ("series", lambda r: r.get("collection-title")),
         ("eventtitle", lambda r: r.get("event-title")),
         ("date", _date),
-        ("number", lambda r: r.get("issue") or r.get("number")),
+        ("number", lambda r: r.get("number") if r.get("number") and r.get("issue") else
+         (r.get("issue") or r.get("number"))),
+        ("issue", lambda r: r.get("issue") if r.get("number") and r.get("issue") else None),
         ("type", _genre),
-    ) + _COMMON_TAIL + (
-        ("eprinttype", _arxiv("arxiv")),
-        ("eprintclass", lambda r: r.arxiv_class if r.arxiv else None),
+        ("institution", lambda r: r.get("institution") or (r.get("publisher") if r.type in ("thesis", "report")
+                                                             else None)),
+        ("publisher", _publisher),
+        ("location", _text("publisher-place")),
+        ("howpublished", _text("howpublished")),
+    ) + _SHARED + (
+        ("eprint", _eprint),
+        ("eprinttype", lambda r: "arxiv" if r.arxiv else r.get("eprinttype")),
+        ("eprintclass", lambda r: r.arxiv_class if r.arxiv else r.get("eprintclass")),
         ("organization", lambda r: r.get("publisher") if r.type == "article" else None),
         ("note", lambda r: r.get("note")),
-    ),
-    verbatim=frozenset({"doi", "url", "eprint"}),
+        ("ids", lambda r: ",".join(r.ids) or None),
+    ) + _BIBLATEX_NAMED,
+    verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref", "ids"}),
+    person=_biblatex_name,
 )
 
 
@@ -201,32 +319,148 @@ def _value(dialect: Dialect, name: str, value: str) -> str:
         # that slipped past the model is escaped like any text instead.
         return "{" + value + "}"
     if name == "title":
-        return "{" + protect_title(value) + "}"
-    if name in ("author", "editor"):
-        return "{" + value + "}"  # names are escaped part by part in _name
-    if name == "pages":
+        return "{" + rich_to_latex(value, title=True) + "}"
+    if name in ("pages", "year"):  # "--" is a range here
         return "{" + escape(value, ligatures=True) + "}"
-    return "{" + escape(value) + "}"
+    return "{" + rich_to_latex(value) + "}"
+
+
+# Record fields the tables above write (or derive others from); any other is written under its
+# own name, so that an import of the export finds it again.
+_WRITTEN_TEXT = frozenset({
+    "container-title", "collection-title", "event-title", "publisher", "volume", "issue", "page", "number",
+    "genre", "note", "publisher-place", "chapter-number", "edition", "organization", "ISBN", "ISSN",
+    "crossref", "xdata", "xref", "key", "howpublished", "institution", "eprint", "eprinttype", "eprintclass",
+    "subtitle", "titleaddon", "maintitle", "booktitleaddon", "title-short", "container-title-short",
+    "original-title", "original-publisher", "original-publisher-place", "volume-title", "event-place",
+    "number-of-pages", "number-of-volumes", "part-number", "version", "status", "call-number", "eid",
+    "entrysubtype", "langid", "addendum", "language", "abstract", "annote", "entrytype",
+})
+_WRITTEN_NAMES = frozenset({"translator", "container-author", "editora", "editorb", "editorc", "annotator",
+                            "commentator", "introduction", "foreword", "afterword", "holder"})
+_WRITTEN_DATES = frozenset({"accessed", "event-date", "original-date"})
+# What a field name may be in a .bib (BibTeX: no white space, none of " # % ' ( ) , = { }).
+_FIELD_NAME = re.compile(r"[A-Za-z][^\s\"#%'(),={}]*")
+_DATE_PARTS = frozenset({"date", "year", "month", "day"})
+# The dialects' other names of one field: where a source gave both with different values.
+_OTHER_NAME = {"location": "address", "address": "location", "journaltitle": "journal", "journal": "journaltitle",
+               "institution": "school", "school": "institution", "annote": "annotation", "annotation": "annote"}
+# Kept from CSL-JSON for the CSL-JSON export; not fields of an entry.
+_NOT_BIBTEX = frozenset({"id", "type", "citation-key", "custom"})
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            return False
+        i += 1
+    return depth == 0
 
 
 def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
-    kind = dialect.entry_type.get(record.type, dialect.default_type)
+    kind = record.get("entrytype") or dialect.entry_type.get(record.type, dialect.default_type)
     if kind == "phdthesis" and _is_masters(record):
         kind = "mastersthesis"
+    # (field, value as written, the record's value it was written from), in the order written.
+    items: list[tuple[str, str, str | None]] = []
+    for bib, role in NAME_ROLES:
+        people, truncated = record.people(role), role == "author" and record.author_truncated
+        if people or truncated:
+            items.append((bib, "{" + _names(people, truncated, dialect.person) + "}", None))
+    for name, get in dialect.fields:
+        if value := get(record):
+            items.append((name, _value(dialect, name, value), value))
+    # What the tables do not write goes under its record name: nothing a record holds is dropped.
+    items += [(n, _value(dialect, n, v), v) for n, v in record.text.items() if n not in _WRITTEN_TEXT and v]
+    items += [(n, "{" + _names(p, name=dialect.person) + "}", None) for n, p in record.names.items()
+              if n not in _WRITTEN_NAMES and p]
+    items += [(n, "{" + str(d) + "}", None) for n, d in record.dates.items() if n not in _WRITTEN_DATES]
+    # Imported fields bibkit has no use for come back after its own, as they were written
+    # (bibtex and biber never typeset a field they do not know).
+    own = {n: v for n, v in sorted(record.extra.items())
+           if isinstance(v, str) and v and _FIELD_NAME.fullmatch(n) and n not in _NOT_BIBTEX}
+    by_lower = {n.lower(): n for n in own}
     lines = [f"@{kind}{{{record.key},"]
     written: set[str] = set()
-    fields = [(name, get(record)) for name, get in dialect.fields]
-    # Imported fields bibkit has no use for come back after its own, unless it wrote them.
-    fields += sorted(record.extra.items())
-    for name, value in fields:
-        if value and name.lower() not in written:
+
+    def write(name: str, text: str) -> None:
+        if name.lower() not in written:
             written.add(name.lower())
-            text = _value(dialect, name, value)
             lines.append(f"  {name} = {to_ascii(text) if ascii else text},")
+
+    for name, text, value in items:
+        if name.lower() in by_lower:
+            kept = by_lower.pop(name.lower())
+            if name.lower() in _DATE_PARTS or value is None or latex_to_rich(own[kept]).strip() == value:
+                # The import kept this field as written (a date it could not read exactly, LaTeX
+                # that rich text cannot hold): it is written as it came, in its place.
+                write(kept, _as_written(own[kept]))
+                continue
+            # Another field of the source that means the same (address and location, journal and
+            # journaltitle) with another value: both are written, as the source has them.
+            write(kept, _as_written(own[kept]))
+            name = _OTHER_NAME.get(name.lower(), name)
+        write(name, text)
+    for kept in by_lower.values():
+        write(kept, _as_written(own[kept]))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+def _as_written(value: str) -> str:
+    return "{" + (value if _balanced(value) else escape(value)) + "}"
+
+
 def render(dialect: Dialect, records: Sequence[Record], ascii: bool = False) -> bytes:
-    """The entries in the order given, separated by blank lines, as UTF-8."""
-    return "\n".join(render_entry(dialect, r, ascii) for r in records).encode("utf-8")
+    """The entries in the order given, separated by blank lines, as UTF-8; except that an entry
+    other entries name in ``crossref`` comes after the last of them, as bibtex requires. In
+    BibTeX, each record's entry is followed by a copy under each of its former keys, so that they
+    stay citable."""
+    return "\n".join(render_record(dialect, r, ascii) for r in crossref_order(records)).encode("utf-8")
+
+
+def render_record(dialect: Dialect, record: Record, ascii: bool = False) -> str:
+    """What one record puts in the file: its entry, and in BibTeX a copy under each former key."""
+    entries = [render_entry(dialect, record, ascii)]
+    if dialect.copies_for_ids:
+        entries.extend(render_entry(dialect, dataclasses.replace(record, key=old, ids=()), ascii)
+                       for old in record.ids)
+    return "\n".join(entries)
+
+
+def crossref_order(records: Sequence[Record]) -> list[Record]:
+    """``records`` in their order, each crossref parent moved after its children (and a parent's
+    parent after it). bibtex resolves a crossref only when the parent comes later in the file;
+    biber reads any order, so both dialects use this one."""
+    children: dict[str, list[str]] = {}
+    for r in records:
+        if parent := r.get("crossref"):
+            children.setdefault(parent.casefold(), []).append(r.key)
+    depth = crossref_depths(children, (r.key for r in records if r.key.casefold() in children))
+    return sorted(records, key=lambda r: depth.get(r.key.casefold(), 0))  # stable: the given order within each depth
+
+
+def crossref_depths(children: dict[str, list[str]], parents: Iterable[str]) -> dict[str, int]:
+    """For each key of ``parents`` (in the order given; casefolded in the answer), how many
+    generations of crossref children lie below it: ``children`` maps a casefolded key to the
+    keys of the entries that name it in ``crossref``. A key no entry names is 0, and needs no
+    look-up: an export streamed from the store asks only about the parents."""
+    depth: dict[str, int] = {}
+
+    def depth_of(key: str, seen: frozenset[str] = frozenset()) -> int:
+        folded = key.casefold()
+        if folded not in depth:
+            below = [c for c in children.get(folded, ()) if c.casefold() not in seen]  # a cycle stops here
+            depth[folded] = 1 + max((depth_of(c, seen | {folded}) for c in below), default=-1)
+        return depth[folded]
+
+    for key in parents:
+        depth_of(key)
+    return depth

@@ -167,7 +167,7 @@ def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # citeproc-py's notes on style features it skips
         formatter = _formatter(fmt)
-        source = (csl.Source(items, csl.glyphs(csl_style), formatter.preformat) if fixes
+        source = (csl.Source(items, csl.glyphs(csl_style), formatter.preformat, formatter) if fixes
                   else _escaping_source(items, formatter))
         bib = CitationStylesBibliography(csl_style, source, formatter)
         for item in items:

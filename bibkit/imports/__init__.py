@@ -1,7 +1,9 @@
-"""Importers: a file in another format -> Records, with a report of what was skipped and why.
+"""Importers: a file in another format -> Records, with a report of what could not be read and
+what was changed (a generated key, a value kept as written in ``extra``).
 
 Like the exporters, each format is one module behind one registry (keyed by file suffix).
-Importers never write files; ``write_records`` does, refusing to overwrite unless told.
+Importers never write files: ``plan_writes`` says what an import does to each record file (a new
+file, or the record's file updated field by field) and ``write_records`` does it.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from bibkit.write import remove_orphans, write_if_changed
 @dataclass
 class Imported:
     records: list[Record] = field(default_factory=list)
-    # (entry, why): entries not imported, and values moved to `extra` or changed.
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    # (line, what): text that is no entry BibTeX could read (skipped as bibtex skips it).
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    # (entry, why): values moved to `extra`, keys generated, anything else changed.
     notes: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -41,7 +44,10 @@ class KeyBook:
     _taken: set[str] | None = None
     _next: dict[str, int] = field(default_factory=dict)
 
-    def claim(self, key: str, record: Record, notes: list[tuple[str, str]]) -> str:
+    def claim(self, key: str, record: Record, notes: list[tuple[str, str]], line: int | None = None) -> str:
+        """``key`` itself unless the file used it already (compared without case, as BibTeX does)
+        or BibTeX and biber would reject it; then a key by ``pattern``. A key that a record in
+        the target directory has is kept: the import updates that record (``merge``)."""
         if self._taken is None:
             self._taken = self.existing | self.batch
         if key and keys.is_valid_key(key) and key.casefold() not in self.batch:
@@ -50,9 +56,10 @@ class KeyBook:
             return key
         new = generate_key(record, self._taken, self.pattern, self._next)
         self.batch.add(new.casefold())
-        why = ("appears twice in the file" if key and keys.is_valid_key(key)
-               else "is not a usable citation key" if key else "is missing")
-        notes.append((key or new, f"key {key!r} {why}; generated {new!r}"))
+        why = ("appears twice in the file (bibtex and biber use the first)" if key and keys.is_valid_key(key)
+               else "is not a key BibTeX and biber accept" if key else "is missing")
+        where = f"line {line}: " if line else ""
+        notes.append((key or new, f"{where}key {key!r} {why}; imported as {new!r}"))
         return new
 
 
@@ -74,33 +81,101 @@ def _csljson(path: Path, book: KeyBook) -> Imported:
 READERS: dict[str, Reader] = {".bib": _bibtex, ".json": _csljson}
 
 
-def read_file(path: Path, existing: Sequence[Record] = (), pattern: str = DEFAULT_PATTERN) -> Imported:
+def read_file(path: Path, existing: Sequence[Record] = (), pattern: str = DEFAULT_PATTERN,
+              already: Sequence[Record] = ()) -> Imported:
+    """The records of one file. ``existing`` are the target directory's records (their keys are
+    kept: an import updates them); ``already`` those imported from earlier files of this run."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise BibkitError(f"{path}: cannot import {path.suffix or 'this'} files "
                           f"(supported: {', '.join(sorted(READERS))})")
-    return reader(path, KeyBook({r.key.casefold() for r in existing}, pattern))
+    book = KeyBook({r.key.casefold() for r in [*existing, *already]}, pattern)
+    book.batch.update(r.key.casefold() for r in already)
+    return reader(path, book)
 
 
 def existing_records(directory: Path) -> list[Record]:
     return load_library([directory]).records if directory.is_dir() else []
 
 
-def write_records(records: Sequence[Record], directory: Path, force: bool = False) -> list[Path]:
-    """Write each record to its file; refuse (before writing any) to overwrite unless ``force``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    targets = [(directory / (keys.file_stem_for(r.key) + keys.SUFFIX), r) for r in records]
-    for path, r in targets:
-        if not keys.is_safe_file_stem(path.stem):
+@dataclass
+class Planned:
+    """What an import does to one record file: its new text, and what changes in it."""
+
+    path: Path
+    key: str
+    old: str | None  # None: a new file
+    new: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # changed fields the import replaces (--force)
+    kept: list[str] = field(default_factory=list)  # changed fields left as the record has them
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+def plan_writes(records: Sequence[Record], directory: Path, force: bool = False) -> list[Planned]:
+    """The file each record goes to, and its content: a new file, or the record's file updated
+    field by field. A field the record lacks is added; a field whose value differs is the
+    curator's and is kept, unless ``force``, which replaces it (and says so). Everything else in
+    the file (comments, provenance, key order, quoting) stays byte for byte (``set_fields``)."""
+    from bibkit.dump import record_data
+    from bibkit.enrich.writeback import set_fields
+    from bibkit.load import load_record
+
+    stems: dict[str, str] = {}  # casefolded stem -> key that has it
+    existing = {lo.record.key: lo for lo in (load_record(p) for p in sorted(directory.glob("*" + keys.SUFFIX)))
+                if lo.record is not None} if directory.is_dir() else {}
+    for key, lo in existing.items():
+        stems[lo.path.stem.casefold()] = key
+    plans: list[Planned] = []
+    for r in records:
+        if r.key in existing:
+            lo = existing[r.key]
+            old_text = lo.path.read_text(encoding="utf-8")
+            assert lo.record is not None
+            old, new = record_data(lo.record), record_data(r)
+            added = [k for k in new if k not in old]
+            differing = [k for k in new if k in old and old[k] != new[k] and not _same_title(k, old[k], new[k])]
+            values = {k: new[k] for k in added + (differing if force else [])}
+            plans.append(Planned(lo.path, r.key, old_text, set_fields(old_text, values), added,
+                                 differing if force else [], [] if force else differing))
+            continue
+        stem = keys.file_stem_for(r.key)
+        if stems.get(stem.casefold(), r.key) != r.key:
+            stem = keys.hashed_stem_for(r.key)
+        stems[stem.casefold()] = r.key
+        if not keys.is_safe_file_stem(stem):
             raise BibkitError(f"key {r.key!r} gives no safe file name")
-    present = {entry.name for entry in os.scandir(directory)}  # one listing, not a look-up per file
-    clashes = [str(p) for p, _ in targets if p.name in present]
-    if clashes and not force:
-        raise BibkitError(f"{len(clashes)} record file(s) exist already, e.g. {clashes[0]}; "
-                          "use --force to overwrite")
+        plans.append(Planned(directory / (stem + keys.SUFFIX), r.key, None, dump_record(r), list(record_data(r))))
+    return plans
+
+
+def _same_title(name: str, old: object, new: object) -> bool:
+    """A title that differs only by nocase spans where bibkit's BibTeX export braces the word
+    anyway: the braces of bibkit's own export, read back (docs/record-format.md, rich text)."""
+    from bibkit.latex import rich_to_latex
+
+    return name == "title" and isinstance(old, str) and isinstance(new, str) and \
+        rich_to_latex(old, title=True) == rich_to_latex(new, title=True)
+
+
+def write_records(records: Sequence[Record], directory: Path, force: bool = False) -> list[Path]:
+    """Write each record to its file (new, or updated as ``plan_writes`` says)."""
+    plans = plan_writes(records, directory, force)
+    write_plans(plans, directory)
+    return [p.path for p in plans]
+
+
+def write_plans(plans: Sequence[Planned], directory: Path) -> None:
+    """Write the files ``plans`` change. Each costs the same however many there are: the
+    directory is tidied of killed writers' files once, not listed per file, and new files are
+    synced to disk together at the end, not one by one (a sync costs milliseconds). An updated
+    record is synced before it replaces the curated file, which a crash must never empty."""
+    directory.mkdir(parents=True, exist_ok=True)
     remove_orphans(directory)
-    for path, r in targets:
-        write_if_changed(path, dump_record(r).encode("utf-8"), tidy=False, durable=False)
-    # One sync for all the files (a crash before it can leave some empty: import again with --force).
+    for plan in plans:
+        if plan.changed:
+            write_if_changed(plan.path, plan.new.encode("utf-8"), tidy=False, durable=plan.old is not None)
     os.sync()
-    return [p for p, _ in targets]

@@ -41,8 +41,8 @@ def _kind(kind: Kind) -> dict[str, Any]:
             return {"type": "string", "format": "uri", "pattern": "^https?://"}
         case Kind.TEXT_LIST:
             return dict(_TEXT_LIST)
-        case Kind.TEXT_MAP:
-            return {"type": "object", "additionalProperties": {"type": ["string", "number"]}}
+        case Kind.EXTRA:
+            return {"type": "object"}
         case Kind.PROVENANCE:
             return {
                 "type": "object",

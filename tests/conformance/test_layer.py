@@ -32,7 +32,7 @@ def render(xml: str, items: list[dict[str, Any]], layer: bool = True, formatter:
         data = io.BytesIO(xml.encode())
         if layer:
             csl_style: Any = csl.load_style(data, "en-US")
-            source: Any = csl.Source(items, csl.glyphs(csl_style), formatter.preformat)
+            source: Any = csl.Source(items, csl.glyphs(csl_style), formatter.preformat, formatter)
         else:
             csl_style = CitationStylesStyle(data, locale="en-US", validate=False)
             source = CiteProcJSON(items)
@@ -222,9 +222,11 @@ def test_page_ranges_as_citeproc_js_abbreviates_them(fmt: str, pages: str, expec
 
 
 def test_record_text_is_escaped_for_html_around_the_quotes() -> None:
+    """Rich text's markup (<b>, nocase) is markup; any other angle bracket is text."""
     xml = style(bib('<text variable="title" quotes="true"/>'))
-    out = render(xml, [item(title="<b>bold</b> 'q' & <span class=\"nocase\">iPhone</span>")], formatter=html)
-    assert out == ["“&lt;b&gt;bold&lt;/b&gt; ‘q’ &amp; iPhone”"]
+    out = render(xml, [item(title="<b>bold</b> 'q' & <script> <span class=\"nocase\">iPhone</span>")],
+                 formatter=html)
+    assert out == ["“<b>bold</b> ‘q’ &amp; &lt;script&gt; iPhone”"]
 
 
 def test_citeproc_py_itself_is_left_as_it_was() -> None:

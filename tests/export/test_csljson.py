@@ -36,7 +36,9 @@ def test_arxiv_preprint_the_way_zotero_and_pandoc_expect() -> None:
     assert item["DOI"] == "10.48550/arXiv.2303.08112"
     assert item["URL"] == "https://arxiv.org/abs/2303.08112"
     assert item["issued"] == {"date-parts": [[2023, 3, 14]]}
-    assert item["custom"] == {"arxiv": "2303.08112", "arxiv-class": "cs.LG", "venues": ["arXiv"]}
+    assert item["custom"] == {"arxiv": "2303.08112", "arxiv-class": "cs.LG", "venues": ["arXiv"],
+                              "code": "https://github.com/AlignmentResearch/tuned-lens",
+                              "derived": ["DOI", "URL", "number"]}
 
 
 def test_published_paper_keeps_its_own_doi() -> None:

@@ -9,6 +9,7 @@ from citeproc.source import Name, Reference
 from citeproc.source.json import CiteProcJSON
 from citeproc.string import MixedString, NoCase, String
 
+from bibkit import richtext
 from bibkit.export.csl.text import Glyphs, QuoteMark, parse_quotes, typographic_apostrophes
 
 # CSL 1.0.2's variables (citeproc-py knows those of CSL 1.0: `event-title`, `available-date`,
@@ -31,24 +32,8 @@ VARIABLES = NAME_VARIABLES | DATE_VARIABLES | NUMBER_VARIABLES | TEXT_VARIABLES
 
 # Identifiers are not prose: an apostrophe in a URL stays as it is.
 _VERBATIM = frozenset({"URL", "DOI", "ISBN", "ISSN", "PMID", "PMCID", "citation-key", "language"})
-_NOCASE_OPEN, _NOCASE_CLOSE = '<span class="nocase">', "</span>"
-
-
-def _nocase_pieces(text: str) -> Iterable[tuple[str, bool]]:
-    """(text, protected) pieces: ``<span class="nocase">`` marks text no case change touches."""
-    lower = text.lower()
-    end = 0
-    while True:
-        start = lower.find(_NOCASE_OPEN, end)
-        close = lower.find(_NOCASE_CLOSE, start + 1) if start >= 0 else -1
-        if start < 0 or close < 0:
-            break
-        if start > end:
-            yield text[end:start], False
-        yield text[start + len(_NOCASE_OPEN):close], True
-        end = close + len(_NOCASE_CLOSE)
-    if end < len(text):
-        yield text[end:], False
+# Rich text's formatting (bibkit.richtext) -> the output formatter's wrapper of that name.
+_WRAPPERS = {"i": "Italic", "b": "Bold", "sc": "SmallCaps", "sup": "Superscript", "sub": "Subscript"}
 
 
 class Source(CiteProcJSON):  # type: ignore[misc]
@@ -57,8 +42,16 @@ class Source(CiteProcJSON):  # type: ignore[misc]
     straight apostrophes typographic (``O'Brien`` -> ``O’Brien``); ``escape`` applied to each
     piece of record text for the output format (citeproc-py would pass it through as markup)."""
 
-    def __init__(self, items: Iterable[dict[str, Any]], glyphs: Glyphs, escape: Callable[[str], str]) -> None:
+    def __init__(self, items: Iterable[dict[str, Any]], glyphs: Glyphs, escape: Callable[[str], str],
+                 formatter: Any = None) -> None:
         self.glyphs, self.escape = glyphs, escape
+        # The formatter's markup around a piece of rich text (<i> in HTML, * in Markdown, nothing
+        # in plain text), as (opening, closing): its wrapper applied to a mark, split there.
+        self.markup: dict[str, tuple[str, str]] = {}
+        for kind, name in _WRAPPERS.items():
+            wrapped = str(getattr(formatter, name, str)("\x00"))
+            opening, _, closing = wrapped.partition("\x00")
+            self.markup[kind] = (opening, closing)
         for item in items:
             data: dict[str, Any] = {}
             key, kind = str(item["id"]).lower(), item.get("type", "")
@@ -83,14 +76,34 @@ class Source(CiteProcJSON):  # type: ignore[misc]
             self.add(Reference(key, kind, **data))
 
     def parse_string(self, string: Any) -> MixedString:
+        """Record text as segments: rich text's <span class="nocase"> and math as text no case
+        change touches; <i>, <b>, <sc>, <sup>, <sub> as the output's own markup (which no case
+        change touches either); straight quotes paired."""
+        try:
+            nodes = richtext.parse(str(string)).nodes
+        except richtext.RichTextError:
+            nodes = (str(string),)  # the loader reported it (BK013); printed as the text it is
         segments: list[Any] = []
-        for text, protected in _nocase_pieces(str(string)):
-            if protected:
-                segments.append(NoCase(self.escape(text)))
-                continue
-            for piece in parse_quotes(text, self.glyphs):
-                segments.append(piece if isinstance(piece, QuoteMark) else String(self.escape(piece)))
+        self._segments(nodes, segments, protected=False)
         return MixedString(segments)
+
+    def _segments(self, nodes: Iterable[richtext.Node], out: list[Any], protected: bool) -> None:
+        for node in nodes:
+            if isinstance(node, str):
+                if protected:
+                    out.append(NoCase(self.escape(node)))
+                    continue
+                for piece in parse_quotes(node, self.glyphs):
+                    out.append(piece if isinstance(piece, QuoteMark) else String(self.escape(piece)))
+            elif node.kind == "math":  # TeX, which CSL has no markup for: shown as written
+                out.append(NoCase(self.escape(richtext.Rich((node,)).plain())))
+            elif node.kind == "nocase":
+                self._segments(node.children, out, protected=True)
+            else:
+                opening, closing = self.markup.get(node.kind, ("", ""))
+                out.append(NoCase(opening))
+                self._segments(node.children, out, protected)
+                out.append(NoCase(closing))
 
     def parse_names(self, json_data: Any) -> list[Any]:
         return [Name(**{k: self.escape(typographic_apostrophes(str(v))) for k, v in n.items()})

@@ -1,0 +1,292 @@
+"""A .bib file -> its entries, as BibTeX and biber read them, keeping what they keep.
+
+Every entry is kept with its key verbatim (``:alertsys``, ``DBLP:conf/x/Y09``), in file order,
+with the line it starts on: a repeated key, an entry without a key (``@article{ author = ...``)
+and an entry without a title are all entries, for the importer to report and keep. ``@string``
+macros (case-insensitive, with BibTeX's month macros predefined), ``#`` concatenation, ``{}``
+and ``""`` values and bare numbers are expanded; ``@comment`` and ``@preamble`` are skipped, and
+so is text between entries, as BibTeX does. A value keeps its LaTeX; white space runs are one
+space, as BibTeX reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# BibTeX's predefined macros (plain.bst): month abbreviations expand to the month's name.
+MONTH_MACROS = {m[:3].lower(): m for m in ("January February March April May June July August September "
+                                           "October November December").split()}
+_IDENT = re.compile(r"[^\s\"#%'(),={}]+")
+_TYPE = re.compile(r"[A-Za-z][\w-]*")
+
+
+@dataclass
+class RawEntry:
+    type: str  # lower case
+    key: str  # verbatim; "" when the entry has none
+    line: int
+    fields: dict[str, str] = field(default_factory=dict)  # lower-case name -> LaTeX value
+    names: dict[str, str] = field(default_factory=dict)  # lower-case name -> the name as written
+    lines: dict[str, int] = field(default_factory=dict)  # lower-case name -> line of the field
+    repeated: list[str] = field(default_factory=list)  # fields given twice (the first is kept, like biber)
+
+
+@dataclass
+class Problem:
+    line: int
+    message: str
+
+
+@dataclass
+class BibFile:
+    entries: list[RawEntry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    preamble: list[str] = field(default_factory=list)
+
+
+class _Error(Exception):
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos, self.message = pos, message
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.macros: dict[str, str] = dict(MONTH_MACROS)
+        self.result = BibFile()
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line(self, pos: int) -> int:
+        lo, hi = 0, len(self._line_starts)
+        while lo + 1 < hi:
+            mid = (lo + hi) // 2
+            if self._line_starts[mid] <= pos:
+                lo = mid
+            else:
+                hi = mid
+        return lo + 1
+
+    def skip_space(self) -> None:
+        t, n = self.text, len(self.text)
+        while self.pos < n:
+            if t[self.pos].isspace():
+                self.pos += 1
+            elif t[self.pos] == "%":  # biber reads % as a comment between fields
+                end = t.find("\n", self.pos)
+                self.pos = n if end < 0 else end + 1
+            else:
+                break
+
+    def parse(self) -> BibFile:
+        t = self.text
+        while True:
+            at = t.find("@", self.pos)
+            if at < 0:
+                break
+            self.pos = at + 1
+            self.skip_space()
+            m = _TYPE.match(t, self.pos)
+            if m is None:
+                continue  # an @ in the text between entries
+            kind = m.group().lower()
+            self.pos = m.end()
+            self.skip_space()
+            if self.pos >= len(t) or t[self.pos] not in "{(":
+                if kind != "comment":
+                    self.problem(at, f"@{m.group()} is not followed by {{ or (")
+                continue
+            try:
+                if kind == "comment":
+                    self.skip_group()
+                elif kind == "preamble":
+                    self.result.preamble.append(self.preamble())
+                elif kind == "string":
+                    self.string()
+                else:
+                    self.entry(kind, at)
+            except _Error as exc:
+                self.problem(exc.pos, exc.message)
+                nxt = t.find("\n@", exc.pos)
+                self.pos = len(t) if nxt < 0 else nxt + 1
+        return self.result
+
+    def problem(self, pos: int, message: str) -> None:
+        self.result.problems.append(Problem(self.line(pos), message))
+
+    def closer(self) -> str:
+        opener = self.text[self.pos]
+        self.pos += 1
+        return "}" if opener == "{" else ")"
+
+    def skip_group(self) -> None:
+        start = self.pos
+        close = self.closer()
+        depth = 1
+        t = self.text
+        while self.pos < len(t) and depth:
+            c = t[self.pos]
+            if c in "{(" and c == ("{" if close == "}" else "("):
+                depth += 1
+            elif c == close:
+                depth -= 1
+            self.pos += 1
+        if depth:
+            raise _Error(start, "@comment is never closed")
+
+    def preamble(self) -> str:
+        close = self.closer()
+        value = self.value()
+        self.skip_space()
+        self.expect(close)
+        return value
+
+    def string(self) -> None:
+        close = self.closer()
+        self.skip_space()
+        name = self.identifier("a macro name")
+        self.skip_space()
+        self.expect("=")
+        value = self.value()
+        self.macros[name.lower()] = value
+        self.skip_space()
+        self.expect(close)
+
+    def expect(self, char: str) -> None:
+        if self.pos >= len(self.text) or self.text[self.pos] != char:
+            found = repr(self.text[self.pos]) if self.pos < len(self.text) else "the end of the file"
+            raise _Error(self.pos, f"expected {char!r}, found {found}")
+        self.pos += 1
+
+    def identifier(self, what: str) -> str:
+        m = _IDENT.match(self.text, self.pos)
+        if m is None:
+            raise _Error(self.pos, f"expected {what}")
+        self.pos = m.end()
+        return m.group()
+
+    def entry(self, kind: str, at: int) -> None:
+        close = self.closer()
+        t = self.text
+        self.skip_space()
+        # The key runs to the comma (BibTeX allows anything but white space, a comma and the
+        # closing delimiter). A first token followed by "=" is a field: the entry has no key.
+        start = self.pos
+        m = re.compile(r"[^,\s" + re.escape(close) + r"]*").match(t, self.pos)
+        assert m is not None
+        key = m.group()
+        self.pos = m.end()
+        self.skip_space()
+        entry = RawEntry(kind, key, self.line(at))
+        if self.pos < len(t) and t[self.pos] == "=":
+            entry.key = ""
+            self.pos = start
+        elif self.pos < len(t) and t[self.pos] == close:
+            self.pos += 1
+            self.result.entries.append(entry)
+            return
+        else:
+            self.expect(",")
+        while True:
+            self.skip_space()
+            while self.pos < len(t) and t[self.pos] == ",":
+                self.pos += 1
+                self.skip_space()
+            if self.pos < len(t) and t[self.pos] == close:
+                self.pos += 1
+                break
+            if self.pos >= len(t):
+                raise _Error(at, f"entry {key or '(no key)'} is never closed")
+            where = self.pos
+            name = self.identifier("a field name")
+            self.skip_space()
+            self.expect("=")
+            value = self.value()
+            low = name.lower()
+            if low in entry.fields:
+                entry.repeated.append(name)
+            else:
+                entry.fields[low] = value
+                entry.names[low] = name
+                entry.lines[low] = self.line(where)
+            self.skip_space()
+            if self.pos < len(t) and t[self.pos] not in ("," + close):
+                raise _Error(self.pos, f"expected ',' or {close!r} after field {name!r}")
+        self.result.entries.append(entry)
+
+    def value(self) -> str:
+        parts: list[str] = []
+        while True:
+            self.skip_space()
+            parts.append(self.part())
+            self.skip_space()
+            if self.pos < len(self.text) and self.text[self.pos] == "#":
+                self.pos += 1
+                continue
+            return " ".join("".join(parts).split())
+
+    def part(self) -> str:
+        t = self.text
+        if self.pos >= len(t):
+            raise _Error(self.pos, "expected a value, found the end of the file")
+        c = t[self.pos]
+        if c == "{":
+            end = _balanced_end(t, self.pos)
+            if end < 0:
+                raise _Error(self.pos, "unbalanced braces in a value")
+            value = t[self.pos + 1:end]
+            self.pos = end + 1
+            return value
+        if c == '"':
+            i, depth = self.pos + 1, 0
+            while i < len(t):
+                if t[i] == "\\":
+                    i += 2
+                    continue
+                if t[i] == "{":
+                    depth += 1
+                elif t[i] == "}":
+                    depth -= 1
+                elif t[i] == '"' and depth == 0:
+                    break
+                i += 1
+            else:
+                raise _Error(self.pos, "a quoted value is never closed")
+            value = t[self.pos + 1:i]
+            self.pos = i + 1
+            return value
+        m = re.compile(r"\d+").match(t, self.pos)
+        if m is not None:
+            self.pos = m.end()
+            return m.group()
+        where = self.pos
+        name = self.identifier("a value")
+        expansion = self.macros.get(name.lower())
+        if expansion is None:
+            self.problem(where, f"undefined macro {name!r}: kept as its name")
+            return name
+        return expansion
+
+
+def _balanced_end(text: str, start: int) -> int:
+    depth = 0
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def parse(text: str) -> BibFile:
+    return _Parser(text).parse()
