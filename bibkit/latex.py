@@ -38,8 +38,12 @@ def escape(text: str, ligatures: bool = False) -> str:
     characters become one (``--`` is written ``-{}-``), unless ``ligatures`` (page ranges, where
     ``--`` is meant to become a dash).
     """
-    escaped = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
+    escaped = _SPECIAL_RE.sub(_special, text) if _SPECIAL_RE.search(text) else text
     return escaped if ligatures else _LIGATURE.sub("{}", escaped)
+
+
+def _special(m: re.Match[str]) -> str:
+    return _SPECIAL[m.group()]
 
 
 # Text commands latexcodec leaves alone, and what they print.
@@ -307,7 +311,8 @@ _WORD = re.compile(r"[^\W\d_][\w'’]*|\d[\w]*", re.UNICODE)
 
 
 def _has_inner_capital(word: str) -> bool:
-    return any(c.isupper() for c in word[1:])
+    rest = word[1:]
+    return not rest.islower() and any(c.isupper() for c in rest)
 
 
 def _is_sentence_case(words: list[tuple[str, bool, bool]]) -> bool:

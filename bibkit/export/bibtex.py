@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bibkit.keys import is_entry_type
@@ -468,29 +468,44 @@ def render(dialect: Dialect, records: Sequence[Record], ascii: bool = False) -> 
     other entries name in ``crossref`` comes after the last of them, as bibtex requires. In
     BibTeX, each record's entry is followed by a copy under each of its former keys, so that they
     stay citable."""
-    entries = []
-    for r in crossref_order(records):
-        entries.append(render_entry(dialect, r, ascii))
-        if dialect.copies_for_ids:
-            entries.extend(render_entry(dialect, dataclasses.replace(r, key=old, ids=()), ascii) for old in r.ids)
-    return "\n".join(entries).encode("utf-8")
+    return "\n".join(render_record(dialect, r, ascii) for r in crossref_order(records)).encode("utf-8")
+
+
+def render_record(dialect: Dialect, record: Record, ascii: bool = False) -> str:
+    """What one record puts in the file: its entry, and in BibTeX a copy under each former key."""
+    entries = [render_entry(dialect, record, ascii)]
+    if dialect.copies_for_ids:
+        entries.extend(render_entry(dialect, dataclasses.replace(record, key=old, ids=()), ascii)
+                       for old in record.ids)
+    return "\n".join(entries)
 
 
 def crossref_order(records: Sequence[Record]) -> list[Record]:
     """``records`` in their order, each crossref parent moved after its children (and a parent's
     parent after it). bibtex resolves a crossref only when the parent comes later in the file;
     biber reads any order, so both dialects use this one."""
-    children: dict[str, list[Record]] = {}
+    children: dict[str, list[str]] = {}
     for r in records:
         if parent := r.get("crossref"):
-            children.setdefault(parent.casefold(), []).append(r)
+            children.setdefault(parent.casefold(), []).append(r.key)
+    depth = crossref_depths(children, (r.key for r in records if r.key.casefold() in children))
+    return sorted(records, key=lambda r: depth.get(r.key.casefold(), 0))  # stable: the given order within each depth
+
+
+def crossref_depths(children: dict[str, list[str]], parents: Iterable[str]) -> dict[str, int]:
+    """For each key of ``parents`` (in the order given; casefolded in the answer), how many
+    generations of crossref children lie below it: ``children`` maps a casefolded key to the
+    keys of the entries that name it in ``crossref``. A key no entry names is 0, and needs no
+    look-up: an export streamed from the store asks only about the parents."""
     depth: dict[str, int] = {}
 
-    def depth_of(r: Record, seen: frozenset[str] = frozenset()) -> int:
-        key = r.key.casefold()
-        if key not in depth:
-            below = [c for c in children.get(key, ()) if c.key.casefold() not in seen]  # a cycle stops here
-            depth[key] = 1 + max((depth_of(c, seen | {key}) for c in below), default=-1)
-        return depth[key]
+    def depth_of(key: str, seen: frozenset[str] = frozenset()) -> int:
+        folded = key.casefold()
+        if folded not in depth:
+            below = [c for c in children.get(folded, ()) if c.casefold() not in seen]  # a cycle stops here
+            depth[folded] = 1 + max((depth_of(c, seen | {folded}) for c in below), default=-1)
+        return depth[folded]
 
-    return sorted(records, key=depth_of)  # stable: the given order within each depth
+    for key in parents:
+        depth_of(key)
+    return depth
