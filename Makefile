@@ -67,7 +67,16 @@ lock: $(VENV)/.installed-test
 	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(LOCK)
 
 clean:
-	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis $(BIB)
+	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants $(BIB)
+
+## Mutation testing of the exporters, importers, rules, loader and cache ([tool.mutmut] in pyproject.toml;
+## docs/testing.md has the score and the survivors). Prints every mutant that survived.
+mutation: system-deps $(VENV)/.installed-test
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/mutmut results
 
 ## Time bibkit beside pybtex, bibtexparser, pandoc and citeproc-js; rewrites docs/performance.md.
 bench: system-deps $(VENV)/.installed-test

@@ -17,6 +17,7 @@ from pathlib import Path
 from bibkit.dump import dump_record
 from bibkit.export import export
 from bibkit.keygen import generate_key
+from bibkit.keys import SUFFIX, file_stem_for
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
 
 GIVEN = ["Ada", "Alan", "Zoë", "José", "Łukasz", "Søren", "Nguyễn", "Chloé", "Björn", "Aarav", "Mei", "Olúwaseun",
@@ -34,6 +35,16 @@ VENUES = [("paper-conference", "Proceedings of the 40th International Conference
           ("article-journal", "Transactions on Machine Learning Research"),
           ("article-journal", "Nature Methods"), ("article", None)]
 CLASSES = ["cs.CL", "cs.LG", "cs.AI", "stat.ML", "cs.CV", "math.OC"]
+
+
+def _arxiv_id(year: int, month: int, i: int, numbers: dict[str, int] | None) -> str:
+    """An identifier of that month; with ``numbers`` (the next free number per month), one no
+    other record has, at any size."""
+    month_id = f"{year % 100:02d}{month:02d}"
+    if numbers is None:
+        return f"{month_id}.{10000 + i % 90000:05d}"
+    numbers[month_id] = numbers.get(month_id, 10000) + 1
+    return f"{month_id}.{numbers[month_id]:05d}"
 
 
 def person(rng: random.Random) -> Person:
@@ -54,13 +65,12 @@ def title(rng: random.Random) -> str:
     return text[0].upper() + text[1:]
 
 
-def record(i: int, rng: random.Random, taken: set[str]) -> Record:
+def record(i: int, rng: random.Random, taken: set[str], numbers: dict[str, int] | None = None) -> Record:
     kind, venue = rng.choice(VENUES)
     year = rng.randint(2008, 2025)
     month = rng.randint(1, 12)
     authors = tuple(person(rng) for _ in range(rng.choice([1, 2, 3, 4, 5, 6, 8, 12, 40])))
-    arxiv = ArxivId(f"{year % 100:02d}{month:02d}.{10000 + i % 90000:05d}") if kind == "article" or \
-        rng.random() < 0.6 else None
+    arxiv = ArxivId(_arxiv_id(year, month, i, numbers)) if kind == "article" or rng.random() < 0.6 else None
     text = {"container-title": venue} if venue else {"publisher": "arXiv"}
     if kind == "article-journal":
         text |= {"volume": str(rng.randint(1, 40)), "page": f"{rng.randint(1, 900)}-{rng.randint(901, 1800)}"}
@@ -78,16 +88,24 @@ def record(i: int, rng: random.Random, taken: set[str]) -> Record:
     return dataclasses.replace(draft, key=generate_key(draft, taken))
 
 
-def generate(n: int, out: Path, seed: int = 20261123) -> list[Record]:
-    rng = random.Random(seed)
-    taken: set[str] = set()
-    records = [record(i, rng, taken) for i in range(n)]
+def write(records: list[Record], out: Path) -> list[Record]:
+    """``records`` (those without a key get one) as out/records/*.yaml, out/collection.bib and
+    out/collection.json: the same entries for bibkit and for its peers."""
+    taken = {r.key.casefold() for r in records if r.key}
+    records = [r if r.key else dataclasses.replace(r, key=generate_key(r, taken)) for r in records]
     (out / "records").mkdir(parents=True, exist_ok=True)
     for r in records:
-        (out / "records" / f"{r.key}.yaml").write_text(dump_record(r), encoding="utf-8")
+        (out / "records" / f"{file_stem_for(r.key)}{SUFFIX}").write_text(dump_record(r), encoding="utf-8")
     (out / "collection.bib").write_bytes(export(records, "bibtex"))
     (out / "collection.json").write_bytes(export(records, "csl-json"))
     return records
+
+
+def generate(n: int, out: Path, seed: int = 20261123) -> list[Record]:
+    rng = random.Random(seed)
+    taken: set[str] = set()
+    numbers: dict[str, int] = {}
+    return write([record(i, rng, taken, numbers) for i in range(n)], out)
 
 
 if __name__ == "__main__":

@@ -66,10 +66,74 @@ bibtexparser.write_file(sys.argv[2], library)
 """
 
 
+GENERATORS = {"synthetic": "generate.py", "mixed": "generate_mixed.py", "realworld": "realworld.py"}
+PYBTEX_PARSE = "import sys; from pybtex.database import parse_file; parse_file(sys.argv[1])"
+Step = tuple[Sequence[str], Callable[[], None] | None]
+Row = tuple[str, str, Figure, str, Figure, str]
+
+
+def interleaved(steps: Sequence[Step], runs: int, env: dict[str, str],
+                pairs: Sequence[Sequence[int]]) -> list[Figure]:
+    """Run ``steps`` in turn, ``runs`` times (A B A B ...); each group of ``pairs`` is one figure:
+    the sum of its steps' times and the largest of their peaks, median over the runs."""
+    times: list[list[float]] = [[] for _ in pairs]
+    peaks: list[float] = [0.0 for _ in pairs]
+    for _ in range(runs):
+        figures = [measure(cmd, 1, prepare, env=env) for cmd, prepare in steps]
+        for i, group in enumerate(pairs):
+            times[i].append(sum(figures[j].seconds for j in group))
+            peaks[i] = max(peaks[i], *(figures[j].peak_mb for j in group))
+    return [Figure(statistics.median(t), p) for t, p in zip(times, peaks, strict=True)]
+
+
+def _row(row: Row) -> str:
+    work_name, ours, fig, peer, peer_fig, goal = row
+    return (f"| {work_name} | {ours} | {fig.seconds:.2f} | {fig.peak_mb:.0f} | {peer} | "
+            f"{peer_fig.seconds:.2f} | {fig.seconds / peer_fig.seconds:.2f}x | {goal} |")
+
+
+def apa_rows(c1k: Path, work: Path, env: dict[str, str], runs: int, cold: Callable[[], None]) -> list[Row]:
+    apa = Path(_python("from bibkit.export.citeproc import resolve_style; print(resolve_style('apa'))"))
+    (work / "doc.md").write_text('---\nnocite: "@*"\n---\n')
+    pandoc_cmd = ["pandoc", "--citeproc", "--bibliography", str(c1k / "collection.json"), "--csl", str(apa),
+                  "-t", "plain", "--wrap=none", str(work / "doc.md")]
+    apa1k = [BIBKIT, "export", "-f", "text", "--style", "apa", "-r", str(c1k / "records")]
+    files = sorted((c1k / "records").glob("*.yaml"))
+    victim = files[len(files) // 2]
+    original = victim.read_text()
+    flip = [0]
+
+    def edit_one() -> None:
+        flip[0] += 1
+        victim.write_text(original.replace("title: ", f"title: Edit {flip[0]} ", 1))
+
+    # pandoc and bibkit alternate (A B A B), so that both see the same load on a shared machine.
+    pandoc, apa_cold, apa_warm = interleaved([(pandoc_cmd, None), (apa1k, cold), (apa1k, None)], runs, env,
+                                             pairs=((0,), (1,), (2,)))
+    (edited,) = interleaved([(apa1k, edit_one)], runs, env, pairs=((0,),))
+    victim.write_text(original)
+    rows: list[Row] = [
+        ("APA list, 1,000 records", "bibkit text, cold", apa_cold, "pandoc --citeproc", pandoc, "<= 1.0x"),
+        ("APA list, 1,000 records", "bibkit text, warm (nothing changed)", apa_warm, "pandoc --citeproc", pandoc,
+         "<= 0.1x"),
+        ("APA list, 1,000 records", "bibkit text, one record edited since the last run", edited,
+         "pandoc --citeproc", pandoc, "(no goal)")]
+    script = ROOT / "tests" / "conformance" / "sweep_js.mjs"
+    if script.exists() and (ROOT / "node_modules" / "citeproc").exists():
+        styles_txt = work / "styles.txt"
+        styles_txt.write_text(f"{apa}\n")
+        locales = Path(_python("import citeproc; print(citeproc.__file__)")).parent / "data" / "locales"
+        rows.append(("APA list, 1,000 records", "citeproc-js (node)", measure(
+            ["node", str(script), str(locales), str(c1k / "collection.json"), str(styles_txt)], runs),
+            "pandoc --citeproc", pandoc, "(peer)"))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--sizes", default="1000,10000", help="collection sizes for the scale table")
+    parser.add_argument("--sizes", default="1000,10000", help="collection sizes for the scale tables")
+    parser.add_argument("--corpora", default=",".join(GENERATORS), help="which corpora (see GENERATORS)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bibkit-bench-"))
@@ -79,7 +143,7 @@ def main() -> None:
     def cold() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
-    rows: list[tuple[str, str, Figure, str, Figure | None, str]] = []  # work, ours, fig, peer, fig, goal
+    rows: list[Row] = []
     py = [sys.executable, "-c", "pass"]
     bare = measure(py, args.runs)
     rows.append(("start-up", "`bibkit --help`", measure([BIBKIT, "--help"], args.runs), "`python -c pass`",
@@ -92,91 +156,103 @@ def main() -> None:
                  "`python -c pass`", bare, "(no goal)"))
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    collections = {}
-    for n in sorted(set(sizes) | {1000, 10000}):
-        folder = work / f"c{n}"
-        # In a process of its own: a child's peak memory counts what it inherits at fork, so
-        # this process stays small to keep the figures honest.
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), str(n), str(folder)], check=True)
-        collections[n] = folder
+    corpora = {name: GENERATORS[name] for name in args.corpora.split(",")}
+    collections: dict[tuple[str, int], Path] = {}
+    for name, script in corpora.items():
+        for n in sorted(set(sizes) | {10000} | ({1000} if name == "synthetic" else set())):
+            folder = work / f"{name}{n}"
+            # In a process of its own: a child's peak memory counts what it inherits at fork, so
+            # this process stays small to keep the figures honest.
+            subprocess.run([sys.executable, str(ROOT / "bench" / script), str(n), str(folder)], check=True,
+                           cwd=ROOT / "bench")
+            collections[name, n] = folder
 
-    c10k = collections[10000]
-    pybtex = measure([str(BIN / "pybtex-convert"), "-f", "bibtex", "-t", "bibtex", str(c10k / "collection.bib"),
-                      str(work / "pybtex.bib")], args.runs)
-    export10k = [BIBKIT, "export", "-f", "bibtex", "-r", str(c10k / "records"), "-o", str(work / "out.bib")]
-    rows.append(("BibTeX, 10,000 records", "bibkit validate + export, cold",
-                 measure(export10k, args.runs, cold, env=env), "pybtex-convert bib -> bib", pybtex, "<= 0.5x"))
-    rows.append(("BibTeX, 10,000 records", "bibkit validate + export, warm (nothing changed)",
-                 measure(export10k, args.runs, env=env, warmup=True), "pybtex-convert bib -> bib", pybtex, "<= 0.1x"))
-    victim = next((c10k / "records").glob("*.yaml"))
-    original = victim.read_text()
-    flip = [0]
+    per_corpus: dict[str, list[Row]] = {}
+    scale: dict[str, list[tuple[int, Figure, Figure]]] = {}
+    for name in corpora:
+        c10k = collections[name, 10000]
+        records = str(c10k / "records")
+        pybtex_cmd = [str(BIN / "pybtex-convert"), "-f", "bibtex", "-t", "bibtex", str(c10k / "collection.bib"),
+                      str(work / "pybtex.bib")]
+        export_cmd = [BIBKIT, "export", "-f", "bibtex", "-r", records, "-o", str(work / "out.bib")]
+        # Peer and bibkit alternate (A B A B), so that both see the same load on a shared machine.
+        pybtex, pair = interleaved([(pybtex_cmd, None), ([BIBKIT, "validate", records], cold), (export_cmd, None)],
+                                   args.runs, env, pairs=((0,), (1, 2)))
+        export_cold, warm = interleaved([(export_cmd, cold), (export_cmd, None)], args.runs, env, pairs=((0,), (1,)))
+        files = sorted((c10k / "records").glob("*.yaml"))
+        victim = files[len(files) // 2]
+        original = victim.read_text()
+        flip = [0]
 
-    def edit_one() -> None:
-        flip[0] += 1
-        victim.write_text(original.replace("title: ", f"title: Edit {flip[0]} ", 1))
+        def edit_one(victim: Path = victim, original: str = original, flip: list[int] = flip) -> None:
+            flip[0] += 1
+            victim.write_text(original.replace("title: ", f"title: Edit {flip[0]} ", 1))
 
-    rows.append(("BibTeX, 10,000 records", "bibkit, one record edited since the last run",
-                 measure(export10k, args.runs, edit_one, env=env), "pybtex-convert bib -> bib", pybtex, "(no goal)"))
-    victim.write_text(original)
-    rows.append(("BibTeX, 10,000 records", "bibtexparser 2 parse + write", measure(
-        [sys.executable, "-c", BIBTEXPARSER, str(c10k / "collection.bib"), str(work / "btp.bib")], args.runs),
-        "pybtex-convert bib -> bib", pybtex, "(peer)"))
+        (edited,) = interleaved([(export_cmd, edit_one)], args.runs, env, pairs=((0,),))
+        victim.write_text(original)
+        imports = work / "imported"
 
-    c1k = collections[1000]
-    apa = Path(_python("from bibkit.export.citeproc import resolve_style; print(resolve_style('apa'))"))
-    (work / "doc.md").write_text('---\nnocite: "@*"\n---\n')
-    pandoc = measure(["pandoc", "--citeproc", "--bibliography", str(c1k / "collection.json"), "--csl", str(apa),
-                      "-t", "plain", "--wrap=none", str(work / "doc.md")], args.runs)
-    apa1k = [BIBKIT, "export", "-f", "text", "--style", "apa", "-r", str(c1k / "records")]
-    rows.append(("APA list, 1,000 records", "bibkit text, cold", measure(apa1k, args.runs, cold, env=env),
-                 "pandoc --citeproc", pandoc, "<= 1.0x"))
-    rows.append(("APA list, 1,000 records", "bibkit text, warm (nothing changed)",
-                 measure(apa1k, args.runs, env=env, warmup=True), "pandoc --citeproc", pandoc, "<= 0.1x"))
-    victim1k = next((c1k / "records").glob("*.yaml"))
-    original1k = victim1k.read_text()
-    flip1k = [0]
+        def clear_imports(imports: Path = imports) -> None:
+            shutil.rmtree(imports, ignore_errors=True)
 
-    def edit_one_1k() -> None:
-        flip1k[0] += 1
-        victim1k.write_text(original1k.replace("title: ", f"title: Edit {flip1k[0]} ", 1))
+        parse, imported = interleaved(
+            [([sys.executable, "-c", PYBTEX_PARSE, str(c10k / "collection.bib")], None),
+             ([BIBKIT, "import", str(c10k / "collection.bib"), "--into", str(imports)], clear_imports)],
+            args.runs, env, pairs=((0,), (1,)))
+        per_corpus[name] = [
+            ("BibTeX, 10,000 records", "bibkit validate, then export, cold", pair, "pybtex-convert bib -> bib",
+             pybtex, "<= 0.5x"),
+            ("BibTeX, 10,000 records", "bibkit export (validates too), cold", export_cold,
+             "pybtex-convert bib -> bib", pybtex, "(no goal)"),
+            ("BibTeX, 10,000 records", "bibkit export, warm (nothing changed)", warm, "pybtex-convert bib -> bib",
+             pybtex, "<= 0.05x"),
+            ("BibTeX, 10,000 records", "bibkit export, one record edited since the last run", edited,
+             "bibkit export, cold", export_cold, "<= 0.1x"),
+            ("import, 10,000 entries", "bibkit import collection.bib", imported, "pybtex parse of the same file",
+             parse, "<= 2x"),
+        ]
+        scale[name] = []
+        for n in sizes:
+            folder = collections[name, n]
+            target = work / "scale-import"
 
-    rows.append(("APA list, 1,000 records", "bibkit text, one record edited since the last run",
-                 measure(apa1k, args.runs, edit_one_1k, env=env), "pandoc --citeproc", pandoc, "(no goal)"))
-    victim1k.write_text(original1k)
-    script = ROOT / "tests" / "conformance" / "sweep_js.mjs"
-    if script.exists() and (ROOT / "node_modules" / "citeproc").exists():
-        styles_txt = work / "styles.txt"
-        styles_txt.write_text(f"{apa}\n")
-        locales = Path(_python("import citeproc; print(citeproc.__file__)")).parent / "data" / "locales"
-        rows.append(("APA list, 1,000 records", "citeproc-js (node)", measure(
-            ["node", str(script), str(locales), str(c1k / "collection.json"), str(styles_txt)], args.runs),
-            "pandoc --citeproc", pandoc, "(peer)"))
+            def clear(target: Path = target) -> None:
+                shutil.rmtree(target, ignore_errors=True)
 
-    scale = []
-    for n in sizes:
-        cmd = [BIBKIT, "export", "-f", "bibtex", "-r", str(collections[n] / "records"), "-o", str(work / "s.bib")]
-        scale.append((n, measure(cmd, 1 if n > 10000 else args.runs, cold, env=env)))
+            fig, imp = interleaved(
+                [([BIBKIT, "export", "-f", "bibtex", "-r", str(folder / "records"), "-o", str(work / "s.bib")], cold),
+                 ([BIBKIT, "import", str(folder / "collection.bib"), "--into", str(target)], clear)],
+                1 if n > 10000 else args.runs, env, pairs=((0,), (1,)))
+            scale[name].append((n, fig, imp))
+        if name == "synthetic":
+            rows.extend(apa_rows(collections[name, 1000], work, env, args.runs, cold))
 
     lines = [
         "# Performance", "",
         "Measured by `bench/run.py` (`make bench`) on "
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"median of {args.runs} runs per figure, each a whole process (wall clock), peak memory from the "
-        "kernel's accounting of that process. Synthetic collections come from `bench/generate.py` "
-        "(seeded: non-ASCII names, particles, organisations, author lists up to 40, preprints, conference "
-        "and journal papers), written as YAML records, one `.bib` and one CSL-JSON file with the same "
-        "entries. *Cold* runs start with an empty cache; *warm* runs follow a run on the same files.", "",
-        "| work | bibkit | s | peak MB | peer | s | ratio | goal |", "|---|---|---:|---:|---|---:|---:|---|",
+        f"{platform.machine()}, {os.cpu_count()} cores (shared with other work while it ran), Python "
+        f"{platform.python_version()}; median of {args.runs} run(s) per figure, each a whole process "
+        "(wall clock), peak memory from the kernel's accounting of that process; a figure and the one it "
+        "is compared with were taken alternately (A B A B), so both saw the same load. Corpora: "
+        "*synthetic* (`bench/generate.py`: author lists up to 40), *mixed* (`bench/generate_mixed.py`: "
+        "1-8 authors, ~40% preprints, journals and proceedings), *realworld* (`bench/realworld.py`: the "
+        "real bibliographies in tests/data/realworld, imported by bibkit and repeated with unique keys); "
+        "each is written as YAML records, one `.bib` and one CSL-JSON file with the same entries. *Cold* "
+        "runs start with an empty cache; *warm* runs follow a run on the same files.", "",
+        "| work | bibkit | s | peak MB | compared with | s | ratio | goal |", "|---|---|---:|---:|---|---:|---:|---|",
     ]
-    for work_name, ours, fig, peer, peer_fig, goal in rows:
-        assert peer_fig is not None
-        lines.append(f"| {work_name} | {ours} | {fig.seconds:.2f} | {fig.peak_mb:.0f} | {peer} | "
-                     f"{peer_fig.seconds:.2f} | {fig.seconds / peer_fig.seconds:.2f}x | {goal} |")
-    lines += ["", "## Scale: `bibkit export -f bibtex`, cold", "", "| records | s | per 1,000 | peak MB |",
-              "|---:|---:|---:|---:|"]
-    for n, fig in scale:
-        lines.append(f"| {n:,} | {fig.seconds:.2f} | {fig.seconds / n * 1000:.2f} | {fig.peak_mb:.0f} |")
+    lines += [_row(row) for row in rows]
+    for name, corpus_rows in per_corpus.items():
+        lines += ["", f"### Corpus: {name}", "",
+                  "| work | bibkit | s | peak MB | compared with | s | ratio | goal |",
+                  "|---|---|---:|---:|---|---:|---:|---|"]
+        lines += [_row(row) for row in corpus_rows]
+        lines += ["", f"Scale ({name}): `bibkit export -f bibtex`, cold, and `bibkit import`:", "",
+                  "| records | export s | per 1,000 | peak MB | import s | per 1,000 | peak MB |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for n, fig, imp in scale[name]:
+            lines.append(f"| {n:,} | {fig.seconds:.2f} | {fig.seconds / n * 1000:.2f} | {fig.peak_mb:.0f} | "
+                         f"{imp.seconds:.2f} | {imp.seconds / n * 1000:.2f} | {imp.peak_mb:.0f} |")
     table = "\n".join(lines[2:])
     old = args.out.read_text() if args.out.exists() else "# Performance\n\n" + START + "\n" + END + "\n"
     head, _, rest = old.partition(START)

@@ -127,7 +127,10 @@ def cited_records(records: Sequence[Record], cited: Cited) -> tuple[list[Record]
             out.append(r)
         elif names:
             primary = r.key if r.key in first else names[0]
-            out.append(dataclasses.replace(r, key=primary, ids=tuple(n for n in names if n != primary)))
+            others = tuple(n for n in names if n != primary)
+            # The record itself when the paper uses its names as the record has them: the record
+            # store answers with the entry it keeps for it.
+            out.append(r if (primary, others) == (r.key, r.ids) else dataclasses.replace(r, key=primary, ids=others))
         if len(names) > 1:
             again = first[names[1]]
             findings.append(Diagnostic(again.path, Span(again.line, again.col), "BK072",

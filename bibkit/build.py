@@ -12,15 +12,13 @@ import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import date
+from pathlib import Path
 
 from bibkit.config import Config, Output
 from bibkit.diagnostics import Diagnostic
 from bibkit.model import Record
 from bibkit.write import write_if_changed
-
-if TYPE_CHECKING:
-    from bibkit.libcache import LibraryCache
 
 
 class Status(enum.StrEnum):
@@ -72,27 +70,29 @@ def render(output: Output, records: Sequence[Record]) -> bytes:
     return export(records, output.format, options)
 
 
-def build(config: Config, *, check: bool = False, cache: LibraryCache | None = None) -> BuildResult:
+def build(config: Config, *, check: bool = False, cache_dir: Path | None = None) -> BuildResult:
     """Render every output, then write the changed ones (with ``check``: compare, write nothing).
 
-    With ``cache``, unchanged records are not parsed again (``build --check`` runs in pre-commit).
+    With ``cache_dir``, unchanged records are not parsed again (``build --check`` runs in pre-commit).
     """
-    from bibkit.libcache import LibraryCache, Snapshot
-    from bibkit.validate import blocks_export, validate
+    from bibkit.collection import checked_library
+    from bibkit.libcache import Store
+    from bibkit.validate import blocks_export
 
     if not config.records.is_dir():
         problem = "is not a directory" if config.records.exists() else "does not exist"
         raise config.error("records", f"{str(config.records)!r} {problem}")
     if not config.outputs:
         raise config.error("outputs", f"none configured; add an [[{config.prefix}outputs]] table")
-    library = (cache or LibraryCache(None)).library(Snapshot.read([config.records]))
-    result = BuildResult(findings=validate(library, enable=config.rules))
+    with Store(cache_dir, [config.records]) as store:
+        found, library, unreadable = checked_library(store, date.today(), config.rules)
+    result = BuildResult(findings=found)
     chosen = []
     for output in config.outputs:
         records, findings = choose(output, library.records)
         chosen.append(records)
         result.findings.extend(findings)
-    result.blocked = blocks_export(library, result.findings, config.strict)
+    result.blocked = blocks_export(unreadable, result.findings, config.strict)
     if result.blocked:
         return result
     rendered = [(output, render(output, records), len(records))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bibkit import __version__
-from bibkit.diagnostics import BibkitError, Diagnostic, Severity
+from bibkit.diagnostics import BibkitError, Severity
 from bibkit.model import Record
 
 if TYPE_CHECKING:
@@ -208,8 +208,8 @@ def validate(
                bibkit validate records/ --format github
                bibkit validate --ignore BK043 records/smith2020.yaml
     """
-    from bibkit.api import validate as run_rules
-    from bibkit.libcache import LibraryCache, Snapshot, cache_root
+    from bibkit.collection import validate as run_rules
+    from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
 
     ui = _Ui(quiet, verbose)
@@ -218,15 +218,13 @@ def validate(
         targets = paths or [_records_dir(None, settings)]
         _some_records(targets)
         skip = {c.upper() for c in ignore or ()}
-        cache = LibraryCache(None if no_cache else cache_root())
-        snapshot, today = Snapshot.read(targets), date.today()
         rules = settings.rules if settings else ()
-        every, _ = cache.answer(snapshot, today, ("validate", *rules),
-                                lambda library: (run_rules(library, today, enable=rules), None))
+        with Store(None if no_cache else cache_root(), targets) as store:
+            every, checked = run_rules(store, date.today(), rules)
         found = [d for d in every if d.code not in skip]
         sys.stdout.write(REPORTERS[fmt.value](found))
         errors = sum(d.severity is Severity.ERROR for d in found)
-        ui.detail(f"bibkit: {len(snapshot.files)} record file(s) checked: {errors} error(s), "
+        ui.detail(f"bibkit: {checked} record file(s) checked: {errors} error(s), "
                   f"{len(found) - errors} warning(s)")
         if found:
             raise typer.Exit(EXIT_FINDINGS)
@@ -330,17 +328,14 @@ def export(
                bibkit export -f bibtex --aux paper.aux -o paper-refs.bib
                bibkit export -f html-page --group-by type --member 'Stella Biderman' -o pubs.html
     """
-    from bibkit.api import export as run_export
-    from bibkit.api import validate as run_rules
     from bibkit.aux import read_aux
+    from bibkit.collection import export as run_export
     from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
-    from bibkit.export import ExportOptions, fingerprint
-    from bibkit.libcache import LibraryCache, Snapshot, cache_root
-    from bibkit.load import Library
+    from bibkit.export import ExportOptions
+    from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
-    from bibkit.select import Selection, choose
-    from bibkit.validate import blocks_export, why_blocked
-    from bibkit.write import write_if_changed
+    from bibkit.select import Selection
+    from bibkit.validate import why_blocked
 
     ui = _Ui(quiet, verbose)
     with _reported(debug):
@@ -360,36 +355,21 @@ def export(
                               years=Selection.parse_years(year) if year else None,
                               cited=read_aux(aux) if aux is not None else None)
         options = ExportOptions(style=style, locale=locale, ascii=ascii_, page=page)
-        cache = LibraryCache(None if no_cache else cache_root())
-        snapshot, today = Snapshot.read([folder]), date.today()
         rules = settings.rules if settings else ()
         strict = strict or (settings.strict if settings else False)
-
-        # An unchanged collection, exported the same way, is neither parsed nor rendered again
-        # (the selection holds every citation of --aux, with its place: a changed .aux is a miss).
-        def compute(library: Library) -> tuple[list[Diagnostic], bytes | None]:
-            found = run_rules(library, today, enable=rules)
-            chosen, cited = choose(library.records, selection)
-            found += cited
-            if blocks_export(library, found, strict):
-                return found, None
-            if not chosen:
-                raise BibkitError(f"no record in {folder} matches the selection; nothing was exported")
-            return found, run_export(chosen, fmt.value, style=style, locale=locale, ascii=ascii_, page=page)
-
-        what = ("export", fmt.value, repr(selection), fingerprint(fmt.value, options), repr((rules, strict)))
-        found, data = cache.answer(snapshot, today, what, compute)
-        sys.stderr.write(REPORTERS["text"](found))
-        if data is None:
-            _err(f"bibkit: error: {why_blocked(found)}; nothing was exported")
+        # Only what changed since the last run is parsed and rendered; the output is written
+        # piece by piece from the record store (docs/performance.md).
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        with Store(None if no_cache else cache_root(), [folder]) as store:
+            result = run_export(store, date.today(), fmt.value, options, selection, output, sys.stdout.buffer,
+                                rules=rules, strict=strict)
+        sys.stderr.write(REPORTERS["text"](result.findings))
+        if not result.written:
+            _err(f"bibkit: error: {why_blocked(result.findings)}; nothing was exported")
             raise typer.Exit(EXIT_FINDINGS)
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-            return
-        output.parent.mkdir(parents=True, exist_ok=True)
-        wrote = write_if_changed(output, data)
-        ui.detail(f"bibkit: {'wrote' if wrote else 'unchanged'} {output} ({len(data)} bytes)")
+        if output is not None:
+            ui.detail(f"bibkit: {'wrote' if result.changed else 'unchanged'} {output} ({result.size} bytes)")
 
 
 KeyPatternOption = Annotated[str | None, typer.Option(
@@ -435,10 +415,13 @@ def import_(
                bibkit import zotero-export.json --into records/
     """
     import difflib
+    import gc
 
-    from bibkit.imports import existing_records, plan_writes, read_file
-    from bibkit.write import write_if_changed
+    from bibkit.imports import existing_records, plan_writes, read_file, write_plans
 
+    # Records hold no reference cycles; the collector's passes over thousands of them cost
+    # more than the import itself.
+    gc.disable()
     ui = _Ui(quiet, verbose)
     with _reported(debug):
         settings = _configuration(config, ui)
@@ -468,9 +451,7 @@ def import_(
                     (plan.old or "").splitlines(keepends=True), plan.new.splitlines(keepends=True),
                     "/dev/null" if plan.old is None else str(plan.path), str(plan.path)))
         else:
-            into.mkdir(parents=True, exist_ok=True)
-            for plan in changed:
-                write_if_changed(plan.path, plan.new.encode("utf-8"))
+            write_plans(changed, into)
         new = sum(p.old is None for p in plans)
         updated = sum(p.old is not None and p.changed for p in plans)
         verb = "would import" if dry_run else "imported"
@@ -741,7 +722,7 @@ def build(
     import os
 
     from bibkit.build import build as run_build
-    from bibkit.libcache import LibraryCache, cache_root
+    from bibkit.libcache import cache_root
     from bibkit.report import REPORTERS
     from bibkit.validate import why_blocked
 
@@ -757,7 +738,7 @@ def build(
         if settings is None:
             raise BibkitError("no configuration: found no bibkit.toml (or pyproject.toml with "
                               "[tool.bibkit]) here or above; see --help")
-        result = run_build(settings, check=check, cache=LibraryCache(cache_root()))
+        result = run_build(settings, check=check, cache_dir=cache_root())
         sys.stderr.write(REPORTERS["text"](result.findings))
         if result.blocked:
             _err(f"bibkit: error: {why_blocked(result.findings)}; nothing was built")

@@ -60,8 +60,9 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("DOI", Kind.DOI, "The DOI registered for this version, bare: `10.1101/2022.11.20.517210`. "
               "Not arXiv's own `10.48550/...`, which is derived from `arxiv`."),
     FieldSpec("URL", Kind.URL, "The venue's page for the paper (http or https)."),
-    # The rest of CSL 1.0.2's variables, each under its CSL name.
-    *(FieldSpec(name, Kind.TEXT, doc) for name, doc in (
+    # The rest of CSL 1.0.2's variables, each under its CSL name. The CSL-JSON schema
+    # (additionalProperties: false) has no `license`: CSL-JSON keeps it in `custom`.
+    *(FieldSpec(name, Kind.TEXT, doc, csl=name != "license") for name, doc in (
         ("title-short", "Short title."),
         ("original-title", "Title of the original (of a translation or reprint)."),
         ("part-title", "Title of the part of a multi-part work."),
@@ -201,6 +202,11 @@ DATE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.DA
 CSL_EXTRA_VARIABLES: frozenset[str] = frozenset({
     "categories", "citation-key", "page-first", "volume-title-short", "journalAbbreviation", "shortTitle", "part",
     "printing", "supplement"})
+
+# CSL 1.0.2 variables the CSL-JSON schema has under another name (its only name for them): the
+# CSL-JSON export writes that name, and the import reads both.
+CSL_JSON_NAMES: dict[str, str] = {"part-number": "part", "printing-number": "printing",
+                                  "supplement-number": "supplement"}
 
 NAME_PARTS: dict[str, str] = {
     "family": "Family name, without particle.",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Iterable
 
 from bibkit.diagnostics import BibkitError
 from bibkit.model import Record
@@ -55,22 +54,29 @@ def _parts(record: Record) -> dict[str, str]:
     }
 
 
-def _suffixes() -> Iterable[str]:
-    yield ""
-    for n in range(1, 10_000):
-        s, out = n, ""
-        while s:
-            s, r = divmod(s - 1, 26)
-            out = chr(ord("a") + r) + out
-        yield out
+def _suffix(n: int) -> str:
+    """The n-th suffix: "", "a", ..., "z", "aa", ..."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
 
 
-def generate_key(record: Record, taken: set[str], pattern: str = DEFAULT_PATTERN) -> str:
-    """A key for ``record`` by ``pattern`` not in ``taken`` (casefolded); adds it to ``taken``."""
+def generate_key(record: Record, taken: set[str], pattern: str = DEFAULT_PATTERN,
+                 tried: dict[str, int] | None = None) -> str:
+    """A key for ``record`` by ``pattern`` not in ``taken`` (casefolded); adds it to ``taken``.
+
+    ``tried`` (kept by the caller across calls) remembers, per base key, the suffixes already
+    found taken, so that the thousandth ``smith2020`` does not try the 999 before it again.
+    """
     base = pattern.format(**_parts(record))
-    for suffix in _suffixes():
-        key = base + suffix
+    start = tried.get(base.casefold(), 0) if tried is not None else 0
+    for n in range(start, 10_000):
+        key = base + _suffix(n)
         if key.casefold() not in taken:
             taken.add(key.casefold())
+            if tried is not None:
+                tried[base.casefold()] = n + 1
             return key
     raise BibkitError(f"no free key for {base!r}")

@@ -18,12 +18,19 @@ import re
 # What BibTeX and biber both accept: no white space and none of " # ' ( ) , = { } % (biber),
 # nor ~ or backslash, which LaTeX would read in \cite. Printable ASCII.
 KEY = re.compile(r"[!$&*+\-./0-9:;<>?@A-Z\[\]^_`a-z|]+")
+# An entry type as both read it after `@`: a letter, then letters, digits, `-` or `_` (BibTeX would take
+# more, but no style knows such a type and non-ASCII ones stop bibtex).
+ENTRY_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 SUFFIX = ".yaml"
 
 
 def is_valid_key(key: str) -> bool:
     return KEY.fullmatch(key) is not None
+
+
+def is_entry_type(name: str) -> bool:
+    return ENTRY_TYPE.fullmatch(name) is not None
 
 
 def file_stem_for(key: str) -> str:

@@ -28,14 +28,22 @@ _SPECIAL = {
 _SPECIAL_RE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
 
 
-def escape(text: str, ligatures: bool = False) -> str:
-    """Make ``text`` print as itself: no command, comment or group can come out of it.
+# Pairs TeX's fonts join into another character (T1: -- – and --- —, `` “, '' ”, ,, „, << «, >> »,
+# !` ¡, ?` ¿): an empty group between the two keeps each as itself.
+_LIGATURE = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=,)(?=,)|(?<=<)(?=<)|(?<=>)(?=>)|(?<=[!?])(?=`)")
 
-    ``--`` is split (``-{}-``) so that TeX does not join it into a dash, unless ``ligatures``
-    (page ranges, where ``--`` is meant to become one).
+
+def escape(text: str, ligatures: bool = False) -> str:
+    """Make ``text`` print as itself: no command, comment or group can come out of it, and no two
+    characters become one (``--`` is written ``-{}-``), unless ``ligatures`` (page ranges, where
+    ``--`` is meant to become a dash).
     """
-    escaped = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
-    return escaped if ligatures else escaped.replace("--", "-{}-")
+    escaped = _SPECIAL_RE.sub(_special, text) if _SPECIAL_RE.search(text) else text
+    return escaped if ligatures else _LIGATURE.sub("{}", escaped)
+
+
+def _special(m: re.Match[str]) -> str:
+    return _SPECIAL[m.group()]
 
 
 # Text commands latexcodec leaves alone, and what they print.
@@ -303,7 +311,8 @@ _WORD = re.compile(r"[^\W\d_][\w'’]*|\d[\w]*", re.UNICODE)
 
 
 def _has_inner_capital(word: str) -> bool:
-    return any(c.isupper() for c in word[1:])
+    rest = word[1:]
+    return not rest.islower() and any(c.isupper() for c in rest)
 
 
 def _is_sentence_case(words: list[tuple[str, bool, bool]]) -> bool:

@@ -1,41 +1,54 @@
-"""A persistent cache of parsed records and of results, keyed by what the files hold.
+"""The record store: what bibkit derived from each record file, kept per file in SQLite.
 
-A collection is read as a *snapshot*: every record file's bytes and their BLAKE2 hash. Then:
+One database per collection (the set of record folders) in the cache directory holds, per file:
+its size, times and BLAKE2 hash; the parsed record with its positions and load findings; the
+findings of the rules that look at one record (with what they were made for: the day, as BK023
+compares dates with today, and the opt-in rules the configuration turns on); the compact keys
+the rules across records need; and each export entry rendered from it (per format and options,
+and per name when a paper cites the record under another key). A run stats every file and
+reads, hashes and parses only those whose size, times or inode changed (and whose bytes then
+differ), so an edit costs what it changes:
 
-- a parsed record (``Loaded``: record, positions, load findings) is reused while its file's
-  name and bytes are the same, so a one-record edit re-parses one record;
-- the findings of ``validate`` and the bytes of an export are reused while the whole snapshot,
-  the day (some rules compare dates with today), the format and its options are the same, so an
-  unchanged collection is neither parsed nor validated nor rendered again.
+- ``validate``: the stored findings of unchanged files, plus the rules across records on
+  compact keys (near-duplicate titles compared again only around the titles that changed);
+- ``export`` to BibTeX, BibLaTeX or CSL-JSON: an entry per record, rendered once and streamed
+  from the store in key order, so that memory does not grow with the collection;
+- formatted lists (text, html, markdown): their sorting, numbering and year suffixes depend on
+  every entry, so an edit renders the whole list again; an unchanged collection's list is
+  answered from the store.
 
-Entries are stored as JSON (never pickle: a cache file must not be able to run code), written
-atomically, and tagged with bibkit's version and a format number; anything that cannot be read
-back exactly is ignored and rebuilt, never trusted.
+Safety: values are stored as JSON (``bibkit.codec``: never pickle, a cache must not be able to
+run code) and decoded with their types checked; a value that cannot be read back exactly is a
+miss, and its file is parsed again. The database's name carries a stamp of bibkit's code (every
+module's size and time), so other code never reads it. A file whose time is within ``_RACY_NS``
+of when it was read is hashed again next time (an edit in the same clock tick must not hide).
+Writers take SQLite's write lock for the whole update, so concurrent runs wait for each other and
+never mix half-updates.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
+import contextlib
+import gc
 import hashlib
 import json
 import os
-import types
-import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bibkit import __version__
+from bibkit import __version__, across
+from bibkit.across import Facts
+from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.load import MAX_BYTES, Library, Loaded, load_text, record_paths
+from bibkit.load import MAX_BYTES, Library, Loaded, load_record, load_text, record_paths
 from bibkit.model import Record
-from bibkit.write import write_if_changed
-
-# The findings for a collection, and the bytes of an export of it (None: nothing to write).
-Answer = tuple[list[Diagnostic], bytes | None]
 
 
 def cache_root() -> Path:
@@ -46,12 +59,12 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bibkit"
 
 
-FORMAT = 2
+FORMAT = 3
 
 
 def _code_stamp() -> str:
-    """bibkit's version and its code as installed: a cached answer from other code (an upgrade,
-    or an edit in a development checkout) is never used. Stats ~40 files: well under 1 ms."""
+    """bibkit's version and its code as installed: a store written by other code (an upgrade,
+    or an edit in a development checkout) is never read. Stats ~50 files: well under 1 ms."""
     package = Path(__file__).parent
     state = hashlib.blake2b(digest_size=8)
     for source in sorted(package.rglob("*.py")):
@@ -61,221 +74,461 @@ def _code_stamp() -> str:
 
 
 STAMP = _code_stamp()
+_RACY_NS = 2_000_000_000  # a file changed this close to its reading is read again next time
+_BATCH = 500  # rows written (and entries read) at a time: bounded memory at any size
+
+# An export entry renderer: (what it is, for the store's key; the function).
+Renderer = tuple[str, Callable[[Record], str]]
+
+# The columns of ``files``: what a file was when read, what was made of it (``basis``: the day and
+# the opt-in rules its findings were made for), and the compact keys (key, former keys as a JSON
+# list, arXiv id, DOI, folded title, crossref parent) the rules across records and the export
+# order need.
+_COLUMNS = ("path", "size", "mtime", "ctime", "ino", "checked", "hash", "loaded", "basis", "findings", "facts",
+            "sortkey", "key", "ids", "arxiv", "doi", "tkey", "crossref")
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, {", ".join(_COLUMNS[1:])});
+CREATE INDEX IF NOT EXISTS files_order ON files (sortkey, key, path);
+CREATE TABLE IF NOT EXISTS entries (path TEXT, what TEXT, data TEXT, tag TEXT, PRIMARY KEY (path, what))
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pairs (a TEXT, b TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS results (what TEXT PRIMARY KEY, digest TEXT, findings TEXT, output BLOB);
+"""
+
+
+@dataclass
+class _Row:
+    size: int
+    mtime: int
+    ctime: int
+    ino: int
+    checked: int
+    hash: str
+    basis: str
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    files: tuple[tuple[Path, bytes | None, str], ...]  # (path, bytes or None if unreadable, hash)
-    digest: str
+class Checks:
+    """What, besides a record, decides the findings of the rules that look at one record: the day
+    (BK023: a date in the future) and the opt-in rules the configuration turns on."""
 
-    @classmethod
-    def read(cls, paths: Iterable[Path]) -> Snapshot:
-        files = []
-        for path in record_paths(paths):
+    today: date
+    rules: tuple[str, ...] = ()
+
+    @property
+    def basis(self) -> str:
+        return " ".join((self.today.isoformat(), *sorted(set(self.rules))))
+
+
+@dataclass
+class Refreshed:
+    """What a refresh found: how many files it parsed, and the collection's digest."""
+
+    parsed: int = 0
+    digest: str = ""
+    paths: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while thousands of records are made: records hold no
+    cycles, and the collector's passes over a growing heap cost more than the work itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class Store:
+    """The store of one collection. ``root`` None: a private store in a temporary directory,
+    removed on ``close`` (``--no-cache``: nothing is left behind, and exports still stream)."""
+
+    def __init__(self, root: Path | None, targets: Sequence[Path]) -> None:
+        self.targets = list(targets)
+        self._temp = None if root is not None else Path(tempfile.mkdtemp(prefix="bibkit-store-"))
+        folder = (root / "store") if root is not None else self._temp
+        assert folder is not None
+        folders = sorted({str(t.resolve()) for t in self.targets})
+        collection = hashlib.blake2b("\n".join(folders).encode(), digest_size=12).hexdigest()
+        stamp = hashlib.blake2b(STAMP.encode(), digest_size=6).hexdigest()
+        self.path = folder / f"{collection}-{stamp}.sqlite"
+        self.db = self._open(folder, collection)
+
+    def _open(self, folder: Path, collection: str) -> sqlite3.Connection:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.exists()
+            db = self._connect(self.path)
+        except (OSError, sqlite3.Error):
+            # A cache that cannot be opened or read costs time, never correctness.
+            self._temp = self._temp or Path(tempfile.mkdtemp(prefix="bibkit-store-"))
+            self.path = self._temp / "store.sqlite"
+            return self._connect(self.path)
+        if fresh:
+            for old in folder.glob(f"{collection}-*.sqlite*"):
+                if not old.name.startswith(self.path.name):
+                    old.unlink(missing_ok=True)  # written by other code: never read again
+        return db
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        for attempt in range(2):
+            db = sqlite3.connect(path, timeout=600, isolation_level=None, check_same_thread=False)
             try:
-                with path.open("rb") as fh:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+                db.execute(f"SELECT {', '.join(_COLUMNS)} FROM files LIMIT 1").fetchall()
+                return db
+            except sqlite3.DatabaseError:
+                db.close()
+                if attempt:
+                    raise
+                for damaged in path.parent.glob(path.name + "*"):
+                    damaged.unlink(missing_ok=True)  # not a database, or not ours: start again
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.db.close()
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Bringing the store up to date with the files
+
+    def refresh(self, checks: Checks, render: Renderer | None = None) -> Refreshed:
+        """Parse what changed since the last run, drop what went, and keep everything derived
+        from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry)."""
+        with _bulk():
+            paths = [str(p) for p in record_paths(self.targets)]
+            rows = self._rows()
+            suspects = [p for p in paths if not self._unchanged(p, rows.get(p))]
+            gone = rows.keys() - set(paths)
+            stale = [p for p in paths if p in rows and rows[p].basis != checks.basis]
+            result = Refreshed(paths=paths)
+            if suspects or gone or stale:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    result.parsed = self._update(suspects, gone, stale, checks, render)
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+            return result
+
+    def _rows(self) -> dict[str, _Row]:
+        return {p: _Row(*rest) for p, *rest in self.db.execute(
+            "SELECT path, size, mtime, ctime, ino, checked, hash, basis FROM files")}
+
+    @staticmethod
+    def _unchanged(path: str, row: _Row | None) -> bool:
+        if row is None:
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == (row.size, row.mtime, row.ctime, row.ino) \
+            and row.checked - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS
+
+    def _update(self, suspects: list[str], gone: Iterable[str], stale: list[str], checks: Checks,
+                render: Renderer | None) -> int:
+        rows = self._rows()  # again, under the write lock: another run may have just written
+        old_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
+        parsed: set[str] = set()
+        writes: list[tuple[Any, ...]] = []
+        touches: list[tuple[Any, ...]] = []
+        for path in suspects:
+            checked = time.time_ns()
+            try:
+                st = os.stat(path)
+                with open(path, "rb") as fh:
                     data: bytes | None = fh.read(MAX_BYTES + 1)
             except OSError:
                 data = None
-            files.append((path, data, hashlib.blake2b(data or b"", digest_size=16).hexdigest()))
-        whole = hashlib.blake2b(STAMP.encode(), digest_size=16)
-        for path, data, digest in files:
-            whole.update(f"{path}\0{digest if data is not None else '-'}\n".encode())
-        return cls(tuple(files), whole.hexdigest())
+            row = rows.get(path)
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest() if data is not None else "-"
+            if data is not None and row is not None and row.hash == digest:
+                touches.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, checked, path))
+                continue
+            loaded = load_text(Path(path), data) if data is not None else load_record(Path(path))
+            parsed.add(path)
+            stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if data is not None else (-1, 0, 0, 0)
+            writes.append(self._row_values(path, loaded, stat, checked, digest, checks))
+            if render is not None and loaded.record is not None:
+                writes[-1] = (*writes[-1], render[0], render[1](loaded.record))
+            if len(writes) >= _BATCH:
+                self._write(writes)
+        self._write(writes)
+        self.db.executemany("UPDATE files SET size=?, mtime=?, ctime=?, ino=?, checked=? WHERE path=?", touches)
+        for path in gone:
+            self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+            self.db.execute("DELETE FROM entries WHERE path = ?", (path,))
+        # A new day, or other opt-in rules: the rules that look at one record run again on every
+        # record, from the stored record (BK023 compares dates with today).
+        redo = [p for p in stale if p in rows and rows[p].basis != checks.basis and p not in parsed]
+        for path, text in list(self._select("SELECT path, loaded FROM files WHERE path IN ({})", redo)):
+            again = _loaded_from_json(Path(path), text)
+            if again is None:
+                self.db.execute("UPDATE files SET hash = '-', size = -1 WHERE path = ?", (path,))
+                continue
+            self.db.execute("UPDATE files SET basis = ?, findings = ? WHERE path = ?",
+                            (checks.basis, json.dumps(_per_record(again, checks), ensure_ascii=False), path))
+        new_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
+        pairs = set(self.db.execute("SELECT a, b FROM pairs"))
+        if new_titles != old_titles or not old_titles:
+            fresh = across.near_duplicates_update(old_titles, new_titles, pairs) if old_titles \
+                else across.near_duplicates(new_titles)
+            self.db.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", pairs - fresh)
+            self.db.executemany("INSERT OR IGNORE INTO pairs VALUES (?, ?)", fresh - pairs)
+        return len(parsed)
 
+    def _row_values(self, path: str, loaded: Loaded, stat: tuple[int, int, int, int], checked: int,
+                    digest: str, checks: Checks) -> tuple[Any, ...]:
+        facts = Facts.of(loaded)
+        rec = loaded.record
+        return (path, *stat, checked, digest, json.dumps(_loaded_to_json(loaded), ensure_ascii=False),
+                checks.basis, json.dumps(_per_record(loaded, checks), ensure_ascii=False),
+                json.dumps(facts, ensure_ascii=False) if facts else None,
+                rec.key.casefold() if rec else None, rec.key if rec else None,
+                json.dumps(rec.ids) if rec and rec.ids else None,
+                facts.arxiv if facts else None, facts.doi if facts else None, facts.title_key if facts else None,
+                rec.get("crossref") if rec else None)
 
-def _parse(item: tuple[Path, bytes | None]) -> Loaded:
-    from bibkit.load import load_record
+    def _write(self, writes: list[tuple[Any, ...]]) -> None:
+        n = len(_COLUMNS)
+        self.db.executemany(f"INSERT OR REPLACE INTO files VALUES ({', '.join('?' * n)})", [w[:n] for w in writes])
+        self.db.executemany("DELETE FROM entries WHERE path = ?", [(w[0],) for w in writes])
+        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                            [(w[0], w[n], w[n + 1], _tag(w[n + 1])) for w in writes if len(w) > n])
+        writes.clear()
 
-    path, data = item
-    return load_record(path) if data is None else load_text(path, data)
+    def _select(self, sql: str, keys: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        for start in range(0, len(keys), _BATCH):
+            chunk = keys[start:start + _BATCH]
+            yield from self.db.execute(sql.format(", ".join("?" * len(chunk))), chunk)
 
+    # What the store answers
 
-def parse_all(items: Sequence[tuple[Path, bytes | None]]) -> list[Loaded]:
-    """Parse files, one after the other.
-
-    Parsing on both cores was measured and dropped: sending the parsed records back from worker
-    processes (pickling 10,000 of them) cost as much as parsing them (docs/performance.md).
-    """
-    return [_parse(i) for i in items]
-
-
-class LibraryCache:
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-
-    # Parsed records
-
-    def _records_path(self, snapshot: Snapshot) -> Path | None:
-        if self.root is None:
-            return None
-        folders = sorted({str(p.parent.resolve()) for p, _, _ in snapshot.files})
-        name = hashlib.blake2b("\n".join(folders).encode(), digest_size=12).hexdigest()
-        return self.root / "records" / f"{name}.json"
-
-    def _read_json(self, path: Path | None) -> dict[str, Any]:
-        if path is None:
-            return {}
+    def findings(self, refreshed: Refreshed) -> list[Diagnostic]:
+        """Every finding, as ``validate`` gives it: per-record ones as stored, then the rules
+        across records on compact keys."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) and data.get("stamp") == STAMP else {}
+            return self._findings(refreshed)
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            raise StoreDamaged(str(exc)) from None
 
-    def _write_json(self, path: Path | None, data: dict[str, Any]) -> None:
-        if path is None:
-            return
+    def _findings(self, refreshed: Refreshed) -> list[Diagnostic]:
+        found: list[Diagnostic] = []
+        for path, text in self.db.execute("SELECT path, findings FROM files WHERE findings != '[]'"):
+            found.extend(_diagnostics_from_json(path, text))
+        order = {p: i for i, p in enumerate(refreshed.paths)}
+        rows = sorted(self.db.execute("SELECT path, key, ids, arxiv, doi FROM files WHERE key IS NOT NULL"),
+                      key=lambda r: order.get(r[0], len(order)))
+        repeated = list(across.repeats((path, key, _ids(ids), aid, doi) for path, key, ids, aid, doi in rows))
+        pairs = list(self.db.execute("SELECT a, b FROM pairs"))
+        wanted = sorted({r[0] for r in repeated} | {p for pair in pairs for p in pair})
+        facts = {path: _facts(text) for path, text in
+                 self._select("SELECT path, facts FROM files WHERE path IN ({})", wanted)}
+        found.extend(facts[path].at(name, code, message) for path, name, code, message in repeated)
+        found.extend(across.near_duplicate_findings(pairs, facts))
+        return sorted(found, key=Diagnostic.sort_key)
+
+    def entries(self, render: Renderer, selected: set[str] | None = None, crossref_last: bool = False) -> Iterator[str]:
+        """Each record's entry, in export order (by key, case-insensitively, then exactly; with
+        ``crossref_last``, crossref parents after their children); rendered now for records that
+        have none for ``render`` yet, else read from the store."""
+        what, fn = render
+        missing = [p for (p,) in self.db.execute(
+            "SELECT f.path FROM files f WHERE f.key IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM entries e WHERE e.path = f.path AND e.what = ?)", (what,))]
+        if missing:
+            with _bulk():
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for path, text in list(self._select("SELECT path, loaded FROM files WHERE path IN ({})",
+                                                        missing)):
+                        loaded = _loaded_from_json(Path(path), text)
+                        if loaded is None or loaded.record is None:
+                            raise StoreDamaged(path)
+                        entry = fn(loaded.record)
+                        self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                                        (path, what, entry, _tag(entry)))
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+        depth = self._crossref_depths(selected) if crossref_last else {}
+        later: dict[int, list[str]] = {}
+        cursor = self.db.execute("SELECT f.path, f.sortkey, e.data, e.tag FROM files f JOIN entries e "
+                                 "ON e.path = f.path AND e.what = ? ORDER BY f.sortkey, f.key, f.path", (what,))
+        while batch := cursor.fetchmany(_BATCH):
+            for path, sortkey, data, tag in batch:
+                if selected is None or path in selected:
+                    if type(data) is not str or _tag(data) != tag:
+                        raise StoreDamaged(path)
+                    if depth.get(sortkey, 0):
+                        later.setdefault(depth[sortkey], []).append(data)  # parents: few, held till the end
+                    else:
+                        yield data
+        for level in sorted(later):
+            yield from later[level]
+
+    def _crossref_depths(self, selected: set[str] | None) -> dict[str, int]:
+        """``bibtex.crossref_depths`` of the selected records, from the compact keys: only records
+        that name a crossref parent, and the parents, are looked at."""
+        from bibkit.export.bibtex import crossref_depths
+
+        children: dict[str, list[str]] = {}
+        for path, key, parent in self.db.execute("SELECT path, key, crossref FROM files WHERE crossref IS NOT NULL "
+                                                 "AND key IS NOT NULL ORDER BY sortkey, key, path"):
+            if selected is None or path in selected:
+                children.setdefault(str(parent).casefold(), []).append(str(key))
+        parents = [key for path, key in self._select("SELECT path, key FROM files WHERE sortkey IN ({}) "
+                                                     "ORDER BY sortkey, key, path", sorted(children))
+                   if selected is None or path in selected]
+        # _select asks in chunks: each chunk is in order, and chunks follow the sorted keys.
+        return crossref_depths(children, parents)
+
+    def entry(self, path: str, render: Renderer, record: Record) -> str:
+        """The entry of the record stored for ``path`` (``record``), rendered now if the store
+        has none for ``render``."""
+        what, fn = render
+        row = self.db.execute("SELECT data, tag FROM entries WHERE path = ? AND what = ?", (path, what)).fetchone()
+        if row is not None:
+            if type(row[0]) is not str or _tag(row[0]) != row[1]:
+                raise StoreDamaged(path)
+            return str(row[0])
+        entry = fn(record)
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", (path, what, entry, _tag(entry)))
+        return entry
+
+    def names(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """(path, key, former keys) of every record."""
+        for path, key, ids in self.db.execute("SELECT path, key, ids FROM files WHERE key IS NOT NULL"):
+            yield path, key, _ids(ids)
+
+    def unreadable(self) -> bool:
+        """A file could not be made a record of (the export has nothing to write for it)."""
+        return self.db.execute("SELECT 1 FROM files WHERE key IS NULL LIMIT 1").fetchone() is not None
+
+    def loaded(self, only: set[str] | None = None) -> Iterator[Loaded]:
+        """Every file's parsed record with its positions (or those of the paths ``only``), in
+        the collection's order."""
+        order = [p for p in self.paths() if only is None or p in only]
+        for start in range(0, len(order), _BATCH):
+            chunk = order[start:start + _BATCH]
+            texts = dict(self._select("SELECT path, loaded FROM files WHERE path IN ({})", chunk))
+            for path in chunk:
+                loaded = _loaded_from_json(Path(path), texts.get(path))
+                if loaded is None:
+                    raise StoreDamaged(path)
+                yield loaded
+
+    def reset(self) -> None:
+        """Forget everything: the next refresh parses every file again."""
+        for table in ("files", "entries", "pairs", "results"):
+            self.db.execute(f"DELETE FROM {table}")
+
+    def paths(self) -> list[str]:
+        return [str(p) for p in record_paths(self.targets)]
+
+    def library(self) -> Library:
+        with _bulk():
+            return Library(list(self.loaded()))
+
+    def result(self, what: str, digest: str) -> tuple[list[Diagnostic], bytes | None] | None:
+        row = self.db.execute("SELECT digest, findings, output FROM results WHERE what = ?", (what,)).fetchone()
+        if row is None or row[0] != digest:
+            return None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_if_changed(path, json.dumps({"stamp": STAMP, **data}, ensure_ascii=False).encode("utf-8"))
-        except OSError:
-            pass  # a cache that cannot be written costs time, never correctness
-
-    def library(self, snapshot: Snapshot) -> Library:
-        """The parsed collection, re-parsing only files whose name or bytes changed."""
-        path = self._records_path(snapshot)
-        stored = self._read_json(path).get("files", {})
-        loaded: list[Loaded | None] = []
-        todo: list[tuple[int, tuple[Path, bytes | None]]] = []
-        for i, (file, data, digest) in enumerate(snapshot.files):
-            entry = stored.get(str(file))
-            hit = _loaded_from_json(file, entry["loaded"]) if isinstance(entry, dict) and \
-                entry.get("hash") == digest and data is not None else None
-            loaded.append(hit)
-            if hit is None:
-                todo.append((i, (file, data)))
-        for (i, _), fresh in zip(todo, parse_all([item for _, item in todo]), strict=True):
-            loaded[i] = fresh
-        result = [lo for lo in loaded if lo is not None]
-        if todo or len(stored) != len(result):
-            self._write_json(path, {"files": {
-                str(file): {"hash": digest, "loaded": _loaded_to_json(lo)}
-                for (file, data, digest), lo in zip(snapshot.files, result, strict=True) if data is not None}})
-        return Library(result)
-
-    # Whole results: findings and exports
-
-    def _result_path(self, *key: str) -> Path | None:
-        if self.root is None:
-            return None
-        name = hashlib.blake2b("\0".join(key).encode(), digest_size=16).hexdigest()
-        return self.root / "results" / f"{name}.json"
-
-    def findings(self, snapshot: Snapshot, today: date, *key: str) -> Answer | None:
-        data = self._read_json(self._result_path(snapshot.digest, today.isoformat(), *key))
-        try:
-            found = [_diagnostic_from_json(d) for d in data["findings"]]
-            output = data.get("output")
-            return found, (output.encode("utf-8") if isinstance(output, str) else None)
-        except (KeyError, TypeError, ValueError):
+            return [_diagnostic_from_json(Path(d[0]), d[1:]) for d in json.loads(row[1])], row[2]
+        except (ValueError, TypeError, IndexError):
             return None
 
-    def answer(self, snapshot: Snapshot, today: date, key: Sequence[str],
-               compute: Callable[[Library], Answer]) -> Answer:
-        """The findings (and output) ``compute`` gives for the collection, from the cache while
-        the snapshot, the day and ``key`` are the same; computed (and kept) otherwise."""
-        hit = self.findings(snapshot, today, *key)
-        if hit is not None:
-            return hit
-        found, output = compute(self.library(snapshot))
-        self.put_findings(snapshot, today, found, *key, output=output)
-        return found, output
+    def keep_result(self, what: str, digest: str, found: Sequence[Diagnostic], output: bytes | None) -> None:
+        text = json.dumps([[str(d.path), *_diagnostic_to_json(d)] for d in found], ensure_ascii=False)
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?)", (what, digest, text, output))
 
-    def put_findings(self, snapshot: Snapshot, today: date, found: Sequence[Diagnostic], *key: str,
-                     output: bytes | None = None) -> None:
-        data: dict[str, Any] = {"findings": [_diagnostic_to_json(d) for d in found]}
-        if output is not None:
-            try:
-                data["output"] = output.decode("utf-8")
-            except UnicodeDecodeError:
-                return
-        path = self._result_path(snapshot.digest, today.isoformat(), *key)
-        self._write_json(path, data)
-        if path is not None:
-            _prune(path.parent, keep=64)
+    def digest(self, today: date) -> str:
+        """The collection as it stands: every file's path and hash, and the day."""
+        state = hashlib.blake2b(f"{STAMP}\0{today.isoformat()}".encode(), digest_size=16)
+        for path, digest in self.db.execute("SELECT path, hash FROM files ORDER BY path"):
+            state.update(f"{path}\0{digest}\n".encode())
+        return state.hexdigest()
 
 
-def _prune(folder: Path, keep: int) -> None:
-    """Keep the newest ``keep`` result files: old snapshots are never asked for again."""
-    try:
-        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[keep:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
+class StoreDamaged(Exception):
+    """A stored value that cannot be read back exactly: the store is emptied and the run starts
+    again (``with_store``)."""
 
 
-# JSON forms of the values. Each reader raises on anything unexpected; callers treat that as a miss.
-
-def _encode(value: Any) -> Any:
-    """A model value as JSON: dataclasses as lists of their fields, tuples as lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
-    if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _encode(v) for k, v in value.items()}
-    return value
+def _tag(entry: str) -> str:
+    """A check on an entry's text: a damaged entry is never written out."""
+    return hashlib.blake2b(entry.encode(), digest_size=8).hexdigest()
 
 
-def _decode(hint: Any, value: Any) -> Any:
-    """The inverse of ``_encode``, led by the type hint of the field being read: a new field in
-    the model needs no change here. Raises on anything unexpected (the caller's cache miss)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        return _decode(next(a for a in args if a is not type(None)), value)
-    if hint is Any:
-        return value
-    if origin is tuple:
-        return tuple(_decode(args[0], v) for v in value)
-    if origin in (Mapping, dict):
-        return {str(k): _decode(args[1], v) for k, v in dict(value).items()}
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = _hints(hint)
-        fields = dataclasses.fields(hint)
-        if len(value) != len(fields):
-            raise ValueError("stale cache entry")
-        return hint(**{f.name: _decode(hints[f.name], v) for f, v in zip(fields, value, strict=True)})
-    if hint in (str, int, bool) and not isinstance(value, hint):
-        raise TypeError(f"expected {hint.__name__}")
-    return value
+def _per_record(loaded: Loaded, checks: Checks) -> list[Any]:
+    from bibkit.validate import per_record_rules
+
+    found = list(loaded.diagnostics)
+    library = Library([loaded])
+    for rule in per_record_rules(checks.rules):
+        found.extend(rule(library, checks.today))
+    return [_diagnostic_to_json(d) for d in found]
 
 
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _facts(text: str) -> Facts:
+    v = json.loads(text)
+    return Facts(v[0], v[1], Span(*v[2]), _ids(v[3]), Span(*v[4]), v[5], Span(*v[6]), v[7], Span(*v[8]), v[9],
+                 Span(*v[10]), v[11])
 
 
-def _record_to_json(r: Record) -> Any:
-    return _encode(r)
+def _ids(value: str | list[str] | None) -> tuple[str, ...]:
+    """Former keys as stored (a JSON list, or None for none); ValueError when not that."""
+    names = json.loads(value) if isinstance(value, str) else value if value is not None else []
+    if type(names) is not list or not all(type(n) is str for n in names):
+        raise ValueError("former keys")
+    return tuple(names)
 
 
-def _record_from_json(d: Any) -> Record:
-    record: Record = _decode(Record, d)
-    return record
-
+# JSON forms. Each reader raises on anything unexpected; callers treat that as a miss.
 
 def _diagnostic_to_json(d: Diagnostic) -> list[Any]:
-    return [str(d.path), d.line, d.col, d.code, d.message, d.severity.value]
+    return [d.line, d.col, d.code, d.message, d.severity.value]
 
 
-def _diagnostic_from_json(v: list[Any]) -> Diagnostic:
-    path, line, col, code, message, severity = v
-    return Diagnostic(Path(path), Span(int(line), int(col)), str(code), str(message), Severity(severity))
+def _diagnostic_from_json(path: Path, v: list[Any]) -> Diagnostic:
+    line, col, code, message, severity = v
+    return Diagnostic(path, Span(int(line), int(col)), str(code), str(message), Severity(severity))
 
 
-def _loaded_to_json(lo: Loaded) -> dict[str, Any]:
-    return {"record": _record_to_json(lo.record) if lo.record else None,
-            "spans": {k: [s.line, s.col] for k, s in lo.spans.items()},
-            "diagnostics": [_diagnostic_to_json(d) for d in lo.diagnostics]}
+def _diagnostics_from_json(path: str, text: str) -> list[Diagnostic]:
+    where = Path(path)
+    return [_diagnostic_from_json(where, d) for d in json.loads(text)]
 
 
-def _loaded_from_json(path: Path, d: Any) -> Loaded | None:
+def _loaded_to_json(lo: Loaded) -> list[Any]:
+    return [encode(lo.record) if lo.record else None, {k: [s.line, s.col] for k, s in lo.spans.items()},
+            [_diagnostic_to_json(d) for d in lo.diagnostics]]
+
+
+def _loaded_from_json(path: Path, text: str | None) -> Loaded | None:
+    if text is None:
+        return None
     try:
-        return Loaded(path, _record_from_json(d["record"]) if d["record"] else None,
-                      {k: Span(*v) for k, v in d["spans"].items() if len(v) == 2},
-                      [_diagnostic_from_json(x) for x in d["diagnostics"]])
-    except (KeyError, TypeError, ValueError):
+        record, spans, diagnostics = json.loads(text)
+        return Loaded(path, decoder(Record)(record) if record is not None else None,
+                      {str(k): Span(int(v[0]), int(v[1])) for k, v in spans.items() if len(v) == 2},
+                      [_diagnostic_from_json(path, d) for d in diagnostics])
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return None

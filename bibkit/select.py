@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bibkit.aux import Cited, cited_records
@@ -18,6 +18,11 @@ class Selection:
     years: tuple[int, int] | None = None
     authors: tuple[str, ...] = ()
     cited: Cited | None = None  # a LaTeX run's citations (export --aux)
+
+    @property
+    def everything(self) -> bool:
+        """No criterion: every record."""
+        return not (self.keys or self.tags or self.years or self.authors or self.cited)
 
     @staticmethod
     def parse_years(text: str) -> tuple[int, int]:
@@ -39,25 +44,30 @@ def _matches_author(record: Record, wanted: str) -> bool:
     return any(needle in fold(str(p)) for p in (*record.author, *record.editor))
 
 
-def select(records: Sequence[Record], sel: Selection) -> list[Record]:
-    """Records matching every criterion given (any of several keys, tags or authors)."""
+def check_keys(keys: Iterable[str], sel: Selection) -> None:
+    """Every key the selection names must exist among ``keys``."""
     if sel.keys:
-        known = {r.key for r in records}
+        known = set(keys)
         missing = [k for k in sel.keys if k not in known]
         if missing:
             raise BibkitError(f"no record with key {', '.join(map(repr, missing))}")
-    out = []
-    for r in records:
-        if sel.keys and r.key not in sel.keys:
-            continue
-        if sel.tags and not set(sel.tags) & set(r.tags):
-            continue
-        if sel.years and not (r.issued and sel.years[0] <= r.issued.year <= sel.years[1]):
-            continue
-        if sel.authors and not any(_matches_author(r, a) for a in sel.authors):
-            continue
-        out.append(r)
-    return out
+
+
+def matches(r: Record, sel: Selection) -> bool:
+    """The record meets every criterion given (any of several keys, tags or authors)."""
+    if sel.keys and r.key not in sel.keys:
+        return False
+    if sel.tags and not set(sel.tags) & set(r.tags):
+        return False
+    if sel.years and not (r.issued and sel.years[0] <= r.issued.year <= sel.years[1]):
+        return False
+    return not (sel.authors and not any(_matches_author(r, a) for a in sel.authors))
+
+
+def select(records: Sequence[Record], sel: Selection) -> list[Record]:
+    """Records matching every criterion given (any of several keys, tags or authors)."""
+    check_keys((r.key for r in records), sel)
+    return [r for r in records if matches(r, sel)]
 
 
 def choose(records: Sequence[Record], sel: Selection) -> tuple[list[Record], list[Diagnostic]]:

@@ -1,32 +1,28 @@
 """Validation rules: one function per rule, one line in ``RULES``.
 
 Per-file problems of syntax and types are found while loading (``load.py``); the rules here
-look at whole records and across records. Each rule yields Diagnostics and never prints.
+look at one record at a time (``PER_RECORD``, and the opt-in ``OPT_IN``) and across records
+(``across.py``, on compact keys). Each rule yields Diagnostics and never prints.
 """
 
 from __future__ import annotations
 
-import difflib
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from bibkit import keys
+from bibkit import across, keys
+from bibkit.across import Facts
 from bibkit.diagnostics import Diagnostic, Severity
 from bibkit.fields import REQUIRED_BY_TYPE
-from bibkit.folding import title_key
-from bibkit.load import Library, Loaded
+from bibkit.load import Library
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
 
 _KEY_RULE = ("is not accepted by BibTeX and biber: a key is printable ASCII without white space or any of "
              "\" # ' ( ) , = { } % ~ \\")
-
-# Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
-NEAR_DUPLICATE_RATIO = 0.9
-_WINDOW = 8
 
 
 def required_fields(library: Library, today: date) -> Iterator[Diagnostic]:
@@ -68,6 +64,15 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
                           f"key {rec.key!r}: expected {expected + keys.SUFFIX!r}")
 
 
+def entry_type(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK032: an `entrytype` is a name BibTeX and biber read after `@`."""
+    for lo in library.loaded:
+        kind = lo.record.get("entrytype") if lo.record else None
+        if kind is not None and not keys.is_entry_type(kind):
+            yield lo.diag("entrytype", "BK032", f"entry type {kind!r} is not one BibTeX and biber read: a letter, "
+                          "then letters, digits, '-' or '_'")
+
+
 def dates(library: Library, today: date) -> Iterator[Diagnostic]:
     """BK023/BK024: not in the future; a preprint not before its arXiv submission month (a
     published version may be older than its arXiv copy: authors post papers after publication)."""
@@ -94,67 +99,10 @@ def arxiv_version(library: Library, today: date) -> Iterator[Diagnostic]:
                           f"{rec.arxiv.base!r}", Severity.WARNING)
 
 
-def duplicate_keys(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK040: BibTeX and citeproc-py compare keys case-insensitively; a former key (``ids``)
-    is a key too: a paper that cites it must find one record."""
-    seen: dict[str, Loaded] = {}
-    for lo in library.loaded:
-        if lo.record is None:
-            continue
-        rec = lo.record
-        for name, former in ((rec.key, False), *((old, True) for old in rec.ids)):
-            first = seen.setdefault(name.casefold(), lo)
-            if first is lo and not (former and name.casefold() == rec.key.casefold()):
-                continue
-            what = f"former key {name!r}" if former else f"citation key {name!r}"
-            where = "ids" if former else "id" if "id" in lo.spans else ""
-            yield lo.diag(where, "BK040", f"{what} is also used by {first.path}" if first is not lo
-                          else f"{what} is the record's own key")
-
-
-def duplicate_ids(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK041/BK042: two records must not share an arXiv identifier or a DOI."""
-    arxiv: dict[str, Loaded] = {}
-    doi: dict[str, Loaded] = {}
-    for lo in library.loaded:
-        rec = lo.record
-        if rec is None:
-            continue
-        if rec.arxiv is not None and (first := arxiv.setdefault(rec.arxiv.base, lo)) is not lo:
-            yield lo.diag("arxiv", "BK041", f"arXiv identifier {rec.arxiv.base} is also in {first.path}")
-        if rec.doi is not None and (first := doi.setdefault(rec.doi.value.lower(), lo)) is not lo:
-            yield lo.diag("DOI", "BK042", f"DOI {rec.doi} is also in {first.path}")
-
-
-def near_duplicate_titles(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK043: the same paper twice under slightly different titles.
-
-    Comparing every pair is quadratic, so candidates come from a sorted neighbourhood: each title
-    is compared with the next ``_WINDOW`` titles in alphabetical order and in the order of the
-    reversed titles (a near-duplicate differs somewhere, rarely at both ends). Word overlap and
-    length filter out most candidates before difflib measures the rest.
-    """
-    items = [(lo, title_key(lo.record.title)) for lo in library.loaded
-             if lo.record is not None and lo.record.title]
-    words = [frozenset(norm.split()) for _, norm in items]
-    candidates: set[tuple[int, int]] = set()
-    for key in (lambda i: items[i][1], lambda i: items[i][1][::-1]):
-        order = sorted(range(len(items)), key=key)
-        for pos, i in enumerate(order):
-            for j in order[pos + 1:pos + 1 + _WINDOW]:
-                candidates.add((min(i, j), max(i, j)))
-    for i, j in sorted(candidates):
-        (lo_i, ti), (lo_j, tj) = items[i], items[j]
-        if min(len(ti), len(tj)) < NEAR_DUPLICATE_RATIO * max(len(ti), len(tj)):
-            continue  # difflib's ratio cannot reach the threshold
-        if len(words[i] & words[j]) < 0.5 * max(len(words[i]), len(words[j])):
-            continue
-        matcher = difflib.SequenceMatcher(None, ti, tj, autojunk=False)
-        if matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
-            first, second = (lo_i, lo_j) if str(lo_i.path) <= str(lo_j.path) else (lo_j, lo_i)
-            assert first.record is not None
-            yield second.diag("title", "BK043", f"title is nearly the same as in {first.path}: "
-                              f"{first.record.title!r}", Severity.WARNING)
+def across_records(library: Library, today: date) -> Iterator[Diagnostic]:
+    """BK040-BK043: keys (former keys too), arXiv ids and DOIs repeated, near-duplicate titles
+    (``bibkit.across``)."""
+    return iter(across.findings([f for lo in library.loaded if (f := Facts.of(lo)) is not None]))
 
 
 def case_protection(library: Library, today: date) -> Iterator[Diagnostic]:
@@ -181,15 +129,16 @@ def arxiv_or_reason(library: Library, today: date) -> Iterator[Diagnostic]:
                           Severity.WARNING)
 
 
-RULES: tuple[Rule, ...] = (
+# Rules that look at one record at a time: the record store keeps their findings per file.
+PER_RECORD: tuple[Rule, ...] = (
     required_fields,
     key_and_file_name,
+    entry_type,
     dates,
-    duplicate_keys,
-    duplicate_ids,
-    near_duplicate_titles,
 )
-# A collection's own policies, off unless its bibkit.toml lists them (`rules = ["BK050"]`).
+RULES: tuple[Rule, ...] = (*PER_RECORD, across_records)
+# A collection's own policies, off unless its bibkit.toml lists them (`rules = ["BK050"]`). Each
+# looks at one record at a time.
 OPT_IN: dict[str, Rule] = {
     "BK027": arxiv_version,
     "BK050": arxiv_or_reason,
@@ -202,17 +151,22 @@ def validate(library: Library, today: date | None = None, enable: Iterable[str] 
     named in ``enable``), sorted by place."""
     today = today or date.today()
     found = [d for lo in library.loaded for d in lo.diagnostics]
-    for rule in (*RULES, *(OPT_IN[code] for code in sorted(set(enable)))):
+    for rule in (*per_record_rules(enable), across_records):
         found.extend(rule(library, today))
     return sorted(found, key=Diagnostic.sort_key)
 
 
-def blocks_export(library: Library, found: Iterable[Diagnostic], strict: bool = False) -> bool:
-    """Whether ``found`` stops an export: a record that cannot be read at all always does (there
-    is nothing to write), and so does a citation of ``--aux`` that no record answers (the
-    paper's .bib would lack it); with ``strict`` (CI), any error does. Otherwise the findings are
-    reported and every record is written as completely as it allows, as biber does."""
-    if any(lo.record is None for lo in library.loaded):
+def per_record_rules(enable: Iterable[str] = ()) -> tuple[Rule, ...]:
+    """The rules that look at one record, with the opt-in ones named in ``enable``."""
+    return (*PER_RECORD, *(OPT_IN[code] for code in sorted(set(enable))))
+
+
+def blocks_export(unreadable: bool, found: Iterable[Diagnostic], strict: bool = False) -> bool:
+    """Whether ``found`` stops an export: a record that cannot be read at all (``unreadable``)
+    always does (there is nothing to write), and so does a citation of ``--aux`` that no record
+    answers (the paper's .bib would lack it); with ``strict`` (CI), any error does. Otherwise the
+    findings are reported and every record is written as completely as it allows, as biber does."""
+    if unreadable:
         return True
     from bibkit.aux import CITATION_CODES
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import filecmp
 import glob
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
+def write_if_changed(path: Path, data: bytes, tidy: bool = True, durable: bool = True) -> bool:
     """Replace ``path`` with ``data`` via a temporary file in the same directory.
 
     Returns False, leaving the file and its timestamp alone, when it already holds ``data``,
     so that latexmk and make do not rebuild for nothing. A reader never sees a half-written
-    file: the new content appears at once with ``os.replace``, or not at all.
+    file: the new content appears at once with ``os.replace``, or not at all. ``tidy``: first
+    remove what killed writers of ``path`` left (a caller writing many files into one
+    directory does that once, with ``remove_orphans``, instead of listing it per file).
+    ``durable``: the data is on disk before the rename (a caller writing many files passes
+    False and syncs once at the end: a sync per file costs milliseconds each).
     """
     try:
         if path.read_bytes() == data:
@@ -21,7 +27,8 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     except FileNotFoundError:
         pass
     directory = path.parent
-    _remove_orphans(path)
+    if tidy:
+        _remove_orphans(path)
     # The writer's pid in the name lets a later write tell an orphan (its writer was killed)
     # from a file another process is writing right now.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
@@ -29,8 +36,38 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def write_chunks_if_changed(path: Path, chunks: Iterable[bytes]) -> bool:
+    """``write_if_changed`` for output made piece by piece, never held whole in memory: the
+    pieces go to a temporary file beside ``path``, which replaces it only if the two differ.
+    If making a piece fails, ``path`` is left as it was."""
+    _remove_orphans(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
             os.fsync(fh.fileno())
         try:
+            if filecmp.cmp(tmp, path, shallow=False):
+                Path(tmp).unlink()
+                return False
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             umask = os.umask(0)
@@ -47,12 +84,23 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 def _remove_orphans(path: Path) -> None:
     """Delete temporary files a killed writer of ``path`` left behind."""
     for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            tmp.unlink(missing_ok=True)
-        except PermissionError:
-            pass  # alive, someone else's
+        _remove_if_orphan(tmp, tmp.name[len(path.name) + 2:].split(".", 1)[0])
+
+
+def remove_orphans(directory: Path) -> None:
+    """Delete the temporary files killed writers left in ``directory``, whatever they wrote."""
+    for tmp in directory.glob(".*.tmp"):
+        # .NAME.PID.RANDOM.tmp, as write_if_changed names them
+        parts = tmp.name.removesuffix(".tmp").rsplit(".", 2)
+        _remove_if_orphan(tmp, parts[1] if len(parts) == 3 else "")
+
+
+def _remove_if_orphan(tmp: Path, pid: str) -> None:
+    if not pid.isdigit():
+        return
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        tmp.unlink(missing_ok=True)
+    except PermissionError:
+        pass  # alive, someone else's

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -8,9 +9,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from bibkit.cli import app
+
+# No wall-clock limit in any property test: Hypothesis's per-example deadline (200 ms) and its
+# too-slow health check fail a correct test on a loaded machine.
+settings.register_profile("bibkit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Under mutation testing (make mutation: mutmut sets MUTANT_UNDER_TEST), each example costs every
+# mutant's run: fewer, the same each time, and none replayed from another run's database.
+settings.register_profile("mutation", parent=settings.get_profile("bibkit"), max_examples=30, derandomize=True,
+                          database=None)
+settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") else "bibkit")
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "records"
@@ -83,6 +94,18 @@ def arxiv_env(arxiv_server: object, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("BIBKIT_ARXIV_DELAY", "0")
     monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "cache"))
     return arxiv_server
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under mutation testing, each mutant's run is forked from a process that has run the whole
+    suite: what bibkit's functions memoised there would answer for the mutant's code. Forget it."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        import functools
+        import gc
+
+        for cached in [o for o in gc.get_objects() if isinstance(o, functools._lru_cache_wrapper)]:
+            if getattr(cached, "__module__", "").startswith("bibkit"):
+                cached.cache_clear()
 
 
 @pytest.fixture(autouse=True)

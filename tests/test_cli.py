@@ -92,6 +92,7 @@ def test_export_selects_keys() -> None:
     assert missing.exit_code == 2 and "no record with key 'nope'" in missing.stderr
 
 
+@pytest.mark.slow
 def test_console_script_runs_and_never_prints_a_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "x.yaml"
     bad.write_bytes(b"\xff\xfe\x00garbage")

@@ -304,6 +304,7 @@ def _bibkit_args(command: str) -> list[str]:
     return words[1:]
 
 
+@pytest.mark.slow
 def test_pre_commit_hooks_run_bibkit_and_fail_when_they_should(light: Path) -> None:
     hooks = _hooks()
     assert set(hooks) == {"bibkit-validate", "bibkit-build-check"}
@@ -323,6 +324,7 @@ def test_pre_commit_hooks_run_bibkit_and_fail_when_they_should(light: Path) -> N
     assert bibkit(*validate, "bad").exit_code == 1
 
 
+@pytest.mark.slow
 def test_the_ci_example_runs(project: Path) -> None:
     text = (ROOT / "docs" / "ci.md").read_text()
     workflow = yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))  # type: ignore[union-attr]
@@ -374,6 +376,7 @@ def test_help_has_no_colour_under_no_color() -> None:
     assert _colours(out) == []
 
 
+@pytest.mark.slow
 def test_data_on_stdout_errors_on_stderr_and_no_escapes_when_piped() -> None:
     proc = subprocess.run([sys.executable, "-m", "bibkit", "export", "-f", "bibtex", "-r", str(RECORDS),
                            "-k", "biderman2023pythia"], capture_output=True, check=False, timeout=60)

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # mkdocs builds the site
 
 
 def test_generated_reference_pages_are_current() -> None:

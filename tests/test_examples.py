@@ -15,6 +15,8 @@ import pytest
 
 from conftest import RECORDS, ROOT, bibkit, require_tool
 
+pytestmark = pytest.mark.slow  # latexmk with bibtex and biber, and pandoc
+
 EXAMPLES = ROOT / "examples"
 
 

@@ -247,6 +247,7 @@ def _assert_clean(page: Page, html_file: Path) -> None:
     assert page.requests and set(page.requests) == {html_file.as_uri()}
 
 
+@pytest.mark.slow
 def test_page_loads_cleanly_with_one_entry_per_record_newest_year_first(browser: Browser, page_file: Path) -> None:
     page = browser.open(page_file.as_uri())
     _assert_clean(page, page_file)
@@ -264,6 +265,7 @@ def test_page_loads_cleanly_with_one_entry_per_record_newest_year_first(browser:
         f"{len(records)} publications, {min(years)}–{max(years)}"
 
 
+@pytest.mark.slow
 def test_every_entry_links_to_arxiv_pdf_and_doi_and_shows_its_venues(browser: Browser, page_file: Path) -> None:
     page = browser.open(page_file.as_uri())
     shown = page.js("Object.fromEntries(Array.from(document.querySelectorAll('li.entry')).map(e => [e.id.slice(4), {"
@@ -292,6 +294,7 @@ def test_every_entry_links_to_arxiv_pdf_and_doi_and_shows_its_venues(browser: Br
     assert with_arxiv > 30 and with_doi > 0  # the shipped records exercise both kinds of link
 
 
+@pytest.mark.slow
 def test_typing_in_the_filter_narrows_the_list_and_is_kept_in_the_address(browser: Browser, page_file: Path) -> None:
     page = browser.open(page_file.as_uri())
     records = _records()
@@ -319,6 +322,7 @@ def test_typing_in_the_filter_narrows_the_list_and_is_kept_in_the_address(browse
     assert page.problems() == []
 
 
+@pytest.mark.slow
 def test_the_filter_is_taken_from_the_address(browser: Browser, page_file: Path) -> None:
     page = browser.open(page_file.as_uri() + "#q=schuhmann")
     assert page.visible() == ["schuhmann2021laion400m"]
@@ -334,6 +338,7 @@ def test_the_filter_is_taken_from_the_address(browser: Browser, page_file: Path)
     assert page.problems() == []
 
 
+@pytest.mark.slow
 def test_without_javascript_every_entry_shows_and_the_filter_is_hidden(browser: Browser, page_file: Path) -> None:
     page = browser.open(page_file.as_uri() + "#q=pythia", javascript=False)
     assert len(page.visible()) == len(_records())
@@ -352,6 +357,7 @@ URL: "https://example.org/?a=1&b=2'x"
 """
 
 
+@pytest.mark.slow
 def test_record_text_stays_text(browser: Browser, tmp_path: Path) -> None:
     records = tmp_path / "records"
     records.mkdir()
@@ -374,6 +380,7 @@ def test_record_text_stays_text(browser: Browser, tmp_path: Path) -> None:
     assert page.visible() == ["mallory2023script"]
 
 
+@pytest.mark.slow
 def test_the_harness_sees_errors_and_requests(browser: Browser, page_file: Path, tmp_path: Path) -> None:
     """The clean-load assertions above can fail: a page that breaks the rules is caught."""
     broken = tmp_path / "broken.html"
@@ -442,6 +449,7 @@ def _member_authors(record: Record) -> list[str]:
     return [p.family or "" for p in record.author if _fold(str(p)) in names]
 
 
+@pytest.mark.slow
 def test_members_are_highlighted_in_their_entries_and_nowhere_else(browser: Browser,
                                                                    lab_page: tuple[Path, list[Record]]) -> None:
     out, records = lab_page
@@ -478,6 +486,7 @@ def test_name_variants_and_given_first_styles_are_highlighted(tmp_path: Path) ->
     assert 'class="member"' not in other.stdout
 
 
+@pytest.mark.slow
 def test_selected_papers_come_first_once_and_the_filter_still_works(browser: Browser,
                                                                     lab_page: tuple[Path, list[Record]]) -> None:
     out, records = lab_page
@@ -516,6 +525,7 @@ def test_grouped_by_type(tmp_path: Path) -> None:
     assert sum(len(re.findall(r'<li class="entry"', b)) for _, _, b in sections) == len(by_key)
 
 
+@pytest.mark.slow
 def test_links_come_from_the_record(browser: Browser, lab_page: tuple[Path, list[Record]]) -> None:
     out, records = lab_page
     page = browser.open(out.as_uri())
@@ -533,6 +543,7 @@ def test_links_come_from_the_record(browser: Browser, lab_page: tuple[Path, list
         ["Web", "https://proceedings.mlr.press/v202/biderman23a.html"]]
 
 
+@pytest.mark.slow
 def test_the_copy_button_copies_the_bibtex_without_private_fields(browser: Browser,
                                                                   lab_page: tuple[Path, list[Record]]) -> None:
     out, records = lab_page
@@ -558,6 +569,7 @@ def test_the_copy_button_copies_the_bibtex_without_private_fields(browser: Brows
     assert page.problems() == []
 
 
+@pytest.mark.slow
 def test_without_javascript_the_bibtex_still_opens(browser: Browser, lab_page: tuple[Path, list[Record]]) -> None:
     out, _ = lab_page
     page = browser.open(out.as_uri(), javascript=False)
@@ -582,6 +594,7 @@ def test_the_policy_allows_no_inline_style(lab_page: tuple[Path, list[Record]], 
     assert b' style="' not in made and b'class="csl-1"' in made and b".csl-1 { font-variant:small-caps }" in made
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("width", "height", "mobile"), [(390, 844, True), (1280, 900, False)],
                          ids=["phone", "desktop"])
 def test_layout_fits_phone_and_desktop_widths(browser: Browser, lab_page: tuple[Path, list[Record]],

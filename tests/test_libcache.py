@@ -1,17 +1,24 @@
-"""The record and result cache: correct before fast. A changed record, style, date or bibkit
-version is never answered from the cache, and a damaged cache is rebuilt, not trusted."""
+"""The record store: correct before fast. A changed record, style, day or bibkit code is never
+answered from the store, a damaged store is rebuilt, not trusted, and an edit is parsed alone."""
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import subprocess
+import sys
+import sysconfig
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-import bibkit.libcache as libcache
-from bibkit.libcache import LibraryCache, Snapshot
+from bibkit import across, collection
+from bibkit.libcache import Checks, Store
 from bibkit.load import load_library
+from bibkit.validate import validate
 
 from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
 
@@ -22,47 +29,132 @@ def _copy(tmp_path: Path) -> Path:
     return records
 
 
-def test_cached_records_equal_freshly_parsed_ones(tmp_path: Path) -> None:
-    cache = LibraryCache(tmp_path / "c")
+def test_stored_records_equal_freshly_parsed_ones(tmp_path: Path) -> None:
     for folder in (RECORDS, TEST_RECORDS / "good", TEST_RECORDS / "bad"):
         fresh = load_library([folder]).loaded
-        cache.library(Snapshot.read([folder]))  # fills the cache
-        again = cache.library(Snapshot.read([folder])).loaded
-        assert again == fresh
+        with Store(tmp_path / "c", [folder]) as store:
+            store.refresh(Checks(date.today()))
+        with Store(tmp_path / "c", [folder]) as store:
+            assert store.refresh(Checks(date.today())).parsed == 0
+            assert list(store.loaded()) == fresh
 
 
-def test_one_edited_record_is_parsed_again_and_only_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_findings_equal_validate(tmp_path: Path) -> None:
+    """With and without opt-in rules, switched between runs on one store: the stored findings of
+    each record were made for other rules, and must not be answered."""
+    today = date(2026, 11, 23)
+    bad = TEST_RECORDS / "bad"
+    for folder in (RECORDS, TEST_RECORDS / "good", bad, *sorted(p for p in bad.iterdir() if p.is_dir())):
+        for rules in ((), ("BK027", "BK050", "BK060"), ("BK050",), ()):
+            expected = validate(load_library([folder]), today, enable=rules)
+            for _ in range(2):  # filled, then answered from the store
+                with Store(tmp_path / "c", [folder]) as store:
+                    assert collection.validate(store, today, rules)[0] == expected
+
+
+def test_one_edited_record_is_parsed_again_and_only_it(tmp_path: Path) -> None:
     records = _copy(tmp_path)
-    cache = LibraryCache(tmp_path / "c")
-    cache.library(Snapshot.read([records]))
-    parsed: list[int] = []
-    real = libcache.parse_all
-    monkeypatch.setattr(libcache, "parse_all", lambda items: parsed.append(len(items)) or real(items))
+    with Store(tmp_path / "c", [records]) as store:
+        assert store.refresh(Checks(date.today())).parsed == len(list(records.glob("*.yaml")))
     path = records / "biderman2023pythia.yaml"
     path.write_text(path.read_text().replace("Pythia: A Suite", "Pythia: The Suite"))
-    library = cache.library(Snapshot.read([records]))
-    assert parsed == [1]
-    (pythia,) = [r for r in library.records if r.key == "biderman2023pythia"]
+    with Store(tmp_path / "c", [records]) as store:
+        assert store.refresh(Checks(date.today())).parsed == 1
+        (pythia,) = [lo.record for lo in store.loaded() if lo.record and lo.record.key == "biderman2023pythia"]
     assert pythia.title.startswith("Pythia: The Suite")
 
 
-def test_cli_answers_from_the_cache_until_something_changes(tmp_path: Path, isolated_cache: Path) -> None:
+def test_edits_keep_the_findings_what_a_fresh_run_finds(tmp_path: Path) -> None:
+    """Duplicates and near-duplicates made and unmade by edits, added and removed files."""
+    records = _copy(tmp_path)
+    today = date(2026, 11, 23)
+    pythia = (records / "biderman2023pythia.yaml").read_text()
+    steps = [
+        lambda: (records / "copy2023pythia.yaml").write_text(pythia.replace("Pythia: A Suite", "Pythia: a suite")),
+        lambda: (records / "copy2023pythia.yaml").write_text(pythia.replace("Pythia", "Cobra")),
+        lambda: (records / "biderman2023pythia.yaml").write_text(pythia.replace("Pythia: A Suite", "Pythia, A Suite")),
+        lambda: (records / "copy2023pythia.yaml").unlink(),
+        lambda: (records / "biderman2023pythia.yaml").write_text("title: [unclosed\n"),
+    ]
+    for step in steps:
+        step()
+        with Store(tmp_path / "c", [records]) as store:
+            assert collection.validate(store, today)[0] == validate(load_library([records]), today)
+
+
+def test_cli_answers_from_the_store_until_something_changes(tmp_path: Path, isolated_cache: Path) -> None:
     records = _copy(tmp_path)
     first = bibkit("export", "-f", "bibtex", "-r", records)
     assert first.exit_code == 0
-    assert list((isolated_cache / "results").glob("*.json"))
+    assert list((isolated_cache / "store").glob("*.sqlite"))
     assert bibkit("export", "-f", "bibtex", "-r", records).stdout == first.stdout
-    # A record edited: the change shows at once.
     path = records / "biderman2023pythia.yaml"
     path.write_text(path.read_text().replace("volume: \"202\"", "volume: \"999\""))
     assert "volume = {999}" in bibkit("export", "-f", "bibtex", "-r", records).stdout
-    # An error introduced: found, although the last answer was cached.
     path.write_text(path.read_text().replace("issued: 2023-07", "issued: 2023-13"))
     broken = bibkit("validate", records)
     assert broken.exit_code == 1 and " BK022 " in broken.stdout
     again = bibkit("export", "-f", "bibtex", "-r", records)
     assert again.exit_code == 0 and " BK022 " in again.stderr
     assert bibkit("export", "-f", "bibtex", "-r", records, "--strict").exit_code == 1
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json", "text"])
+def test_exports_from_the_store_equal_exports_from_the_model(tmp_path: Path, isolated_cache: Path, fmt: str) -> None:
+    import bibkit as api
+
+    records = _copy(tmp_path)
+    expected = api.export(api.load(records).records, fmt)
+    for _ in range(2):
+        assert bibkit("export", "-f", fmt, "-r", records).stdout.encode() == expected
+    selected = bibkit("export", "-f", fmt, "-r", records, "--year", "2023").stdout.encode()
+    assert selected == api.export([r for r in api.load(records).records if r.issued and r.issued.year == 2023], fmt)
+
+
+def test_a_paper_gets_its_citations_under_the_names_it_uses(tmp_path: Path) -> None:
+    """--aux after a full export: the store holds each record's entry under its own key; a paper
+    citing a former key gets the entry under that name (and in BibTeX no copy it did not cite)."""
+    import bibkit as api
+    from bibkit.aux import read_aux
+    from bibkit.select import Selection, choose
+
+    records = _copy(tmp_path)
+    pythia = records / "biderman2023pythia.yaml"
+    pythia.write_text(pythia.read_text() + "ids: [pythia2023, biderman2023suite]\n")
+    aux = tmp_path / "paper.aux"
+    aux.write_text("\\citation{pythia2023}\n\\citation{belrose2023leace}\n")
+    for fmt in ("bibtex", "biblatex", "csl-json", "text"):
+        assert bibkit("export", "-f", fmt, "-r", records).exit_code == 0  # every entry, stored
+        chosen, _ = choose(api.load(records).records, Selection(cited=read_aux(aux)))
+        assert sorted(r.key for r in chosen) == ["belrose2023leace", "pythia2023"]
+        for _ in range(2):
+            result = bibkit("export", "-f", fmt, "-r", records, "--aux", aux)
+            assert result.exit_code == 0
+            assert result.stdout.encode() == api.export(chosen, fmt)
+    assert "biderman2023suite" not in bibkit("export", "-f", "bibtex", "-r", records, "--aux", aux).stdout
+    assert "{biderman2023suite," in bibkit("export", "-f", "bibtex", "-r", records).stdout
+
+
+def test_crossref_parents_follow_their_children_in_a_streamed_export(tmp_path: Path) -> None:
+    """bibtex resolves a crossref only to a later entry: the store's key order is not enough."""
+    import bibkit as api
+
+    records = tmp_path / "records"
+    records.mkdir()
+    entries = {"series2019": None, "proc2020": "series2019", "a2020": "proc2020", "z2020": "proc2020",
+               "b2021": "SERIES2019", "loop2020": "loop2021", "loop2021": "loop2020"}
+    for key, parent in entries.items():
+        kind = "paper-conference" if parent else "book"
+        link = f"crossref: {parent}\n" if parent else ""
+        (records / f"{key}.yaml").write_text(f"type: {kind}\ntitle: Paper {key}\nauthor: [Ada Lovelace]\n"
+                                             f"issued: 2020\n{link}")
+    for fmt in ("bibtex", "biblatex"):
+        for selection in ((), ("--key", "z2020", "--key", "proc2020", "--key", "series2019")):
+            expected = api.export(api.load(records).records if not selection else
+                                  [r for r in api.load(records).records if r.key in selection], fmt)
+            assert expected.index(b"{proc2020,") > expected.index(b"{z2020,")
+            for _ in range(2):
+                assert bibkit("export", "-f", fmt, "-r", records, *selection).stdout.encode() == expected
 
 
 def test_a_changed_style_file_renders_again(tmp_path: Path) -> None:
@@ -76,33 +168,101 @@ def test_a_changed_style_file_renders_again(tmp_path: Path) -> None:
     assert "[END]" in after and "[END]" not in before
 
 
-def test_a_new_bibkit_version_or_a_new_day_invalidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_day_checks_dates_again(tmp_path: Path) -> None:
     records = _copy(tmp_path)
-    cache = LibraryCache(tmp_path / "c")
-    snapshot = Snapshot.read([records])
-    cache.put_findings(snapshot, date(2026, 11, 23), [], "validate")
-    assert cache.findings(snapshot, date(2026, 11, 23), "validate") == ([], None)
-    assert cache.findings(snapshot, date(2026, 11, 24), "validate") is None  # "in the future" moves daily
-    monkeypatch.setattr(libcache, "STAMP", "1:99.0")
-    assert cache.findings(Snapshot.read([records]), date(2026, 11, 23), "validate") is None
+    (records / "biderman2023pythia.yaml").write_text(
+        (records / "biderman2023pythia.yaml").read_text().replace("issued: 2023-07", "issued: 2026-12"))
+    with Store(tmp_path / "c", [records]) as store:
+        assert any(d.code == "BK023" for d in collection.validate(store, date(2026, 11, 23))[0])
+    with Store(tmp_path / "c", [records]) as store:
+        assert not any(d.code == "BK023" for d in collection.validate(store, date(2026, 12, 1))[0])
 
 
-@pytest.mark.parametrize("damage", ["", "{not json", '{"stamp": "STAMP", "files": {"x": 1}}',
-                                    '{"stamp": "STAMP", "files": {"FILE": {"hash": "HASH", "loaded": {"record": 1}}}}',
-                                    '{"stamp": "STAMP", "findings": [["p", "x", 1, "BK001", "m", "error"]]}'])
-def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path, damage: str, isolated_cache: Path) -> None:
+def test_a_change_of_bibkits_code_is_never_answered_from_the_store(tmp_path: Path) -> None:
+    """A real edit of bibkit's source, in a copy of the package run in its own processes."""
+    package = tmp_path / "src"
+    shutil.copytree(ROOT / "bibkit", package / "bibkit", ignore=shutil.ignore_patterns("__pycache__"))
+    records = _copy(tmp_path)
+    # -S: without site, the development install's import hook does not shadow the copy.
+    command = [sys.executable, "-S", "-c", "from bibkit.cli import main; main()", "export", "-f", "bibtex",
+               "-r", str(records)]
+    env = {"PYTHONPATH": f"{package}:{sysconfig.get_paths()['purelib']}", "BIBKIT_CACHE_DIR": str(tmp_path / "cache"),
+           "PATH": "/usr/bin:/bin"}
+
+    def export() -> str:
+        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+
+    before = export()
+    assert "  title = {" in before
+    source = package / "bibkit" / "export" / "bibtex.py"
+    source.write_text(source.read_text().replace('lines.append(f"  {name} = ', 'lines.append(f"  {name}  = '))
+    after = export()
+    assert "  title  = {" in after and "  title = {" not in after
+
+
+def _damage_store(cache: Path, sql: str) -> None:
+    (path,) = (cache / "store").glob("*.sqlite")
+    db = sqlite3.connect(path)
+    db.execute(sql)
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE files SET loaded = '{not json'",
+    "UPDATE files SET loaded = '[[1], {}, []]'",
+    "UPDATE files SET findings = '[[1, 2]]'",
+    "UPDATE files SET facts = '[1]' WHERE key = 'biderman2023pythia'",
+    "UPDATE entries SET data = substr(data, 1, 20)",
+    "UPDATE entries SET data = NULL",
+])
+def test_a_damaged_store_is_never_trusted(tmp_path: Path, damage: str, isolated_cache: Path) -> None:
+    records = _copy(tmp_path)
+    pythia = (records / "biderman2023pythia.yaml").read_text()
+    (records / "copy2023pythia.yaml").write_text(
+        pythia.replace("Pythia: A Suite", "Pythia: a suite").replace("2304.01373", "2304.01374"))
+    expected = bibkit("export", "-f", "bibtex", "-r", records)
+    findings = bibkit("validate", records).stdout
+    assert " BK043 " in findings and " BK042 " not in findings
+    _damage_store(isolated_cache, damage)
+    result = bibkit("export", "-f", "bibtex", "-r", records)
+    assert (result.exit_code, result.stdout) == (expected.exit_code, expected.stdout)
+    assert bibkit("validate", records).stdout == findings
+
+
+def test_a_store_that_is_not_a_database_is_replaced(tmp_path: Path, isolated_cache: Path) -> None:
     records = _copy(tmp_path)
     expected = bibkit("export", "-f", "bibtex", "-r", records).stdout
-    path0, _, digest = Snapshot.read([records]).files[0]
-    for path in isolated_cache.rglob("*.json"):
-        path.write_text(damage.replace("STAMP", libcache.STAMP).replace("FILE", str(path0)).replace("HASH", digest))
+    for path in (isolated_cache / "store").glob("*.sqlite*"):
+        path.write_bytes(b"not a database" * 100)
     result = bibkit("export", "-f", "bibtex", "-r", records)
     assert result.exit_code == 0 and result.stdout == expected
-    assert bibkit("validate", records).exit_code == 0
 
 
 def test_no_cache_writes_nothing(tmp_path: Path, isolated_cache: Path) -> None:
     records = _copy(tmp_path)
     assert bibkit("validate", "--no-cache", records).exit_code == 0
     assert bibkit("export", "-f", "bibtex", "--no-cache", "-r", records).exit_code == 0
-    assert not list(isolated_cache.rglob("*.json"))
+    assert not list(isolated_cache.rglob("*"))
+
+
+def test_concurrent_runs_agree(tmp_path: Path) -> None:
+    records = _copy(tmp_path)
+    env = {"BIBKIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-c", "from bibkit.cli import main; main()", "export", "-f", "bibtex",
+               "-r", str(records)]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outputs = [run.communicate()[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert len(set(outputs)) == 1 and outputs[0]
+
+
+titles = st.dictionaries(st.sampled_from([f"p{i:02d}" for i in range(40)]),
+                         st.lists(st.sampled_from(["a", "b", "c", "de", "fgh"]), min_size=1, max_size=6).map(" ".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=titles, new=titles)
+def test_near_duplicates_after_edits_equal_a_fresh_search(old: dict[str, str], new: dict[str, str]) -> None:
+    pairs = across.near_duplicates(old)
+    assert across.near_duplicates_update(old, new, pairs) == across.near_duplicates(new)

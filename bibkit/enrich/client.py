@@ -145,11 +145,11 @@ class Client:
     """One arXiv session: spaced requests, retried with backoff, each with a timeout."""
 
     def __init__(self, settings: ArxivSettings, log: Callable[[str], None] = _quiet,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         import arxiv
         import requests
 
-        self.settings, self.log, self.sleep = settings, log, sleep
+        self.settings, self.log, self.sleep, self.clock = settings, log, sleep, clock
         self.requests = 0
         self._last: float | None = None
         wrapper = self
@@ -164,7 +164,7 @@ class Client:
                 try:
                     response = super().get(url, **kwargs)
                 finally:
-                    wrapper._last = time.monotonic()
+                    wrapper._last = wrapper.clock()
                 wrapper.last_response = response
                 if response.status_code == 200:
                     # arxiv.py's parser recovers from broken XML and reports a truncated feed as
@@ -185,7 +185,7 @@ class Client:
 
     def _space(self) -> None:
         if self._last is not None:
-            wait = self.settings.delay_seconds - (time.monotonic() - self._last)
+            wait = self.settings.delay_seconds - (self.clock() - self._last)
             if wait > 0:
                 self.sleep(wait)
 

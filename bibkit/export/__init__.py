@@ -65,13 +65,16 @@ def _csljson(records: Sequence[Record], options: ExportOptions) -> bytes:
     return csljson.render(records)
 
 
-def _formatted(fmt: str) -> Exporter:
-    def render(records: Sequence[Record], options: ExportOptions) -> bytes:
+@dataclass(frozen=True)
+class _Formatted:
+    """A formatted list (text, html, markdown) in the options' style and locale."""
+
+    fmt: str
+
+    def __call__(self, records: Sequence[Record], options: ExportOptions) -> bytes:
         from bibkit.export import citeproc
 
-        return citeproc.render(records, options.style, options.locale, fmt)
-
-    return render
+        return citeproc.render(records, options.style, options.locale, self.fmt)
 
 
 def _htmlpage(records: Sequence[Record], options: ExportOptions) -> bytes:
@@ -84,10 +87,52 @@ EXPORTERS: dict[str, Exporter] = {
     "bibtex": _bibtex,
     "biblatex": _biblatex,
     "csl-json": _csljson,
-    "text": _formatted("text"),
-    "html": _formatted("html"),
-    "markdown": _formatted("markdown"),
+    "text": _Formatted("text"),
+    "html": _Formatted("html"),
+    "markdown": _Formatted("markdown"),
     "html-page": _htmlpage,
+}
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A format whose output is one entry per record, joined: ``head``, the entries (in export
+    order) separated by ``separator``, ``tail``; ``empty`` when there is no entry. Such an
+    export is rendered a record at a time, and an edited record renders its entry alone.
+    ``crossref_last``: the export order moves crossref parents after their children
+    (``bibtex.crossref_order``)."""
+
+    head: str
+    separator: str
+    tail: str
+    empty: str
+    entry: Callable[[Record, ExportOptions], str]
+    crossref_last: bool = False
+
+
+def _bibtex_entry(dialect: str) -> Callable[[Record, ExportOptions], str]:
+    def entry(record: Record, options: ExportOptions) -> str:
+        from bibkit.export import bibtex
+
+        return bibtex.render_record(getattr(bibtex, dialect), record, ascii=options.ascii)
+
+    return entry
+
+
+def _csljson_item(record: Record, options: ExportOptions) -> str:
+    import json
+
+    from bibkit.export import csljson
+
+    # json.dumps of the whole list indents each item by two more spaces than the item alone.
+    text = json.dumps(csljson.item(record), indent=2, ensure_ascii=False)
+    return "  " + text.replace("\n", "\n  ")
+
+
+STREAMS: dict[str, Stream] = {
+    "bibtex": Stream("", "\n", "", "", _bibtex_entry("BIBTEX"), crossref_last=True),
+    "biblatex": Stream("", "\n", "", "", _bibtex_entry("BIBLATEX"), crossref_last=True),
+    "csl-json": Stream("[\n", ",\n", "\n]\n", "[]\n", _csljson_item),
 }
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from bibkit.keys import is_entry_type
 from bibkit.latex import escape, latex_to_rich, rich_to_latex, to_ascii
 from bibkit.model import Person, Record
 
@@ -68,10 +69,8 @@ def _name(p: Person) -> str:
     # for the von part, which runs to the last lower-case word: a family name with a lower-case
     # word of its own (Vázques de Parga) is braced.
     last = " ".join(family)
-    if any(w[:1].islower() for w in family):
-        last = "{" + last + "}"
-    parts = [" ".join(_name_part(w) for w in particle) + (" " if particle else "") + (
-        last if last.startswith("{") else _name_part(last))]
+    last = "{" + escape(last) + "}" if any(w[:1].islower() for w in family) else _name_part(last)
+    parts = [" ".join(_name_part(w) for w in particle) + (" " if particle else "") + last]
     if p.suffix:
         parts.append(_name_part(p.suffix))
     parts.append(_name_part(p.given or ""))
@@ -127,12 +126,20 @@ def _year(r: Record) -> str | None:
 _IN_BOOK = ("paper-conference", "chapter", "entry-encyclopedia", "entry-dictionary", "entry")
 
 
-def _container(*csl_types: str) -> Getter:
+# The getters made for one field each are small callable values rather than closures: the tables
+# are built when the module is imported, and a value's method runs (and can be tested, mutants
+# included) each time an entry is written.
+
+@dataclass(frozen=True)
+class _Container:
     """container-title, for the entry types whose field this is: booktitle for parts of books
-    and proceedings, journal for everything else (a @misc keeps its container that way)."""
-    if csl_types == ("article-journal",):
-        return lambda r: r.get("container-title") if r.type not in _IN_BOOK else None
-    return lambda r: r.get("container-title") if r.type in _IN_BOOK else None
+    and proceedings (``in_book``), journal for everything else (a @misc keeps its container that
+    way)."""
+
+    in_book: bool
+
+    def __call__(self, r: Record) -> str | None:
+        return r.get("container-title") if (r.type in _IN_BOOK) == self.in_book else None
 
 
 def _howpublished(r: Record) -> str | None:
@@ -147,8 +154,14 @@ def _eprint(r: Record) -> str | None:
     return str(r.arxiv) if r.arxiv else r.get("eprint")
 
 
-def _arxiv(value: str) -> Getter:
-    return lambda r: value if r.arxiv else None
+@dataclass(frozen=True)
+class _IfArxiv:
+    """A constant, for a record with an arXiv identifier."""
+
+    value: str
+
+    def __call__(self, r: Record) -> str | None:
+        return self.value if r.arxiv else None
 
 
 def _date(r: Record) -> str | None:
@@ -163,6 +176,14 @@ def _keywords(r: Record) -> str | None:
     return ", ".join(r.tags) if r.tags else None
 
 
+def _number(r: Record) -> str | None:
+    """A journal's issue is BibTeX's number; beside a number of its own (an article or report
+    number), each keeps its name, as biblatex reads them and bibkit's import reads them back."""
+    if r.get("number") and r.get("issue"):
+        return r.get("number")
+    return r.get("issue") or r.get("number")
+
+
 def _genre(r: Record) -> str | None:
     """BibTeX's ``type`` field: what kind of thesis, report or chapter, when the record says."""
     return r.get("genre")
@@ -172,26 +193,49 @@ def _is_masters(r: Record) -> bool:
     return r.type == "thesis" and "master" in (r.get("genre") or "").lower()
 
 
-def _text(name: str) -> Getter:
-    return lambda r: r.get(name)
+@dataclass(frozen=True)
+class _Text:
+    """A text field of the record, as it is."""
+
+    name: str
+
+    def __call__(self, r: Record) -> str | None:
+        return r.get(self.name)
 
 
-def _dated(name: str) -> Getter:
-    return lambda r: str(r.dates[name]) if name in r.dates else None
+@dataclass(frozen=True)
+class _Dated:
+    """A date of the record beside ``issued``, in ISO form."""
+
+    name: str
+
+    def __call__(self, r: Record) -> str | None:
+        return str(r.dates[self.name]) if self.name in r.dates else None
 
 
-def _institution(*kinds: str) -> Getter:
-    """school/institution for the entry types that have it: the record's institution, else its
-    publisher (CSL keeps a thesis's university there)."""
-    return lambda r: (r.get("institution") or r.get("publisher")) if r.type in kinds else None
+@dataclass(frozen=True)
+class _Institution:
+    """school/institution for the CSL types that have it (``kinds``): the record's institution,
+    else its publisher (CSL keeps a thesis's university there)."""
+
+    kinds: tuple[str, ...]
+
+    def __call__(self, r: Record) -> str | None:
+        return (r.get("institution") or r.get("publisher")) if r.type in self.kinds else None
 
 
 def _publisher(r: Record) -> str | None:
     return r.get("publisher")
 
 
-def _other_institution(*kinds: str) -> Getter:
-    return lambda r: r.get("institution") if r.type not in kinds else None
+@dataclass(frozen=True)
+class _OtherInstitution:
+    """The record's institution, for the CSL types ``_Institution`` does not write it for."""
+
+    kinds: tuple[str, ...]
+
+    def __call__(self, r: Record) -> str | None:
+        return r.get("institution") if r.type not in self.kinds else None
 
 
 # BibTeX/BibLaTeX name list -> the record's role (bibkit.fields).
@@ -204,23 +248,23 @@ NAME_ROLES: tuple[tuple[str, str], ...] = (
 _SHARED: tuple[tuple[str, Getter], ...] = (
     ("volume", lambda r: r.get("volume")),
     ("pages", _pages),
-    ("chapter", _text("chapter-number")),
-    ("edition", _text("edition")),
+    ("chapter", _Text("chapter-number")),
+    ("edition", _Text("edition")),
     ("organization", lambda r: r.get("organization")),
-    ("isbn", _text("ISBN")),
-    ("issn", _text("ISSN")),
+    ("isbn", _Text("ISBN")),
+    ("issn", _Text("ISSN")),
     ("doi", _doi),
     ("url", lambda r: r.url),
     ("keywords", _keywords),
-    ("crossref", _text("crossref")),
-    ("xdata", _text("xdata")),
-    ("xref", _text("xref")),
-    ("key", _text("key")),
+    ("crossref", _Text("crossref")),
+    ("xdata", _Text("xdata")),
+    ("xref", _Text("xref")),
+    ("key", _Text("key")),
 )
 # BibLaTeX's names for the rest, written in both dialects so that nothing is lost (bibtex's
 # styles ignore what they do not know).
 _BIBLATEX_NAMED: tuple[tuple[str, Getter], ...] = tuple(
-    (bib, _text(field)) for bib, field in (
+    (bib, _Text(field)) for bib, field in (
         ("subtitle", "subtitle"), ("titleaddon", "titleaddon"), ("maintitle", "maintitle"),
         ("booktitleaddon", "booktitleaddon"), ("shorttitle", "title-short"),
         ("shortjournal", "container-title-short"), ("origtitle", "original-title"),
@@ -231,7 +275,7 @@ _BIBLATEX_NAMED: tuple[tuple[str, Getter], ...] = tuple(
         ("langid", "langid"), ("addendum", "addendum"), ("language", "language"), ("abstract", "abstract"),
         ("annote", "annote"),
     )
-) + (("urldate", _dated("accessed")), ("eventdate", _dated("event-date")), ("origdate", _dated("original-date")))
+) + (("urldate", _Dated("accessed")), ("eventdate", _Dated("event-date")), ("origdate", _Dated("original-date")))
 
 BIBTEX = Dialect(
     name="bibtex",
@@ -241,28 +285,28 @@ BIBTEX = Dialect(
     default_type="misc",
     fields=(
         ("title", lambda r: r.title or None),
-        ("journal", _container("article-journal")),
-        ("booktitle", _container("paper-conference", "chapter")),
+        ("journal", _Container(in_book=False)),
+        ("booktitle", _Container(in_book=True)),
         ("series", lambda r: r.get("collection-title")),
         ("howpublished", _howpublished),
         ("year", _year),
         ("month", _month),
         ("day", lambda r: str(r.issued.day) if r.issued and r.issued.day and not r.issued.end else None),
-        ("number", lambda r: r.get("issue") or r.get("number")),
+        ("number", _number),
         ("type", _genre),
-        ("school", _institution("thesis")),
-        ("institution", _institution("report")),
+        ("school", _Institution(("thesis",))),
+        ("institution", _Institution(("report",))),
         ("publisher", _publisher),
-        ("address", _text("publisher-place")),
+        ("address", _Text("publisher-place")),
     ) + _SHARED + (
         ("eprint", _eprint),
-        ("archivePrefix", _arxiv("arXiv")),
-        ("primaryClass", lambda r: r.arxiv_class if r.arxiv else _text("eprintclass")(r)),
+        ("archivePrefix", _IfArxiv("arXiv")),
+        ("primaryClass", lambda r: r.arxiv_class if r.arxiv else _Text("eprintclass")(r)),
         ("eprinttype", lambda r: None if r.arxiv else r.get("eprinttype")),
         ("note", lambda r: r.get("note")),
-        ("eventtitle", _text("event-title")),
+        ("eventtitle", _Text("event-title")),
         ("issue", lambda r: r.get("issue") if r.get("number") and r.get("issue") else None),
-        ("institution", _other_institution("thesis", "report")),
+        ("institution", _OtherInstitution(("thesis", "report"))),
     ) + _BIBLATEX_NAMED,
     verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref"}),
     person=_name,
@@ -283,20 +327,19 @@ BIBLATEX = Dialect(
     default_type="misc",
     fields=(
         ("title", lambda r: r.title or None),
-        ("journaltitle", _container("article-journal")),
-        ("booktitle", _container("paper-conference", "chapter")),
+        ("journaltitle", _Container(in_book=False)),
+        ("booktitle", _Container(in_book=True)),
         ("series", lambda r: r.get("collection-title")),
         ("eventtitle", lambda r: r.get("event-title")),
         ("date", _date),
-        ("number", lambda r: r.get("number") if r.get("number") and r.get("issue") else
-         (r.get("issue") or r.get("number"))),
+        ("number", _number),
         ("issue", lambda r: r.get("issue") if r.get("number") and r.get("issue") else None),
         ("type", _genre),
         ("institution", lambda r: r.get("institution") or (r.get("publisher") if r.type in ("thesis", "report")
                                                              else None)),
         ("publisher", _publisher),
-        ("location", _text("publisher-place")),
-        ("howpublished", _text("howpublished")),
+        ("location", _Text("publisher-place")),
+        ("howpublished", _Text("howpublished")),
     ) + _SHARED + (
         ("eprint", _eprint),
         ("eprinttype", lambda r: "arxiv" if r.arxiv else r.get("eprinttype")),
@@ -365,7 +408,9 @@ def _balanced(text: str) -> bool:
 
 
 def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
-    kind = record.get("entrytype") or dialect.entry_type.get(record.type, dialect.default_type)
+    # An entry type no reader takes (BK032) gives way to the type's own, so that a forced export stays readable.
+    given = record.get("entrytype")
+    kind = given if given and is_entry_type(given) else dialect.entry_type.get(record.type, dialect.default_type)
     if kind == "phdthesis" and _is_masters(record):
         kind = "mastersthesis"
     # (field, value as written, the record's value it was written from), in the order written.
@@ -423,29 +468,44 @@ def render(dialect: Dialect, records: Sequence[Record], ascii: bool = False) -> 
     other entries name in ``crossref`` comes after the last of them, as bibtex requires. In
     BibTeX, each record's entry is followed by a copy under each of its former keys, so that they
     stay citable."""
-    entries = []
-    for r in crossref_order(records):
-        entries.append(render_entry(dialect, r, ascii))
-        if dialect.copies_for_ids:
-            entries.extend(render_entry(dialect, dataclasses.replace(r, key=old, ids=()), ascii) for old in r.ids)
-    return "\n".join(entries).encode("utf-8")
+    return "\n".join(render_record(dialect, r, ascii) for r in crossref_order(records)).encode("utf-8")
+
+
+def render_record(dialect: Dialect, record: Record, ascii: bool = False) -> str:
+    """What one record puts in the file: its entry, and in BibTeX a copy under each former key."""
+    entries = [render_entry(dialect, record, ascii)]
+    if dialect.copies_for_ids:
+        entries.extend(render_entry(dialect, dataclasses.replace(record, key=old, ids=()), ascii)
+                       for old in record.ids)
+    return "\n".join(entries)
 
 
 def crossref_order(records: Sequence[Record]) -> list[Record]:
     """``records`` in their order, each crossref parent moved after its children (and a parent's
     parent after it). bibtex resolves a crossref only when the parent comes later in the file;
     biber reads any order, so both dialects use this one."""
-    children: dict[str, list[Record]] = {}
+    children: dict[str, list[str]] = {}
     for r in records:
         if parent := r.get("crossref"):
-            children.setdefault(parent.casefold(), []).append(r)
+            children.setdefault(parent.casefold(), []).append(r.key)
+    depth = crossref_depths(children, (r.key for r in records if r.key.casefold() in children))
+    return sorted(records, key=lambda r: depth.get(r.key.casefold(), 0))  # stable: the given order within each depth
+
+
+def crossref_depths(children: dict[str, list[str]], parents: Iterable[str]) -> dict[str, int]:
+    """For each key of ``parents`` (in the order given; casefolded in the answer), how many
+    generations of crossref children lie below it: ``children`` maps a casefolded key to the
+    keys of the entries that name it in ``crossref``. A key no entry names is 0, and needs no
+    look-up: an export streamed from the store asks only about the parents."""
     depth: dict[str, int] = {}
 
-    def depth_of(r: Record, seen: frozenset[str] = frozenset()) -> int:
-        key = r.key.casefold()
-        if key not in depth:
-            below = [c for c in children.get(key, ()) if c.key.casefold() not in seen]  # a cycle stops here
-            depth[key] = 1 + max((depth_of(c, seen | {key}) for c in below), default=-1)
-        return depth[key]
+    def depth_of(key: str, seen: frozenset[str] = frozenset()) -> int:
+        folded = key.casefold()
+        if folded not in depth:
+            below = [c for c in children.get(folded, ()) if c.casefold() not in seen]  # a cycle stops here
+            depth[folded] = 1 + max((depth_of(c, seen | {folded}) for c in below), default=-1)
+        return depth[folded]
 
-    return sorted(records, key=depth_of)  # stable: the given order within each depth
+    for key in parents:
+        depth_of(key)
+    return depth

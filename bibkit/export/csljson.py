@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bibkit.fields import CSL_EXTRA_VARIABLES, CSL_TEXT_FIELDS, FIELD_BY_NAME, NAME_FIELDS
+from bibkit.fields import CSL_EXTRA_VARIABLES, CSL_JSON_NAMES, CSL_TEXT_FIELDS, CSL_TYPES, FIELD_BY_NAME, NAME_FIELDS
 from bibkit.model import Date, Person, Record
 
 NAME_KEYS = ("family", "given", "non-dropping-particle", "dropping-particle", "suffix", "literal")
@@ -35,7 +35,8 @@ def date_value(date: Date) -> dict[str, Any]:
 
 def item(r: Record) -> dict[str, Any]:
     """One CSL item; keys in a fixed order so that output is byte-stable."""
-    out: dict[str, Any] = {"id": r.key, "type": r.type, "title": r.title}
+    # A record without a CSL type (a finding of its own) is a generic document, as BibTeX's @misc.
+    out: dict[str, Any] = {"id": r.key, "type": r.type if r.type in CSL_TYPES else "document", "title": r.title}
     custom: dict[str, Any] = {}
     for role in ("author", "editor", *NAME_FIELDS):
         people = r.people(role)
@@ -46,7 +47,12 @@ def item(r: Record) -> dict[str, Any]:
     for name, date in r.dates.items():
         out[name] = date_value(date)
     for name, value in r.text.items():
-        (out if name in CSL_TEXT_FIELDS else custom)[name] = value
+        if name not in CSL_TEXT_FIELDS:
+            custom[name] = value
+        elif CSL_JSON_NAMES.get(name, name) in r.extra:  # the source gave both names, with other values
+            out[name] = value
+        else:
+            out[CSL_JSON_NAMES.get(name, name)] = value
     # Values CSL consumers look for, written from other fields; `custom.derived` names them, so
     # that an import of this file does not take them for the record's own.
     derived: dict[str, str] = {}

@@ -8,6 +8,7 @@ file, or the record's file updated field by field) and ``write_records`` does it
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from bibkit.dump import dump_record
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
 from bibkit.load import load_library
 from bibkit.model import Record
-from bibkit.write import write_if_changed
+from bibkit.write import remove_orphans, write_if_changed
 
 
 @dataclass
@@ -38,16 +39,22 @@ class KeyBook:
     existing: set[str]  # casefolded keys of the records already in the target directory
     pattern: str = DEFAULT_PATTERN
     batch: set[str] = field(default_factory=set)
+    # Every key generated or taken so far, and the next suffix to try per generated base: each
+    # entry costs the same however many came before it.
+    _taken: set[str] | None = None
+    _next: dict[str, int] = field(default_factory=dict)
 
     def claim(self, key: str, record: Record, notes: list[tuple[str, str]], line: int | None = None) -> str:
         """``key`` itself unless the file used it already (compared without case, as BibTeX does)
         or BibTeX and biber would reject it; then a key by ``pattern``. A key that a record in
         the target directory has is kept: the import updates that record (``merge``)."""
+        if self._taken is None:
+            self._taken = self.existing | self.batch
         if key and keys.is_valid_key(key) and key.casefold() not in self.batch:
             self.batch.add(key.casefold())
+            self._taken.add(key.casefold())
             return key
-        taken = self.existing | self.batch
-        new = generate_key(record, taken, self.pattern)
+        new = generate_key(record, self._taken, self.pattern, self._next)
         self.batch.add(new.casefold())
         why = ("appears twice in the file (bibtex and biber use the first)" if key and keys.is_valid_key(key)
                else "is not a key BibTeX and biber accept" if key else "is missing")
@@ -156,9 +163,19 @@ def _same_title(name: str, old: object, new: object) -> bool:
 
 def write_records(records: Sequence[Record], directory: Path, force: bool = False) -> list[Path]:
     """Write each record to its file (new, or updated as ``plan_writes`` says)."""
-    directory.mkdir(parents=True, exist_ok=True)
     plans = plan_writes(records, directory, force)
+    write_plans(plans, directory)
+    return [p.path for p in plans]
+
+
+def write_plans(plans: Sequence[Planned], directory: Path) -> None:
+    """Write the files ``plans`` change. Each costs the same however many there are: the
+    directory is tidied of killed writers' files once, not listed per file, and new files are
+    synced to disk together at the end, not one by one (a sync costs milliseconds). An updated
+    record is synced before it replaces the curated file, which a crash must never empty."""
+    directory.mkdir(parents=True, exist_ok=True)
+    remove_orphans(directory)
     for plan in plans:
         if plan.changed:
-            write_if_changed(plan.path, plan.new.encode("utf-8"))
-    return [p.path for p in plans]
+            write_if_changed(plan.path, plan.new.encode("utf-8"), tidy=False, durable=plan.old is not None)
+    os.sync()

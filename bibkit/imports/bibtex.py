@@ -17,7 +17,7 @@ from typing import Any
 
 from bibkit import keys
 from bibkit.diagnostics import BibkitError
-from bibkit.fields import CSL_TYPES, OTHERS, TEXT_FIELDS
+from bibkit.fields import CSL_TYPES, DATE_FIELDS, NAME_FIELDS, OTHERS, TEXT_FIELDS
 from bibkit.imports import Imported, KeyBook
 from bibkit.imports.bibparse import RawEntry, parse
 from bibkit.latex import latex_to_rich, unescape
@@ -76,6 +76,9 @@ NAMES = {
     "afterword": "afterword", "holder": "holder",
 }
 DATES = {"urldate": "accessed", "eventdate": "event-date", "origdate": "original-date"}
+# CSL's other name lists and dates, which the exports write under their own names.
+NAMES.update({name: name for name in NAME_FIELDS if name not in NAMES.values()})
+DATES.update({name: name for name in DATE_FIELDS if name not in DATES.values()})
 # The CSL types whose container BibTeX calls booktitle; for the others it is the journal.
 _IN_BOOK = frozenset({"paper-conference", "chapter", "entry-encyclopedia", "entry-dictionary", "entry"})
 MONTHS = {m: i for i, m in enumerate(

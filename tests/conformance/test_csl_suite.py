@@ -10,6 +10,8 @@ from __future__ import annotations
 import csl_suite
 import pytest
 
+pytestmark = pytest.mark.slow  # the CSL test suite's fixtures, rendered one by one
+
 FIXTURES = 154
 # Both failures are locale data, not the engine: the fixtures were written against older
 # locale files (en-US "Jun."/"tran." where today's files say "June"/"trans.").

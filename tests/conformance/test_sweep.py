@@ -14,6 +14,8 @@ from __future__ import annotations
 import pytest
 import sweep as sw
 
+pytestmark = pytest.mark.slow  # citeproc-js (node) and pandoc as references
+
 RECORD = sw.load_record()
 # The bar for the full sweep.
 ENTRIES_AGREEING = 0.97

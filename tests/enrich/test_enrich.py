@@ -231,6 +231,7 @@ def _ids(n: int, server: FakeArxiv) -> list[ArxivId]:
     return ids
 
 
+@pytest.mark.slow
 def test_thousand_ids_cost_ten_requests_and_then_none(arxiv_server: FakeArxiv, tmp_path: Path) -> None:
     settings = ArxivSettings(endpoint=arxiv_server.url, delay_seconds=0, cache_dir=tmp_path / "cache")
     ids = _ids(1000, arxiv_server)
@@ -242,11 +243,22 @@ def test_thousand_ids_cost_ten_requests_and_then_none(arxiv_server: FakeArxiv, t
 
 
 def test_requests_are_spaced_by_the_delay(arxiv_server: FakeArxiv) -> None:
+    """On a clock that only the client's sleeps move (a request takes no time on it), each
+    request after the first waits the whole delay; one that already waited waits no more."""
+    now = [100.0]
     slept: list[float] = []
-    client = Client(ArxivSettings(endpoint=arxiv_server.url, delay_seconds=3.0), sleep=slept.append)
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    client = Client(ArxivSettings(endpoint=arxiv_server.url, delay_seconds=3.0), sleep=sleep, clock=lambda: now[0])
     client.fetch(_ids(250, arxiv_server))
     assert len(arxiv_server.requests) == 3
-    assert len(slept) == 2 and all(2.5 < s <= 3.0 for s in slept)
+    assert slept == [3.0, 3.0]
+    now[0] += 2.0  # two seconds pass between two fetches: one more to wait
+    client.fetch(_ids(1, arxiv_server))
+    assert slept == [3.0, 3.0, 1.0]
 
 
 @pytest.mark.parametrize("fault", [

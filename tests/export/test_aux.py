@@ -102,6 +102,7 @@ def _keys(bib: Path) -> list[str]:
     return re.findall(r"^@\w+\{([^,]+),", bib.read_text(), re.M)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("template", "fmt", "processor"), [
     (NATBIB, "bibtex", "bibtex"),
     (BIBLATEX, "biblatex", "biber"),
@@ -121,6 +122,7 @@ def test_the_cited_only_bib_gives_the_same_pdf_as_the_whole_collection(
         assert word in flat, word
 
 
+@pytest.mark.slow
 def test_nocite_star_cites_everything(tmp_path: Path) -> None:
     records = _records(tmp_path)
     where = _paper(tmp_path / "all", NATBIB, extra=r"\nocite{*}")
@@ -143,6 +145,7 @@ def test_biblatex_aux_forms_are_read(tmp_path: Path) -> None:
     assert read_aux(aux).everything
 
 
+@pytest.mark.slow
 def test_a_key_no_record_has_is_reported_where_it_is_cited(tmp_path: Path) -> None:
     records = _records(tmp_path)
     where = _paper(tmp_path / "typo", NATBIB, cite="bigscience2022blom")
@@ -158,6 +161,7 @@ def test_a_key_no_record_has_is_reported_where_it_is_cited(tmp_path: Path) -> No
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_paper_citing_a_record_by_two_names_is_warned(tmp_path: Path) -> None:
     records = _records(tmp_path)
     where = _paper(tmp_path / "both", NATBIB, extra=r"\nocite{bigscienceworkshop2022bloom}")
@@ -185,6 +189,7 @@ def test_a_missing_aux_file_is_a_usage_error(tmp_path: Path) -> None:
     assert f"bibkit: error: {tmp_path / 'paper.aux'}: no such file; run LaTeX once" in result.stderr
 
 
+@pytest.mark.slow
 def test_build_writes_the_cited_only_bib_from_the_configuration(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     records = _records(tmp_path)

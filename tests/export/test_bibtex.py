@@ -64,6 +64,7 @@ def _compile_bibtex(tmp_path: Path, records: Path) -> tuple[str, str]:
     return (tmp_path / "doc.blg").read_text(), log
 
 
+@pytest.mark.slow
 def test_bibtex_compiles_without_a_warning(tmp_path: Path) -> None:
     blg, log = _compile_bibtex(tmp_path, RECORDS)
     assert "Warning--" not in blg and "error message" not in blg, blg
@@ -78,6 +79,7 @@ def test_bibtex_compiles_without_a_warning(tmp_path: Path) -> None:
         assert word in flat, word
 
 
+@pytest.mark.slow
 def test_biblatex_compiles_with_biber_without_a_warning(tmp_path: Path) -> None:
     assert bibkit("export", "-f", "biblatex", "-r", RECORDS, "-o", tmp_path / "refs.bib").exit_code == 0
     (tmp_path / "doc.tex").write_text(BIBLATEX_DOC)
@@ -108,6 +110,7 @@ note: '}} \end{document}'
 """
 
 
+@pytest.mark.slow
 def test_hostile_text_cannot_run_commands_or_break_the_document(tmp_path: Path) -> None:
     records = tmp_path / "records"
     records.mkdir()
@@ -176,6 +179,7 @@ def test_arxiv_fields() -> None:
     assert "  date = {2023-03-14}," in blx and "  eprinttype = {arxiv}," in blx
 
 
+@pytest.mark.slow
 def test_ascii_option_writes_latex_commands_and_compiles(tmp_path: Path) -> None:
     out = bibkit("export", "-f", "bibtex", "--ascii", "-r", RECORDS, "--key", "ahdritz2024openfold",
                  "--key", "srivastava2023beyond")
@@ -191,3 +195,16 @@ def test_ascii_option_writes_latex_commands_and_compiles(tmp_path: Path) -> None
     assert "Warning--" not in (tmp_path / "doc.blg").read_text()
     _latex(tmp_path)
     assert _latex_problems(_latex(tmp_path)) == []
+
+
+@pytest.mark.parametrize(("own", "bibtex", "biblatex"), [
+    ("proceedings", "proceedings", "proceedings"),
+    ("b\u00f6ok", "book", "book"),  # BK032: no reader takes it, so the type's own is written
+    ("my type", "book", "book"),
+])
+def test_entrytype_is_written_when_readers_take_it(own: str, bibtex: str, biblatex: str) -> None:
+    from bibkit.model import Record
+
+    rec = Record(key="k2020", type="book", title="T", text={"entrytype": own})
+    assert export([rec], "bibtex").decode().startswith(f"@{bibtex}{{k2020,")
+    assert export([rec], "biblatex").decode().startswith(f"@{biblatex}{{k2020,")

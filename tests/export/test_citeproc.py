@@ -10,6 +10,8 @@ import pytest
 
 from conftest import RECORDS, ROOT, bibkit
 
+pytestmark = pytest.mark.slow  # formatted lists: the CSL engine, which mutation testing leaves out
+
 N_RECORDS = len(list(RECORDS.glob("*.yaml")))
 
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from bibkit.export import export
 from bibkit.load import load_library
@@ -58,6 +59,7 @@ def _pandoc_html(tmp_path: Path, csl: Path | None = None) -> subprocess.Complete
     return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
 
 
+@pytest.mark.slow
 def test_pandoc_renders_one_entry_per_record_without_warnings(tmp_path: Path) -> None:
     proc = _pandoc_html(tmp_path)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
@@ -65,6 +67,7 @@ def test_pandoc_renders_one_entry_per_record_without_warnings(tmp_path: Path) ->
     assert sorted(ids) == sorted(p.stem for p in RECORDS.glob("*.yaml"))
 
 
+@pytest.mark.slow
 def test_apa_order_agrees_with_pandoc(tmp_path: Path) -> None:
     from bibkit.export.citeproc import resolve_style
 

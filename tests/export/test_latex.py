@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bibkit.latex import escape, protect_title
+from bibkit.latex import escape, protect_title, unescape
 
 
 @pytest.mark.parametrize(("title", "expected"), [
@@ -50,9 +50,20 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-@given(st.text())
-def test_escaped_text_has_balanced_braces_and_no_live_specials(text: str) -> None:
+# What TeX's fonts join into one character (T1 encoding: dashes, quotes, guillemets, ¡ and ¿).
+_LIGATURES = ("--", "``", "''", ",,", "<<", ">>", "!`", "?`")
+
+
+@given(st.text(st.one_of(st.sampled_from(list("-`',<>!?{}\\ ")), st.characters())))
+def test_escaped_text_has_balanced_braces_and_no_live_specials_or_ligatures(text: str) -> None:
     for out in (escape(text), protect_title(text)):
         assert _balanced(out)
         stripped = out.replace(r"\%", "").replace(r"\&", "").replace(r"\#", "").replace(r"\$", "")
         assert not any(c in stripped for c in "%&#$")
+        assert not any(pair in out for pair in _LIGATURES)
+    assert unescape(escape(text)) == " ".join(text.replace("\xa0", " ").split())
+
+
+def test_page_ranges_keep_the_dash_ligature() -> None:
+    assert escape("12--34", ligatures=True) == "12--34"
+    assert escape("a---b") == "a-{}-{}-b"

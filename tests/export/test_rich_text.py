@@ -42,6 +42,7 @@ def _biber_bbl(bib: bytes, work: Path) -> str:
     return (work / "doc.bbl").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_bibtex_gets_latex_commands_and_braces_and_bibtex_keeps_them(tmp_path: Path) -> None:
     require_tool("bibtex")
     bib = export([RECORD], "bibtex")
@@ -53,6 +54,7 @@ def test_bibtex_gets_latex_commands_and_braces_and_bibtex_keeps_them(tmp_path: P
     assert "the {Pile} at $16\\times 16$" in " ".join(bbl.split())
 
 
+@pytest.mark.slow
 def test_biber_reads_the_same_markup(tmp_path: Path) -> None:
     bbl = " ".join(_biber_bbl(export([RECORD], "biblatex"), tmp_path).split())
     assert r"\field{title}{\textit{Attention} and \textbf{bold} claims: \textsc{Small} caps" in bbl

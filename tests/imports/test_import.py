@@ -28,6 +28,7 @@ CLEAN = {"bbt-export_better-bibtex-027.bib", "bbt-import_bibdesk-2374.bib", "bbt
          "manubot_input-bibliography.json", "zotero-bbt_deterministic-ordering-1178-1400.csl.json"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", REALWORLD, ids=lambda p: p.name)
 def test_realworld_files_import_and_export_again(source: Path, tmp_path: Path) -> None:
     into = tmp_path / "records"
@@ -239,6 +240,7 @@ EXTENDED = r"""@book{heuvel2001,
 """
 
 
+@pytest.mark.slow
 def test_extended_name_format_is_read_and_written_back(tmp_path: Path) -> None:
     import subprocess
 
@@ -276,6 +278,7 @@ def test_extended_name_format_is_read_and_written_back(tmp_path: Path) -> None:
 
 # crossref: parents after children, so that bibtex resolves them.
 
+@pytest.mark.slow
 def test_crossref_parents_come_after_their_children_and_bibtex_resolves_them(tmp_path: Path) -> None:
     import subprocess
 

@@ -1,0 +1,204 @@
+"""A collection of record files, checked and exported through the record store.
+
+What ``bibkit validate``, ``export`` and ``build`` do, as functions: each run brings the store up
+to date with the files (parsing only what changed), answers from it, and writes an export
+piece by piece, so that neither time nor memory follows the size of the collection where only
+a record changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from bibkit.diagnostics import BibkitError, Diagnostic
+from bibkit.export import STREAMS, ExportOptions, fingerprint, sort_records
+from bibkit.libcache import Checks, Renderer, Store, StoreDamaged
+from bibkit.load import Library
+from bibkit.model import Record
+from bibkit.select import Selection, check_keys, matches, select
+
+T = TypeVar("T")
+
+
+def with_store(store: Store, work: Callable[[Store], T]) -> T:
+    """``work(store)``; if the store holds something it cannot read back exactly, once more
+    from an emptied store."""
+    try:
+        return work(store)
+    except StoreDamaged:
+        store.reset()
+        return work(store)
+
+
+def validate(store: Store, today: date, rules: Iterable[str] = ()) -> tuple[list[Diagnostic], int]:
+    """Every finding for the collection (with the opt-in ``rules``), sorted by file and position;
+    and how many files."""
+    checks = Checks(today, tuple(rules))
+
+    def run(s: Store) -> tuple[list[Diagnostic], int]:
+        refreshed = s.refresh(checks)
+        return s.findings(refreshed), len(refreshed.paths)
+
+    return with_store(store, run)
+
+
+def checked_library(store: Store, today: date, rules: Iterable[str] = ()) -> tuple[list[Diagnostic], Library, bool]:
+    """``validate``'s findings, every record, and whether a file could not be read (``build``)."""
+    checks = Checks(today, tuple(rules))
+
+    def run(s: Store) -> tuple[list[Diagnostic], Library, bool]:
+        refreshed = s.refresh(checks)
+        return s.findings(refreshed), s.library(), s.unreadable()
+
+    return with_store(store, run)
+
+
+@dataclass
+class Exported:
+    findings: list[Diagnostic]
+    written: bool  # False: the export was stopped (validate.blocks_export), nothing was written
+    changed: bool = False  # the output file's content changed
+    size: int = 0  # bytes of output
+
+
+@dataclass
+class _Chosen:
+    """What an export takes: the records' paths (None: every record), or, when a paper's
+    citations name records (``--aux``), the records themselves as the paper names them, each
+    with its path when it is the record as stored; and the findings about the citations."""
+
+    paths: set[str] | None = None
+    records: list[tuple[Record, str | None]] | None = None
+    findings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.records if self.records is not None else self.paths is not None and not self.paths
+
+
+def export(store: Store, today: date, fmt: str, options: ExportOptions, selection: Selection,
+           output: Path | None, stdout: BinaryIO, rules: Iterable[str] = (), strict: bool = False) -> Exported:
+    """Check the collection (with the opt-in ``rules``), then write it as ``fmt`` to ``output``
+    (atomically; left untouched when unchanged) or to ``stdout``: every record as completely as
+    it allows, unless ``validate.blocks_export`` says the findings stop the export."""
+    from bibkit.validate import blocks_export
+    from bibkit.write import write_chunks_if_changed
+
+    checks = Checks(today, tuple(rules))
+    stream = STREAMS.get(fmt)
+    render = (f"{fmt}:{fingerprint(fmt, options)}", lambda record: stream.entry(record, options)) if stream else None
+
+    def run(s: Store) -> Exported:
+        refreshed = s.refresh(checks, render)
+        chosen = _choose(s, selection)
+        found = s.findings(refreshed) + chosen.findings
+        if blocks_export(s.unreadable(), found, strict):
+            return Exported(found, False)
+        if chosen.empty:
+            raise BibkitError(f"no record in {', '.join(map(str, s.targets))} matches the selection; "
+                              "nothing was exported")
+        # The whole output goes to a temporary file first: a damaged store found half-way
+        # starts the export again, and the reader never sees a half-written output.
+        spool = Path(tempfile.mkdtemp(prefix="bibkit-export-"))
+        try:
+            part = spool / "output"
+            with part.open("wb") as fh:
+                for chunk in _chunks(s, today, fmt, options, selection, render, chosen, found):
+                    fh.write(chunk)
+            size = part.stat().st_size
+            changed = True
+            if output is None:
+                with part.open("rb") as fh:
+                    shutil.copyfileobj(fh, stdout)
+                stdout.flush()
+            else:
+                with part.open("rb") as fh:
+                    changed = write_chunks_if_changed(output, iter(lambda: fh.read(1 << 20), b""))
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
+        return Exported(found, True, changed, size)
+
+    return with_store(store, run)
+
+
+def _choose(store: Store, selection: Selection) -> _Chosen:
+    """The records ``selection`` takes (every key it names must exist), and with ``--aux`` the
+    findings about the paper's citations (``select.choose``)."""
+    from bibkit.aux import cited_records
+
+    cited = selection.cited
+    rest = dataclasses.replace(selection, cited=None)
+    if cited is not None and not cited.everything:
+        # Only the records the paper names matter: found on compact keys, read from the store.
+        wanted = {c.key for c in cited.citations}
+        paths = {path for path, key, ids in store.names() if key in wanted or not wanted.isdisjoint(ids)}
+        loaded = [lo for lo in store.loaded(paths) if lo.record is not None]
+        stored = {id(lo.record): str(lo.path) for lo in loaded}
+        records, about = cited_records([lo.record for lo in loaded if lo.record is not None], cited)
+        return _Chosen(records=[(r, stored.get(id(r))) for r in select(records, rest)], findings=about)
+    findings: list[Diagnostic] = []
+    if cited is not None:  # \nocite{*}: every record, and the findings about the other citations
+        findings = cited_records(store.library().records, cited)[1]
+    if rest.everything:
+        return _Chosen(findings=findings)
+    keys: list[str] = []
+    chosen: set[str] = set()
+    for lo in store.loaded():
+        if lo.record is not None:
+            keys.append(lo.record.key)
+            if matches(lo.record, rest):
+                chosen.add(str(lo.path))
+    check_keys(keys, rest)
+    return _Chosen(paths=chosen, findings=findings)
+
+
+def _chunks(store: Store, today: date, fmt: str, options: ExportOptions, selection: Selection,
+            render: Renderer | None, chosen: _Chosen, found: Sequence[Diagnostic]) -> Iterator[bytes]:
+    stream = STREAMS.get(fmt)
+    if stream is not None and render is not None:
+        if chosen.records is not None:
+            # Records as a paper cites them: few, and some under other names than stored.
+            from bibkit.export.bibtex import crossref_order
+
+            by_id = {id(r): path for r, path in chosen.records}
+            ordered = sort_records([r for r, _ in chosen.records])
+            if stream.crossref_last:
+                ordered = crossref_order(ordered)
+            entries: Iterator[str] = (store.entry(path, render, r) if (path := by_id[id(r)]) is not None
+                                      else render[1](r) for r in ordered)
+        else:
+            entries = store.entries(render, chosen.paths, crossref_last=stream.crossref_last)
+        first = next(entries, None)
+        if first is None:
+            yield stream.empty.encode("utf-8")
+            return
+        yield (stream.head + first).encode("utf-8")
+        for entry in entries:
+            yield (stream.separator + entry).encode("utf-8")
+        yield stream.tail.encode("utf-8")
+        return
+    # A formatted list: sorting, numbering and year suffixes depend on every entry, so it is
+    # rendered whole, and kept whole for as long as nothing changes (the selection holds every
+    # citation of --aux, with its place: a changed .aux is another list).
+    from bibkit.export import export as render_all
+
+    what = f"list:{fmt}:{fingerprint(fmt, options)}:{selection!r}"
+    digest = store.digest(today)
+    kept = store.result(what, digest)
+    if kept is not None and kept[1] is not None:
+        yield kept[1]
+        return
+    if chosen.records is not None:
+        records = [r for r, _ in chosen.records]
+    else:
+        records = [lo.record for lo in store.loaded(chosen.paths) if lo.record is not None]
+    data = render_all(records, fmt, options)
+    store.keep_result(what, digest, found, data)
+    yield data
