@@ -198,3 +198,35 @@ def test_sorting_follows_the_languages_alphabet() -> None:
     items = [item(id=str(i), title=t) for i, t in enumerate(["Zebra", "Ärlig", "Apa"])]
     assert render('<text variable="title"/>', items, attrs='default-locale="sv-SE"',
                   sort='<sort><key variable="title"/></sort>') == ["Apa", "Zebra", "Ärlig"]
+
+
+RANGES = [item(id="a", title="Alpha", issued={"date-parts": [[1885], [1888]]}),
+          item(id="b", title="Beta", issued={"date-parts": [[1901], [1905]]}),
+          item(id="c", title="Gamma", issued={"date-parts": [[1990, 3], [1991, 4]]})]
+ISSUED = '<date variable="issued" prefix="(" suffix=")"><date-part name="year"/></date>'
+
+
+@pytest.mark.parametrize(("layout", "items", "citation", "expected"), [
+    # The first range's end inside the affixes of the date element built last; later ones plain.
+    (f'<text variable="title" suffix=" "/>{ISSUED}', RANGES, PLAIN_CITATION,
+     ["Alpha (1885–(1888))", "Beta (1901–1905)", "Gamma (1990–1991)"]),
+    # ... the last date built, not the one printing (here one the items leave empty).
+    (f'<text variable="title" suffix=" "/>{ISSUED}<date variable="accessed" prefix="[" suffix="]">'
+     '<date-part name="year"/></date>', RANGES, PLAIN_CITATION,
+     ["Alpha (1885–[1888])", "Beta (1901–1905)", "Gamma (1990–1991)"]),
+    # ... whatever parts the range has, in the order the items are registered.
+    ('<text variable="title" suffix=" "/><date variable="issued" prefix="(" suffix=")">'
+     '<date-part name="month" suffix=" "/><date-part name="year"/></date>', [RANGES[2], RANGES[0]], PLAIN_CITATION,
+     ["Gamma (March 1990–(April 1991))", "Alpha (1885–1888)"]),
+    # A citation that prints the date renders the first range while the items are registered.
+    (f'<text variable="title" suffix=" "/>{ISSUED}', RANGES,
+     '<citation><layout><text variable="title"/><date variable="issued" prefix="{" suffix="}">'
+     '<date-part name="year"/></date></layout></citation>',
+     ["Alpha (1885–1888)", "Beta (1901–1905)", "Gamma (1990–1991)"]),
+])
+def test_the_first_date_range_of_a_list_as_citeproc_js_prints_it(
+        layout: str, items: list[dict[str, Any]], citation: str, expected: list[str]) -> None:
+    xml = HEAD.format(attrs="", macros="", citation=citation, battrs="", sort="", layout=layout)
+    engine = make_engine(xml.encode())
+    for _ in range(2):  # each list as from a fresh citeproc-js engine
+        assert [text for _, text in engine.bibliography(items, "text")] == expected

@@ -636,7 +636,8 @@ class Compiler:
             st.date_collapse_at = present[at:]
             st.date_done = []
             st.dateput_fmt = end_fmt
-            st.dateput = end_fmt.blob()
+            wrapper = engine.range_wrapper
+            st.dateput = (end_fmt if wrapper is None else wrapper).blob()
             queue = st.queue
             queue.open(fmt)
             for part_run in part_runs:
@@ -716,6 +717,7 @@ class Compiler:
                         current.push(st.dateput)
                         st.dateput = st.dateput_fmt.blob()
                         st.date_collapse_at = []
+                        engine.range_wrapper = None
                     else:
                         queue.append(value, fmt)
                         if name in collapse and str(value_end) != "0":

@@ -185,6 +185,10 @@ class Engine:
         self.max_names = {area: self._max_names([node, *(self.macro_nodes[m] for m, where in self.macro_area.items()
                                                          if where == area)], base)
                           for area, node in (("bibliography", bibliography), ("citation", citation))}
+        # What the end of the first date range an engine prints is wrapped in (see last_built_date).
+        last_date = last_built_date(root, self.macro_nodes)
+        self.first_range_fmt = None if last_date is None else Fmt.of(self.localized_date(last_date))
+        self.range_wrapper: Fmt | None = None
         self.bib_sort: list[tuple[Run, bool]] = []
         sort = bibliography.find(f"{NS}sort")
         if sort is not None:
@@ -648,6 +652,7 @@ class Engine:
         self.number_map = None
         self.sorting = False
         self._sort_state = None
+        self.range_wrapper = self.first_range_fmt  # each list renders as a fresh citeproc-js engine
         st = self._new_state()
         seen: set[str] = set()
         ordered: list[Item] = []
@@ -667,6 +672,15 @@ class Engine:
             self.registry[item.id] = entry
             self.seq[item.id] = n
             ambig.setdefault(akey, []).append(item.id)
+        if self.cite_runs and not self.modes and self.range_wrapper is not None:
+            # citeproc-js renders every item's citation while registering it, disambiguation or
+            # not; of those renderings only a date range's can change the list (the first one
+            # takes the wrapper), so only items with a range are rendered here.
+            for item in ordered:
+                if self.range_wrapper is None:
+                    break
+                if item.has_date_range:
+                    self._ambiguous_cite(st, item, None)
         if self.modes and self.cite_runs:
             disambiguator = Disambiguator(self, st, ambig)
             for akey in ambig:
@@ -690,7 +704,10 @@ class Engine:
         registry = self.names_registry
         # Entries render independently but for subsequent-author-substitute and the names
         # registry (a name first seen in the bibliography): fan out where neither can matter.
-        if self.subsequent_author_substitute is None and self.parallel and fanout.split(len(entries)) > 1:
+        # The first date range printed takes a wrapper the later ones do not: in order.
+        ranges_in_order = self.range_wrapper is not None and any(e.item.has_date_range for e in entries)
+        if (self.subsequent_author_substitute is None and self.parallel and not ranges_in_order
+                and fanout.split(len(entries)) > 1):
             saved = registry.save()
             texts = fanout.fanout(render, entries, lambda: registry.version == saved.version)
             if texts is None:
@@ -706,6 +723,47 @@ class Engine:
                     continue
             out.append((entry.id, text))
         return out
+
+
+def last_built_date(root: Any, macros: dict[str, Any]) -> Any:
+    """The ``<date>`` element citeproc-js builds last, or None.
+
+    Building a date element opens a level with that element's formatting, affixes included, in
+    the queue that holds the end of a date range; the first range the engine renders puts its
+    end there, and the level is then replaced by one without affixes. So the first range of a
+    list prints its end inside the affixes of the date built last (``(1885–(1888))`` where the
+    date's affixes are parentheses), later ones do not. citeproc-js builds the citation, then
+    the bibliography, each in document order; a macro's body is built where it is first
+    called, again for each call in a sort key.
+    """
+    last: Any = None
+    built: set[str] = set()
+
+    def walk(node: Any, in_key: bool, stack: tuple[str, ...]) -> None:
+        nonlocal last
+        for child in _children(node):
+            tag = _tag(child)
+            if tag == "date":
+                last = child
+                continue
+            name = child.get("macro") if tag in ("text", "key") else None
+            if name:
+                macro = macros.get(name)
+                if macro is None or name in stack:
+                    continue
+                key = in_key or tag == "key"
+                if key or name not in built:
+                    if not key:
+                        built.add(name)
+                    walk(macro, key, (*stack, name))
+                continue
+            walk(child, in_key, stack)
+
+    for area in ("citation", "bibliography", "intext"):
+        node = root.find(f"{NS}{area}")
+        if node is not None:
+            walk(node, False, ())
+    return last
 
 
 def _entry_renderer(renderer: Renderer) -> Renderer:

@@ -70,6 +70,10 @@ class Item:
     def date(self, name: str) -> dict[str, Any] | None:
         return self._dates.get(name)
 
+    @property
+    def has_date_range(self) -> bool:
+        return any(key.endswith("_end") for date in self._dates.values() for key in date)
+
     def text(self, name: str) -> str | None:
         """A text or number variable's value as text; None when absent or empty."""
         value = self.data.get(name)
