@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.folding import title_key
-from bibkit.load import Loaded
+from bibkit.loader import Loaded
 
 # Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
 NEAR_DUPLICATE_RATIO = 0.9

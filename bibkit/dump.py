@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from bibkit import keys
-from bibkit.export.csljson import person as csl_person
+from bibkit.exporters.csljson import person as csl_person
 from bibkit.fields import DATE_FIELDS, NAME_FIELDS, OTHERS, TEXT_FIELDS
 from bibkit.model import Person, Record
 

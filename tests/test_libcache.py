@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from bibkit import across, collection
 from bibkit.libcache import Checks, Store
-from bibkit.load import load_library
-from bibkit.validate import validate
+from bibkit.loader import load_library
+from bibkit.rules import validate
 
 from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
 

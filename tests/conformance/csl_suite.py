@@ -64,7 +64,7 @@ def render(fixture: Fixture, layer: bool) -> str:
     from citeproc.formatter import html
     from citeproc.source.json import CiteProcJSON
 
-    from bibkit.export import csl
+    from bibkit.exporters import csl
 
     xml = fixture.csl.encode("utf-8")
     match = re.search(rb'default-locale="([^"]+)"', xml)

@@ -45,8 +45,8 @@ LOCALE = "en-US"
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from bibkit.export import csljson, sort_records  # noqa: E402
-from bibkit.export.citeproc import render_entries, resolve_style  # noqa: E402
+from bibkit.exporters import csljson, sort_records  # noqa: E402
+from bibkit.exporters.citeproc import render_entries, resolve_style  # noqa: E402
 from bibkit.model import Record  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def _tool(name: str) -> str:
 def datasets() -> dict[str, list[Record]]:
     """Name -> records, in bibkit's export order."""
     from bibkit.imports import read_file
-    from bibkit.load import load_library
+    from bibkit.loader import load_library
 
     out = {"records": sort_records(load_library([ROOT / "records"]).records)}
     for name in CONFORMANCE_FILES:

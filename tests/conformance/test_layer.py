@@ -1,4 +1,4 @@
-"""Each fix of bibkit's citeproc-py layer (bibkit.export.csl), on a minimal style.
+"""Each fix of bibkit's citeproc-py layer (bibkit.exporters.csl), on a minimal style.
 
 Every test renders the same style and items with plain citeproc-py too, and shows that the fix
 is what makes the difference (docs/citeproc.md lists the fixes).
@@ -15,7 +15,7 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.formatter import html, plain
 from citeproc.source.json import CiteProcJSON
 
-from bibkit.export import csl
+from bibkit.exporters import csl
 
 HEAD = '<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0" {attrs}>' \
        '<info><id/><title/><updated>2024-01-01T00:00:00+00:00</updated></info>'

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bibkit.export import export
-from bibkit.load import load_library
+from bibkit.exporters import export
+from bibkit.loader import load_library
 
 from conftest import RECORDS, TEST_RECORDS, bibkit, require_tool
 

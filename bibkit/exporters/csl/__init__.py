@@ -19,9 +19,9 @@ from typing import IO, Any
 from citeproc import CitationStylesStyle
 from lxml import etree  # type: ignore[import-untyped]
 
-from bibkit.export.csl.elements import parser, settings
-from bibkit.export.csl.source import VARIABLES, Source
-from bibkit.export.csl.text import Glyphs
+from bibkit.exporters.csl.elements import parser, settings
+from bibkit.exporters.csl.source import VARIABLES, Source
+from bibkit.exporters.csl.text import Glyphs
 
 __all__ = ["VARIABLES", "FixedStyle", "Glyphs", "Source", "glyphs", "load_style"]
 

@@ -1,23 +1,20 @@
 """Validation rules: one function per rule, one line in ``RULES``.
 
-Per-file problems of syntax and types are found while loading (``load.py``); the rules here
+Per-file problems of syntax and types are found while loading (``loader.py``); the rules here
 look at one record at a time (``PER_RECORD``, and the opt-in ``OPT_IN``) and across records
 (``across.py``, on compact keys). Each rule yields Diagnostics and never prints.
 """
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any
 
 from bibkit import across, keys
 from bibkit.across import Facts
 from bibkit.diagnostics import Diagnostic, Severity
 from bibkit.fields import REQUIRED_BY_TYPE
-from bibkit.load import Library
+from bibkit.loader import Library
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
 
@@ -189,16 +186,3 @@ def why_blocked(found: Iterable[Diagnostic]) -> str:
     if any(d.code in CITATION_CODES for d in errors):
         return "the paper cites keys no record has"
     return "the records have errors (strict)"
-
-
-class _CallableModule(types.ModuleType):
-    """``bibkit.validate(...)`` is the API function (bibkit.api.validate) even once this module, of the
-    same name, has been imported and so stands as ``bibkit.validate``."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from bibkit import api
-
-        return api.validate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -10,7 +10,7 @@ from citeproc.source.json import CiteProcJSON
 from citeproc.string import MixedString, NoCase, String
 
 from bibkit import richtext
-from bibkit.export.csl.text import Glyphs, QuoteMark, parse_quotes, typographic_apostrophes
+from bibkit.exporters.csl.text import Glyphs, QuoteMark, parse_quotes, typographic_apostrophes
 
 # CSL 1.0.2's variables (citeproc-py knows those of CSL 1.0: `event-title`, `available-date`,
 # `chair`, `part-number` ... were dropped or read as plain text).

@@ -1,6 +1,6 @@
 """Formatted reference lists (text, HTML, Markdown) through citeproc-py and a CSL style.
 
-citeproc-py renders through bibkit's layer (``bibkit.export.csl``, docs/citeproc.md), so that
+citeproc-py renders through bibkit's layer (``bibkit.exporters.csl``, docs/citeproc.md), so that
 the lists read as citeproc-js and pandoc print them.
 
 Styles resolve in this order: a path to a ``.csl`` file; ``NAME.csl`` in the project's
@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from bibkit.diagnostics import BibkitError
-from bibkit.export import csljson
+from bibkit.exporters import csljson
 from bibkit.model import Record
 
 PROJECT_STYLES = Path("styles")
@@ -31,7 +31,7 @@ def _formatter(fmt: str) -> ModuleType:
     from citeproc.formatter import html as html_formatter
     from citeproc.formatter import plain
 
-    from bibkit.export import markdown_formatter
+    from bibkit.exporters import markdown_formatter
 
     formatters: dict[str, ModuleType] = {"text": plain, "html": html_formatter,
                                          "markdown": markdown_formatter}
@@ -95,7 +95,7 @@ def _style(path: Path, locale: str, fixes: bool = True) -> Any:
 def _parsed_style(path: Path, locale: str, mtime_ns: int, size: int, fixes: bool) -> Any:
     from citeproc import CitationStylesStyle
 
-    from bibkit.export import csl
+    from bibkit.exporters import csl
 
     try:
         if fixes:
@@ -108,7 +108,7 @@ def _parsed_style(path: Path, locale: str, mtime_ns: int, size: int, fixes: bool
 def _citeproc_item(r: Record, index: int, fixes: bool = True) -> dict[str, Any]:
     from citeproc import VARIABLES
 
-    from bibkit.export import csl
+    from bibkit.exporters import csl
 
     item = csljson.item(r)
     # citeproc-py lower-cases ids and warns about variables it does not know: give it neutral
@@ -150,13 +150,13 @@ def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str,
                    *, fixes: bool = True) -> list[tuple[Record, str]]:
     """(record, rendered entry) in the style's order.
 
-    ``fixes`` renders through bibkit's layer over citeproc-py (``bibkit.export.csl``), which
+    ``fixes`` renders through bibkit's layer over citeproc-py (``bibkit.exporters.csl``), which
     prints the list as citeproc-js and pandoc do; ``fixes=False`` is citeproc-py as it is, kept
     to measure the layer against.
     """
     from citeproc import Citation, CitationItem, CitationStylesBibliography
 
-    from bibkit.export import csl
+    from bibkit.exporters import csl
 
     check_locale(locale)
     csl_style = _style(resolve_style(style), locale, fixes)

@@ -22,7 +22,7 @@ from citeproc.source import VariableError
 from citeproc.string import MixedString, String
 from lxml import etree  # type: ignore[import-untyped]
 
-from bibkit.export.csl.text import Glyphs, QuoteMark, change_case, concat, nest_quotes, sort_key
+from bibkit.exporters.csl.text import Glyphs, QuoteMark, change_case, concat, nest_quotes, sort_key
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 
