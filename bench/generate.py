@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bibkit.dump import dump_record
-from bibkit.export import export
+from bibkit.exporters import export
 from bibkit.keygen import generate_key
 from bibkit.keys import SUFFIX, file_stem_for
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record

@@ -27,9 +27,9 @@ from bibkit.diagnostics import Severity
 from bibkit.dump import dump_record
 from bibkit.imports import read_file
 from bibkit.keys import SUFFIX, file_stem_for
-from bibkit.load import load_library
+from bibkit.loader import load_library
 from bibkit.model import ArxivId, Doi, Record
-from bibkit.validate import validate
+from bibkit.rules import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "tests" / "data" / "realworld"

@@ -94,7 +94,7 @@ def _row(row: Row) -> str:
 
 
 def apa_rows(c1k: Path, work: Path, env: dict[str, str], runs: int, cold: Callable[[], None]) -> list[Row]:
-    apa = Path(_python("from bibkit.export.citeproc import resolve_style; print(resolve_style('apa'))"))
+    apa = Path(_python("from bibkit.exporters.citeproc import resolve_style; print(resolve_style('apa'))"))
     (work / "doc.md").write_text('---\nnocite: "@*"\n---\n')
     pandoc_cmd = ["pandoc", "--citeproc", "--bibliography", str(c1k / "collection.json"), "--csl", str(apa),
                   "-t", "plain", "--wrap=none", str(work / "doc.md")]

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.folding import title_key
-from bibkit.load import Loaded
+from bibkit.loader import Loaded
 
 # Titles at least this similar (difflib ratio of normalised text) are reported as near-duplicates.
 NEAR_DUPLICATE_RATIO = 0.9
@@ -71,13 +71,19 @@ def repeats(rows: Iterable[Row]) -> Iterator[tuple[str, str, str, str]]:
     arxiv: dict[str, str] = {}
     dois: dict[str, str] = {}
     for path, key, former_keys, aid, doi in rows:
+        own: set[str] = set()  # the record's names so far: its key, then its former keys
         for name, former in ((key, False), *((old, True) for old in former_keys)):
-            first = names.setdefault(name.casefold(), path)
-            if first == path and not (former and name.casefold() == key.casefold()):
+            folded = name.casefold()
+            first = names.setdefault(folded, path)
+            if first == path and folded not in own:
+                own.add(folded)
                 continue
             what = f"former key {name!r}" if former else f"citation key {name!r}"
-            yield path, "ids" if former else "key", "BK040", \
-                f"{what} is also used by {first}" if first != path else f"{what} is the record's own key"
+            if first != path:
+                why = f"is also used by {first}"
+            else:
+                why = "is the record's own key" if folded == key.casefold() else "is listed twice"
+            yield path, "ids" if former else "key", "BK040", f"{what} {why}"
         if aid is not None and (first := arxiv.setdefault(aid, path)) != path:
             yield path, "arxiv", "BK041", f"arXiv identifier {aid} is also in {first}"
         if doi is not None and (first := dois.setdefault(doi.lower(), path)) != path:

@@ -6,9 +6,9 @@
     data = bibkit.export(library.records, "bibtex")               # bytes
     html = bibkit.export(library.records, "html", style="ieee")   # formatted lists too
 
-``bibkit.load`` and ``bibkit.export`` are also the names of subpackages (``bibkit.load``'s
-module holds the loader, ``bibkit.export``'s the exporters); both modules are callable, so the
-two spellings never conflict, whichever is imported first.
+These three functions are the public API; the modules that do the work have names of their own
+(``bibkit.loader``, ``bibkit.rules``, ``bibkit.exporters``), so ``bibkit.export`` is always this
+function and ``help(bibkit.export)`` documents it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from bibkit.diagnostics import Diagnostic
-from bibkit.export import PageOptions
-from bibkit.load import Library, load_library
+from bibkit.exporters import PageOptions
+from bibkit.loader import Library, load_library
 from bibkit.model import Record
 
 
@@ -31,7 +31,7 @@ def load(*paths: str | Path) -> Library:
 def validate(library: Library, today: date | None = None, enable: Iterable[str] = ()) -> list[Diagnostic]:
     """Every finding: what the loader found in each file, then the rules across files, and the
     opt-in rules named in ``enable`` (a collection's policies, e.g. ``["BK050"]``)."""
-    from bibkit.validate import validate as run_rules
+    from bibkit.rules import validate as run_rules
 
     return run_rules(library, today, enable)
 
@@ -41,8 +41,8 @@ def export(records: Sequence[Record], fmt: str, *, style: str = "apa", locale: s
     """``records`` as ``fmt`` (bibtex, biblatex, csl-json, text, html, markdown, html-page);
     ``page`` sets the html-page's title, grouping, selected section and members."""
     from bibkit.diagnostics import BibkitError
-    from bibkit.export import EXPORTERS, ExportOptions
-    from bibkit.export import export as run_export
+    from bibkit.exporters import EXPORTERS, ExportOptions
+    from bibkit.exporters import export as run_export
 
     if fmt not in EXPORTERS:
         raise BibkitError(f"unknown format {fmt!r}; choose from {', '.join(EXPORTERS)}")

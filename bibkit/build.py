@@ -64,7 +64,7 @@ def choose(output: Output, records: Sequence[Record]) -> tuple[list[Record], lis
 
 def render(output: Output, records: Sequence[Record]) -> bytes:
     """The bytes ``output`` should hold, for the records chosen for it."""
-    from bibkit.export import ExportOptions, export
+    from bibkit.exporters import ExportOptions, export
 
     options = ExportOptions(style=output.style, locale=output.locale, ascii=output.ascii, page=output.page)
     return export(records, output.format, options)
@@ -77,7 +77,7 @@ def build(config: Config, *, check: bool = False, cache_dir: Path | None = None)
     """
     from bibkit.collection import checked_library
     from bibkit.libcache import Store
-    from bibkit.validate import blocks_export
+    from bibkit.rules import blocks_export
 
     if not config.records.is_dir():
         problem = "is not a directory" if config.records.exists() else "does not exist"

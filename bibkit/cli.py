@@ -23,7 +23,7 @@ from bibkit.model import Record
 
 if TYPE_CHECKING:
     from bibkit.config import Config
-    from bibkit.export import PageOptions
+    from bibkit.exporters import PageOptions
 
 app = typer.Typer(
     name="bibkit",
@@ -161,7 +161,7 @@ def _existing(paths: Sequence[Path]) -> None:
 
 def _some_records(paths: Sequence[Path]) -> None:
     """A directory with no record in it is a mistake (a wrong path), not a clean collection."""
-    from bibkit.load import record_paths
+    from bibkit.loader import record_paths
 
     _existing(paths)
     if not record_paths(paths):
@@ -234,7 +234,7 @@ def _page_options(fmt: ExportFormat, settings: Config | None, title: str | None,
                   selected_first: bool | None, members: list[str]) -> PageOptions:
     """The html-page options: the command line's over the configuration's [page]; an error for
     any other format."""
-    from bibkit.export import GROUP_BY, Member, PageOptions
+    from bibkit.exporters import GROUP_BY, Member, PageOptions
 
     given = [name for name, value in (("--page-title", title), ("--group-by", group_by),
                                       ("--selected-first", selected_first is not None), ("--member", members))
@@ -331,11 +331,11 @@ def export(
     from bibkit.aux import read_aux
     from bibkit.collection import export as run_export
     from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
-    from bibkit.export import ExportOptions
+    from bibkit.exporters import ExportOptions
     from bibkit.libcache import Store, cache_root
     from bibkit.report import REPORTERS
+    from bibkit.rules import why_blocked
     from bibkit.select import Selection
-    from bibkit.validate import why_blocked
 
     ui = _Ui(quiet, verbose)
     with _reported(debug):
@@ -478,7 +478,7 @@ def styles(
     Examples:  bibkit styles nature
                bibkit styles "chemical society"
     """
-    from bibkit.export.citeproc import search_styles
+    from bibkit.exporters.citeproc import search_styles
 
     ui = _Ui(quiet, verbose)
     with _reported(debug):
@@ -554,7 +554,7 @@ def enrich(
 
     from bibkit.enrich.client import ArxivSettings
     from bibkit.enrich.run import enrich as run_enrich
-    from bibkit.load import load_library
+    from bibkit.loader import load_library
     from bibkit.write import write_if_changed
 
     ui = _Ui(quiet, verbose)
@@ -618,7 +618,7 @@ def published(
 
     from bibkit.enrich.client import ArxivSettings
     from bibkit.enrich.published import published as run_published
-    from bibkit.load import load_library
+    from bibkit.loader import load_library
     from bibkit.write import write_if_changed
 
     ui = _Ui(quiet, verbose)
@@ -724,7 +724,7 @@ def build(
     from bibkit.build import build as run_build
     from bibkit.libcache import cache_root
     from bibkit.report import REPORTERS
-    from bibkit.validate import why_blocked
+    from bibkit.rules import why_blocked
 
     def shown(path: Path, root: Path) -> str:
         # Relative to where the user stands when that is inside the project (or the file is

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from bibkit.diagnostics import BibkitError, Diagnostic
-from bibkit.export import STREAMS, ExportOptions, fingerprint, sort_records
+from bibkit.exporters import STREAMS, ExportOptions, fingerprint, sort_records
 from bibkit.libcache import Checks, Renderer, Store, StoreDamaged
-from bibkit.load import Library
+from bibkit.loader import Library
 from bibkit.model import Record
 from bibkit.select import Selection, check_keys, matches, select
 
@@ -88,7 +88,7 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
     """Check the collection (with the opt-in ``rules``), then write it as ``fmt`` to ``output``
     (atomically; left untouched when unchanged) or to ``stdout``: every record as completely as
     it allows, unless ``validate.blocks_export`` says the findings stop the export."""
-    from bibkit.validate import blocks_export
+    from bibkit.rules import blocks_export
     from bibkit.write import write_chunks_if_changed
 
     checks = Checks(today, tuple(rules))
@@ -165,7 +165,7 @@ def _chunks(store: Store, today: date, fmt: str, options: ExportOptions, selecti
     if stream is not None and render is not None:
         if chosen.records is not None:
             # Records as a paper cites them: few, and some under other names than stored.
-            from bibkit.export.bibtex import crossref_order
+            from bibkit.exporters.bibtex import crossref_order
 
             by_id = {id(r): path for r, path in chosen.records}
             ordered = sort_records([r for r, _ in chosen.records])
@@ -187,7 +187,7 @@ def _chunks(store: Store, today: date, fmt: str, options: ExportOptions, selecti
     # A formatted list: sorting, numbering and year suffixes depend on every entry, so it is
     # rendered whole, and kept whole for as long as nothing changes (the selection holds every
     # citation of --aux, with its place: a changed .aux is another list).
-    from bibkit.export import export as render_all
+    from bibkit.exporters import export as render_all
 
     what = f"list:{fmt}:{fingerprint(fmt, options)}:{selection!r}"
     digest = store.digest(today)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bibkit.diagnostics import BibkitError
-from bibkit.export import GROUP_BY, Member, PageOptions
+from bibkit.exporters import GROUP_BY, Member, PageOptions
 from bibkit.keygen import DEFAULT_PATTERN, check_pattern
 from bibkit.select import Selection
 
@@ -175,7 +175,7 @@ class _Reader:
         if not self.full:
             own = self.root / "styles" / f"{text}.csl"
             return str(own.resolve()) if own.is_file() else text
-        from bibkit.export.citeproc import resolve_style
+        from bibkit.exporters.citeproc import resolve_style
 
         try:
             # The project's own styles live next to the configuration, wherever bibkit runs from;
@@ -188,7 +188,7 @@ class _Reader:
         text = self.string(key, value)
         if not self.full:
             return text
-        from bibkit.export.citeproc import check_locale
+        from bibkit.exporters.citeproc import check_locale
 
         try:
             check_locale(text)
@@ -224,7 +224,7 @@ class _Reader:
         strict = data.get("strict", False)
         if not isinstance(strict, bool):
             raise self.fail("strict", f"expected true or false, not {_kind(strict)}")
-        from bibkit.validate import OPT_IN
+        from bibkit.rules import OPT_IN
 
         rules = self.strings("rules", data.get("rules", []))
         for i, code in enumerate(rules):
@@ -272,7 +272,7 @@ class _Reader:
                       self.strings(f"{key}.variants", value.get("variants", [])))
 
     def _outputs(self, raw: list[Any], style: str, locale: str, page: PageOptions) -> Iterator[Output]:
-        from bibkit.export import EXPORTERS
+        from bibkit.exporters import EXPORTERS
 
         seen: dict[Path, int] = {}
         for i, table in enumerate(raw):

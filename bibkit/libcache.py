@@ -47,7 +47,7 @@ from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.load import MAX_BYTES, Library, Loaded, load_record, load_text, record_paths
+from bibkit.loader import MAX_BYTES, Library, Loaded, load_record, load_text, record_paths
 from bibkit.model import Record
 
 
@@ -384,7 +384,7 @@ class Store:
     def _crossref_depths(self, selected: set[str] | None) -> dict[str, int]:
         """``bibtex.crossref_depths`` of the selected records, from the compact keys: only records
         that name a crossref parent, and the parents, are looked at."""
-        from bibkit.export.bibtex import crossref_depths
+        from bibkit.exporters.bibtex import crossref_depths
 
         children: dict[str, list[str]] = {}
         for path, key, parent in self.db.execute("SELECT path, key, crossref FROM files WHERE crossref IS NOT NULL "
@@ -478,7 +478,7 @@ def _tag(entry: str) -> str:
 
 
 def _per_record(loaded: Loaded, checks: Checks) -> list[Any]:
-    from bibkit.validate import per_record_rules
+    from bibkit.rules import per_record_rules
 
     found = list(loaded.diagnostics)
     library = Library([loaded])

@@ -1,6 +1,6 @@
 """The record and its value types.
 
-Every value is parsed once, at the edge (``load.py``), into one of these small frozen types;
+Every value is parsed once, at the edge (``loader.py``), into one of these small frozen types;
 exporters read only these and never look at YAML again.
 """
 

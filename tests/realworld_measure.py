@@ -31,13 +31,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bibkit.export import export
+from bibkit.exporters import export
 from bibkit.imports import read_file, write_records
 from bibkit.imports.bibparse import RawEntry, parse
 from bibkit.imports.bibtex import _date, parse_name, split_names
 from bibkit.imports.csljson import ALIASES as CSL_ALIASES
 from bibkit.latex import latex_to_rich
-from bibkit.load import load_library
+from bibkit.loader import load_library
 from bibkit.model import Person, Record
 from bibkit.richtext import plain
 

@@ -34,7 +34,7 @@ def test_export_reports_and_writes_what_the_record_allows(target: Path, holder: 
     """A record that cannot be read stops the export (nothing written, exit 1); any other finding
     is reported with file:line:col and the entry is written as completely as the record allows
     (as biber does). With --strict, an error stops the export too."""
-    from bibkit.load import load_record
+    from bibkit.loader import load_record
 
     records, copied = _one_record_dir(tmp_path, target)
     out = tmp_path / "refs.bib"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bibkit.config import find_config, load_config
-from bibkit.load import load_library
+from bibkit.loader import load_library
 
 from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
 

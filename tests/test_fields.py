@@ -25,7 +25,7 @@ import jsonschema
 import pytest
 from fields_cases import CASES, KEY, TITLE, Case
 
-from bibkit.export import ExportOptions, export
+from bibkit.exporters import ExportOptions, export
 from bibkit.fields import FIELDS, Kind
 from bibkit.imports import read_file
 from bibkit.model import Provenance, Record

@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bibkit.diagnostics import Severity
-from bibkit.export import EXPORTERS, export
+from bibkit.exporters import EXPORTERS, export
 from bibkit.fields import CSL_TYPES, FIELDS, Kind
-from bibkit.load import Library, load_text
+from bibkit.loader import Library, load_text
 from bibkit.model import Record
-from bibkit.validate import validate
+from bibkit.rules import validate
 
 from conftest import REALWORLD
 

@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bibkit.export import ExportOptions, Member, PageOptions, export
-from bibkit.export.htmlpage import public_bibtex
-from bibkit.load import load_library
+from bibkit.exporters import ExportOptions, Member, PageOptions, export
+from bibkit.exporters.htmlpage import public_bibtex
+from bibkit.loader import load_library
 from bibkit.model import Record
 from bibkit.richtext import plain
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from bibkit import across, collection
 from bibkit.libcache import Checks, Store
-from bibkit.load import load_library
-from bibkit.validate import validate
+from bibkit.loader import load_library
+from bibkit.rules import validate
 
 from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
 
@@ -194,7 +194,7 @@ def test_a_change_of_bibkits_code_is_never_answered_from_the_store(tmp_path: Pat
 
     before = export()
     assert "  title = {" in before
-    source = package / "bibkit" / "export" / "bibtex.py"
+    source = package / "bibkit" / "exporters" / "bibtex.py"
     source.write_text(source.read_text().replace('lines.append(f"  {name} = ', 'lines.append(f"  {name}  = '))
     after = export()
     assert "  title  = {" in after and "  title = {" not in after

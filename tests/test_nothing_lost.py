@@ -102,7 +102,7 @@ def test_enrichment_killed_mid_run_leaves_each_record_old_or_new(arxiv_server: F
 def test_realworld_import_export_reimport_reports_differences(tmp_path: Path) -> None:
     """Records -> BibTeX or CSL-JSON -> records: CSL-JSON gives back the same records, field for
     field; BibTeX differs only where it cannot carry the record (docs/formats.md)."""
-    from bibkit.export import export
+    from bibkit.exporters import export
     from bibkit.imports import read_file
     from bibkit.richtext import plain
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bibkit.load import load_library
+from bibkit.loader import load_library
 from bibkit.schema import SCHEMA_PATH, render_schema
 
 from conftest import RECORDS, TEST_RECORDS, bibkit
@@ -80,15 +80,15 @@ def test_docs_name_every_field_and_every_code() -> None:
     """The docs match the code: every field and every diagnostic code is documented."""
     import re
 
-    import bibkit.load
-    import bibkit.validate
+    import bibkit.loader
+    import bibkit.rules
     from bibkit.fields import FIELDS, PROVENANCE_FIELDS
 
     docs = Path(__file__).resolve().parent.parent / "docs"
     fmt = (docs / "record-format.md").read_text()
     for name in [f.name for f in FIELDS] + list(PROVENANCE_FIELDS):
         assert f"`{name}`" in fmt, name
-    source = Path(bibkit.load.__file__).read_text() + Path(bibkit.validate.__file__).read_text()
+    source = Path(bibkit.loader.__file__).read_text() + Path(bibkit.rules.__file__).read_text()
     documented = (docs / "validation.md").read_text()
     for code in set(re.findall(r'"(BK\d{3})"', source)):
         assert f"| {code} |" in documented, code

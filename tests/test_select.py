@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bibkit.diagnostics import BibkitError
-from bibkit.load import load_library
+from bibkit.loader import load_library
 from bibkit.select import Selection, select
 
 from conftest import RECORDS, bibkit

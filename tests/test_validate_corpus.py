@@ -44,10 +44,10 @@ def test_bad_record_gives_its_finding(target: Path, holder: Path) -> None:
 def test_every_code_has_a_bad_record() -> None:
     """A new rule comes with a record that breaks it."""
     import bibkit.across
-    import bibkit.load
-    import bibkit.validate
+    import bibkit.loader
+    import bibkit.rules
 
-    modules = (bibkit.load, bibkit.validate, bibkit.across)
+    modules = (bibkit.loader, bibkit.rules, bibkit.across)
     source = "".join(Path(str(m.__file__)).read_text() for m in modules)
     # BK000 (unreadable file) and BK007 (a file over 4 MiB) have tests of their own below.
     codes = set(re.findall(r'"(BK\d{3})"', source)) - {"BK000", "BK007"}
@@ -88,8 +88,8 @@ def test_both_yaml_loaders_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     same places (the wording of a syntax error is each parser's own)."""
     import yaml
 
-    import bibkit.load as load
-    from bibkit.validate import validate
+    import bibkit.loader as load
+    from bibkit.rules import validate
 
     def findings() -> list[tuple[str, int, int, str]]:
         return [(str(d.path), d.line, d.col, d.code) for d in validate(load.load_library([BAD]))]
@@ -122,7 +122,7 @@ def test_huge_field_within_the_limit_is_read(tmp_path: Path) -> None:
     title = "word " * 700_000
     big.write_text(f'type: article\ntitle: "{title}"\nauthor: [A B]\nissued: 2023\narxiv: "2301.00001"\n')
     assert bibkit("validate", big).exit_code == 0
-    from bibkit.load import load_record
+    from bibkit.loader import load_record
 
     loaded = load_record(big)
     assert loaded.record is not None and loaded.record.title == title.strip()
@@ -139,7 +139,7 @@ def test_bibkit_refuses_nesting_past_its_own_limit_whichever_parser_reads(
     further on (libyaml's, since PyYAML 6.0.4, fires at 1,000)."""
     import yaml
 
-    import bibkit.load as load
+    import bibkit.loader as load
 
     if parser == "pure-Python":
         monkeypatch.setattr(load, "_Loader", yaml.SafeLoader)
@@ -154,7 +154,7 @@ def test_bibkit_refuses_nesting_past_its_own_limit_whichever_parser_reads(
 
 
 def test_deep_block_nesting_is_refused(tmp_path: Path) -> None:
-    import bibkit.load as load
+    import bibkit.loader as load
 
     text = "".join(f"{'  ' * i}k{i}:\n" for i in range(40))
     finding = load.load_text(tmp_path / "deep2023.yaml", text.encode()).diagnostics

@@ -34,7 +34,7 @@ from bibkit.enrich.client import ArxivSettings, ArxivUnavailable, Paper
 from bibkit.enrich.run import Change, Source, journal_doi
 from bibkit.enrich.writeback import set_fields
 from bibkit.folding import title_key
-from bibkit.load import Library, Loaded, load_text
+from bibkit.loader import Library, Loaded, load_text
 from bibkit.model import Date, Record
 
 PREPRINT = "article"
@@ -142,7 +142,7 @@ def upgrade(lo: Loaded, record: Record, paper: Paper) -> tuple[dict[str, Any] | 
 
 def _checked(path: Path, text: str) -> Loaded:
     """The record in ``text`` with every finding ``bibkit validate`` would report about it."""
-    from bibkit.validate import validate
+    from bibkit.rules import validate
 
     loaded = load_text(path, text.encode("utf-8"))
     loaded.diagnostics = [d for d in validate(Library([loaded])) if d.severity is Severity.ERROR]

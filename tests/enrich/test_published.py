@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bibkit.enrich import journalref
-from bibkit.load import load_library
+from bibkit.loader import load_library
 
 from arxiv_server import FakeArxiv, entry
 from conftest import REALWORLD, bibkit

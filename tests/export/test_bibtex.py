@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bibkit.export import export
-from bibkit.load import load_library
+from bibkit.exporters import export
+from bibkit.loader import load_library
 
 from conftest import RECORDS, TEST_RECORDS, bibkit, require_tool
 
@@ -208,3 +208,13 @@ def test_entrytype_is_written_when_readers_take_it(own: str, bibtex: str, biblat
     rec = Record(key="k2020", type="book", title="T", text={"entrytype": own})
     assert export([rec], "bibtex").decode().startswith(f"@{bibtex}{{k2020,")
     assert export([rec], "biblatex").decode().startswith(f"@{biblatex}{{k2020,")
+
+
+def test_former_keys_give_one_copy_each_and_never_the_key_again() -> None:
+    """A record whose former keys repeat (BK040, forced past) still makes a file without a
+    repeated entry: one copy per name, compared without case as BibTeX does."""
+    from bibkit.model import Record
+
+    rec = Record(key="k2020", type="book", title="T", ids=("old", "OLD", "K2020", "older", "old"))
+    keys = re.findall(r"^@\w+\{([^,]+),", export([rec], "bibtex").decode(), re.M)
+    assert keys == ["k2020", "old", "older"]

@@ -134,13 +134,13 @@ def test_styles_command_says_when_nothing_matches() -> None:
     ("apa", "apa"), ("ieee", "ieee"),
 ])
 def test_short_names_mean_the_styles_people_mean(name: str, meant: str) -> None:
-    from bibkit.export.citeproc import resolve
+    from bibkit.exporters.citeproc import resolve
 
     assert resolve(name).name == meant
 
 
 def test_a_journal_style_prints_with_its_parent_in_its_own_language() -> None:
-    from bibkit.export.citeproc import resolve
+    from bibkit.exporters.citeproc import resolve
 
     style = resolve("plos-one")
     assert style.path.stem == "plos" and style.name == "plos-one"

@@ -10,8 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bibkit.export import export
-from bibkit.load import load_library
+from bibkit.exporters import export
+from bibkit.loader import load_library
 
 from conftest import REALWORLD, RECORDS, TEST_RECORDS, bibkit, require_tool
 
@@ -69,7 +69,7 @@ def test_pandoc_renders_one_entry_per_record_without_warnings(tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_apa_order_agrees_with_pandoc(tmp_path: Path) -> None:
-    from bibkit.export.citeproc import resolve_style
+    from bibkit.exporters.citeproc import resolve_style
 
     proc = _pandoc_html(tmp_path, resolve_style("apa"))
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr

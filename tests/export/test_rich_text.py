@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from realworld_measure import bibtex_messages
 
-from bibkit.export import ExportOptions, export
+from bibkit.exporters import ExportOptions, export
 from bibkit.model import Date, Person, Record
 
 from conftest import bibkit, require_tool

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bibkit.export import export
+from bibkit.exporters import export
 from bibkit.imports import KeyBook, read_file
-from bibkit.load import load_library
+from bibkit.loader import load_library
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record
 from bibkit.richtext import plain
-from bibkit.validate import validate
+from bibkit.rules import validate
 
 from conftest import REALWORLD, RECORDS, TEST_RECORDS, bibkit
 

@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from bibkit import __version__
-from bibkit.export import Member, PageOptions
+from bibkit.exporters import Member, PageOptions
 from bibkit.model import Person, Record
 
 SELECTED_TAG = "selected"
@@ -237,7 +237,7 @@ def links(record: Record) -> list[tuple[str, str]]:
 
 def public_bibtex(record: Record) -> str:
     """The entry a reader may copy: the paper's metadata, none of the lab's own fields."""
-    from bibkit.export import bibtex
+    from bibkit.exporters import bibtex
 
     public = dataclasses.replace(record, text={k: v for k, v in record.text.items() if k not in PRIVATE_TEXT},
                                  tags=(), extra={}, ids=())
@@ -369,7 +369,7 @@ GROUPINGS = {"year": _by_year, "type": _by_type}
 
 
 def render(records: Sequence[Record], style: str, locale: str, page: PageOptions | None = None) -> bytes:
-    from bibkit.export.citeproc import render_entries
+    from bibkit.exporters.citeproc import render_entries
 
     page = page or PageOptions()
     keys = _member_keys(page.members)

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from bibkit.export.csl.output import ROMANESQUE, Blob
-from bibkit.export.csl.runtime import EMPTY, Fmt
+from bibkit.exporters.csl.output import ROMANESQUE, Blob
+from bibkit.exporters.csl.runtime import EMPTY, Fmt
 
 if TYPE_CHECKING:
-    from bibkit.export.csl.runtime import St
+    from bibkit.exporters.csl.runtime import St
 
 STARTS_ROMANESQUE = re.compile(
     "^[&a-zA-Z\u0e01-\u0e5b\u00c0-\u017f\u0370-\u03ff\u0400-\u052f\u0590-\u05d4\u05d6-\u05ff\u1f00-\u1fff"
@@ -360,7 +360,7 @@ class NameSpec:
                                                                "text-decoration", "text-case") if part.get(k)})
             elif part.get("name") == "given":
                 spec.given = fmt
-        from bibkit.export.csl.runtime import DECORATION_ORDER
+        from bibkit.exporters.csl.runtime import DECORATION_ORDER
 
         case = institution.get("text-case", "")
         decorations = [(f"@{k}", institution[k]) for k in DECORATION_ORDER if k in institution]

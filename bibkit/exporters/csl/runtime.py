@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bibkit.export.csl.output import ROMANESQUE, TERMINAL, Blob, Decoration
+from bibkit.exporters.csl.output import ROMANESQUE, TERMINAL, Blob, Decoration
 
 if TYPE_CHECKING:
-    from bibkit.export.csl.engine import Engine
+    from bibkit.exporters.csl.engine import Engine
 
 # The order citeproc-js applies formatting attributes in.
 DECORATION_ORDER = ("strip-periods", "font-style", "font-variant", "font-weight", "text-decoration",

@@ -19,6 +19,6 @@ Modules, in the order a rendering uses them:
 
 from __future__ import annotations
 
-from bibkit.export.csl.engine import Engine, StyleError, make_engine, parse_style
+from bibkit.exporters.csl.engine import Engine, StyleError, make_engine, parse_style
 
 __all__ = ["Engine", "StyleError", "make_engine", "parse_style"]

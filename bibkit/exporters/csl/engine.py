@@ -26,16 +26,18 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from bibkit.export.csl import collation, fanout, textcase
-from bibkit.export.csl import locale as localemod
-from bibkit.export.csl.compile import NS, Compiler, Run, _children, _tag
-from bibkit.export.csl.items import NAME_VARIABLES, Item
-from bibkit.export.csl.locale import CSL_NS, Locale
-from bibkit.export.csl.names import NameOutput, NameRegistry, NameSpec
-from bibkit.export.csl.numbers import Numbers
-from bibkit.export.csl.output import FORMATS, Blob, Format, Renderer, settle
-from bibkit.export.csl.richtext import FlipFlopper
-from bibkit.export.csl.runtime import DisambigConfig, Fmt, St
+import bibkit.exporters.csl.collation as collation
+import bibkit.exporters.csl.fanout as fanout
+import bibkit.exporters.csl.locale as localemod
+import bibkit.exporters.csl.textcase as textcase
+from bibkit.exporters.csl.compile import NS, Compiler, Run, _children, _tag
+from bibkit.exporters.csl.items import NAME_VARIABLES, Item
+from bibkit.exporters.csl.locale import CSL_NS, Locale
+from bibkit.exporters.csl.names import NameOutput, NameRegistry, NameSpec
+from bibkit.exporters.csl.numbers import Numbers
+from bibkit.exporters.csl.output import FORMATS, Blob, Format, Renderer, settle
+from bibkit.exporters.csl.richtext import FlipFlopper
+from bibkit.exporters.csl.runtime import DisambigConfig, Fmt, St
 
 _NAMES_INHERITED = ("and", "delimiter-precedes-last", "delimiter-precedes-et-al", "initialize-with", "initialize",
                     "name-as-sort-order", "sort-separator", "et-al-min", "et-al-use-first", "et-al-use-last",
@@ -382,7 +384,7 @@ class Engine:
         configs = [([4], 2), ([2, 2], 2), ([2, 1, 1], 2), ([1, 1, 1, 1], 2)]
         authors, year_digits = configs[0]
         label = ""
-        from bibkit.export.csl.items import NAME_ORDER
+        from bibkit.exporters.csl.items import NAME_ORDER
 
         for variable in NAME_ORDER:
             if variable not in item.data:
@@ -427,7 +429,7 @@ class Engine:
         value = item.get(variable)
         if value in (None, ""):
             return False
-        from bibkit.export.csl.numbers import NUMERIC_VARIABLES
+        from bibkit.exporters.csl.numbers import NUMERIC_VARIABLES
 
         if variable in NUMERIC_VARIABLES:
             if variable not in st.shadow_numbers:
@@ -498,7 +500,7 @@ class Engine:
         st.root = "citation" if area.startswith("citation") else "bibliography"
         st.queue.reset()
         st.frames = [st.frames[0] if st.frames else None]  # type: ignore[list-item]
-        from bibkit.export.csl.runtime import Frame
+        from bibkit.exporters.csl.runtime import Frame
 
         st.frames = [Frame()]
         st.done_vars = []

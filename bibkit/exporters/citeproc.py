@@ -1,6 +1,6 @@
 """Formatted reference lists (text, HTML, Markdown) in any CSL style, as Zotero prints them.
 
-Rendering goes through bibkit's CSL engine (``bibkit.export.csl``, docs/citeproc.md), which
+Rendering goes through bibkit's CSL engine (``bibkit.exporters.csl``, docs/citeproc.md), which
 compiles a style once and prints entries as citeproc-js does. Records reach it through one
 mapping, ``csl_item`` (bibkit's CSL-JSON export of a record), so every field the model holds
 is a CSL variable the style can use.
@@ -230,7 +230,7 @@ def _title(path: Path) -> str:
 
 
 def check_locale(locale: str) -> None:
-    from bibkit.export.csl.locale import known_locales
+    from bibkit.exporters.csl.locale import known_locales
 
     known = known_locales()
     if locale not in known:
@@ -244,7 +244,7 @@ def check_locale(locale: str) -> None:
 
 def csl_item(record: Record) -> dict[str, Any]:
     """The one mapping from a record to CSL variables: bibkit's CSL-JSON export of it."""
-    from bibkit.export import csljson
+    from bibkit.exporters import csljson
 
     return csljson.item(record)
 
@@ -258,7 +258,7 @@ def engine_for(style: Style, locale: str) -> Any:
 
 @lru_cache(maxsize=8)
 def _compiled(path: Path, forced: str | None, locale: str, mtime_ns: int, size: int) -> Any:
-    from bibkit.export.csl.engine import Engine, StyleError, parse_style
+    from bibkit.exporters.csl.engine import Engine, StyleError, parse_style
 
     try:
         root = parse_style(path.read_bytes())

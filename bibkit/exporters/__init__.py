@@ -5,11 +5,8 @@ Every exporter reads only the model (``Record``) and returns bytes; none writes 
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bibkit.model import Record
 
@@ -48,19 +45,19 @@ Exporter = Callable[[Sequence[Record], ExportOptions], bytes]
 
 
 def _bibtex(records: Sequence[Record], options: ExportOptions) -> bytes:
-    from bibkit.export import bibtex
+    from bibkit.exporters import bibtex
 
     return bibtex.render(bibtex.BIBTEX, records, ascii=options.ascii)
 
 
 def _biblatex(records: Sequence[Record], options: ExportOptions) -> bytes:
-    from bibkit.export import bibtex
+    from bibkit.exporters import bibtex
 
     return bibtex.render(bibtex.BIBLATEX, records, ascii=options.ascii)
 
 
 def _csljson(records: Sequence[Record], options: ExportOptions) -> bytes:
-    from bibkit.export import csljson
+    from bibkit.exporters import csljson
 
     return csljson.render(records)
 
@@ -72,13 +69,13 @@ class _Formatted:
     fmt: str
 
     def __call__(self, records: Sequence[Record], options: ExportOptions) -> bytes:
-        from bibkit.export import citeproc
+        from bibkit.exporters import citeproc
 
         return citeproc.render(records, options.style, options.locale, self.fmt)
 
 
 def _htmlpage(records: Sequence[Record], options: ExportOptions) -> bytes:
-    from bibkit.export import htmlpage
+    from bibkit.exporters import htmlpage
 
     return htmlpage.render(records, options.style, options.locale, options.page)
 
@@ -112,7 +109,7 @@ class Stream:
 
 def _bibtex_entry(dialect: str) -> Callable[[Record, ExportOptions], str]:
     def entry(record: Record, options: ExportOptions) -> str:
-        from bibkit.export import bibtex
+        from bibkit.exporters import bibtex
 
         return bibtex.render_record(getattr(bibtex, dialect), record, ascii=options.ascii)
 
@@ -122,7 +119,7 @@ def _bibtex_entry(dialect: str) -> Callable[[Record, ExportOptions], str]:
 def _csljson_item(record: Record, options: ExportOptions) -> str:
     import json
 
-    from bibkit.export import csljson
+    from bibkit.exporters import csljson
 
     # json.dumps of the whole list indents each item by two more spaces than the item alone.
     text = json.dumps(csljson.item(record), indent=2, ensure_ascii=False)
@@ -143,7 +140,7 @@ def fingerprint(fmt: str, options: ExportOptions) -> str:
         return repr(options)
     import hashlib
 
-    from bibkit.export.citeproc import resolve_style
+    from bibkit.exporters.citeproc import resolve_style
 
     return f"{options!r}:{hashlib.blake2b(resolve_style(options.style).read_bytes(), digest_size=16).hexdigest()}"
 
@@ -156,16 +153,3 @@ def sort_records(records: Sequence[Record]) -> list[Record]:
 def export(records: Sequence[Record], fmt: str, options: ExportOptions | None = None) -> bytes:
     """``records`` in format ``fmt``, sorted by key (formatted lists: as their style sorts)."""
     return EXPORTERS[fmt](sort_records(records), options or ExportOptions())
-
-
-class _CallableModule(types.ModuleType):
-    """``bibkit.export(records, "bibtex")`` is the API function (bibkit.api.export) even once
-    this package, of the same name, has been imported and so stands as ``bibkit.export``."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from bibkit import api
-
-        return api.export(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -687,7 +687,7 @@ class Renderer:
                     if self.case is not None:
                         text = self.case(blob.text_case, text)
                     else:
-                        from bibkit.export.csl.textcase import apply
+                        from bibkit.exporters.csl.textcase import apply
 
                         text = apply(blob.text_case, text)
                 if not self.suppress_decorations:

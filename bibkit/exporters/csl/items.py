@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bibkit.export.csl.dates import DATE_VARIABLES, parse_date_object
-from bibkit.export.csl.names import Name, read_name
+from bibkit.exporters.csl.dates import DATE_VARIABLES, parse_date_object
+from bibkit.exporters.csl.names import Name, read_name
 
 NAME_ORDER = tuple("""author chair collection-editor compiler composer container-author contributor
 curator director editor editor-translator editorial-director executive-producer guest host illustrator

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bibkit.export.csl.output import ROMANESQUE, Blob
+from bibkit.exporters.csl.output import ROMANESQUE, Blob
 
 
 @dataclass

@@ -475,8 +475,13 @@ def render_record(dialect: Dialect, record: Record, ascii: bool = False) -> str:
     """What one record puts in the file: its entry, and in BibTeX a copy under each former key."""
     entries = [render_entry(dialect, record, ascii)]
     if dialect.copies_for_ids:
-        entries.extend(render_entry(dialect, dataclasses.replace(record, key=old, ids=()), ascii)
-                       for old in record.ids)
+        # Once per name (BibTeX compares keys without case), never the record's own (BK040 says so):
+        # an export forced past that finding still has no repeated entry.
+        written = {record.key.casefold()}
+        for old in record.ids:
+            if old.casefold() not in written:
+                written.add(old.casefold())
+                entries.append(render_entry(dialect, dataclasses.replace(record, key=old, ids=()), ascii))
     return "\n".join(entries)
 
 

@@ -12,8 +12,6 @@ record needs, before it can exhaust the stack.
 from __future__ import annotations
 
 import difflib
-import sys
-import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -450,16 +448,3 @@ def _parse(node: yaml.Node, parse: Callable[[str], T], code: str, what: str) -> 
         return parse(raw)
     except ValueError as exc:
         raise _Problem(node, code, str(exc)) from None
-
-
-class _CallableModule(types.ModuleType):
-    """``bibkit.load(...)`` is the API function (bibkit.api.load) even once this module, of the
-    same name, has been imported and so stands as ``bibkit.load``."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from bibkit import api
-
-        return api.load(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bibkit.export.csl.output import NumericBlob
-from bibkit.export.csl.runtime import EMPTY, Fmt
+from bibkit.exporters.csl.output import NumericBlob
+from bibkit.exporters.csl.runtime import EMPTY, Fmt
 
 if TYPE_CHECKING:
-    from bibkit.export.csl.runtime import St
+    from bibkit.exporters.csl.runtime import St
 
 SUBDIV = {
     "vrs.": "verse", "sv.": "sub-verbo", "subpara.": "subparagraph", "op.": "opus", "subch.": "subchapter",

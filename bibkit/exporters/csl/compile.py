@@ -20,15 +20,15 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bibkit.export.csl import dates as datemod
-from bibkit.export.csl.locale import CSL_NS
-from bibkit.export.csl.names import LabelSpec, NamesNode, NameSpec
-from bibkit.export.csl.numbers import NUMERIC_VARIABLES, letters, padding, roman
-from bibkit.export.csl.output import Blob, NumericBlob
-from bibkit.export.csl.runtime import EMPTY, MACRO_WITH_DATE, Fmt, Frame, St
+import bibkit.exporters.csl.dates as datemod
+from bibkit.exporters.csl.locale import CSL_NS
+from bibkit.exporters.csl.names import LabelSpec, NamesNode, NameSpec
+from bibkit.exporters.csl.numbers import NUMERIC_VARIABLES, letters, padding, roman
+from bibkit.exporters.csl.output import Blob, NumericBlob
+from bibkit.exporters.csl.runtime import EMPTY, MACRO_WITH_DATE, Fmt, Frame, St
 
 if TYPE_CHECKING:
-    from bibkit.export.csl.engine import Engine
+    from bibkit.exporters.csl.engine import Engine
 
 Run = Callable[[St], None]
 Test = Callable[[St], bool]
