@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bibkit.export.csl import make_engine
+from bibkit.exporters.csl import make_engine
 
 HEAD = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0" {attrs}>'
         '<info><id/><title/><updated>2024-01-01T00:00:00+00:00</updated></info>{macros}{citation}'
@@ -192,6 +192,19 @@ def test_sorting_ignores_case_accents_and_punctuation_and_reads_numbers() -> Non
     items = [item(id=str(i), title=t) for i, t in enumerate(titles)]
     assert render('<text variable="title"/>', items, sort='<sort><key variable="title"/></sort>') == [
         "apple", "[Bracket] z", "élan", "Item 9", "Item 10", "Zebra"]
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    # Danish and Norwegian: "aa" is å, after z; ü is a y. Swedish: ü is a y, "aa" is two a's.
+    ("da-DK", "Abadi Hutter Hübler Hyde Ünderwood Yvonne Zebra Åberg Aamport"),
+    ("nb-NO", "Abadi Hutter Hübler Hyde Ünderwood Yvonne Zebra Åberg Aamport"),
+    ("sv-SE", "Aamport Abadi Hutter Hübler Hyde Ünderwood Yvonne Zebra Åberg"),
+])
+def test_sorting_follows_nordic_alphabets(locale: str, expected: str) -> None:
+    titles = ["Aamport", "Zebra", "Åberg", "Abadi", "Hübler", "Hutter", "Hyde", "Ünderwood", "Yvonne"]
+    items = [item(id=str(i), title=t) for i, t in enumerate(titles)]
+    assert render('<text variable="title"/>', items, attrs=f'default-locale="{locale}"',
+                  sort='<sort><key variable="title"/></sort>') == expected.split()
 
 
 def test_sorting_follows_the_languages_alphabet() -> None:
