@@ -243,3 +243,30 @@ def test_the_first_date_range_of_a_list_as_citeproc_js_prints_it(
     engine = make_engine(xml.encode())
     for _ in range(2):  # each list as from a fresh citeproc-js engine
         assert [text for _, text in engine.bibliography(items, "text")] == expected
+
+
+AZERBAYEV = [item(id="p", type="book", title="ProofNet", author=[
+                 person("Azerbayev", "Zhangir"), person("Piotrowski", "Bartosz"), person("Schoelkopf", "Hailey"),
+                 person("Ayers", "Edward")]),
+             item(id="l", type="book", title="Llemma", author=[
+                 person("Azerbayev", "Zhangir"), person("Schoelkopf", "Hailey"), person("Paster", "Keiran"),
+                 person("Dos Santos", "Marco")]),
+             item(id="t", type="book", title="Alpha", author=[person("Azerbayev", "Zhangir"), person("Zed", "Ann")])]
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    # The key takes the bibliography's et-al settings over the <name>'s: sorted by the first
+    # author alone where four or more, then by title.
+    ('<key macro="author"/>', ["Llemma", "ProofNet", "Alpha"]),
+    # ... unless it sets its own.
+    ('<key macro="author" names-min="19"/>', ["ProofNet", "Llemma", "Alpha"]),
+])
+def test_a_sort_key_takes_the_areas_et_al_settings(key: str, expected: list[str]) -> None:
+    out = render('<group delimiter=". "><text macro="author"/><text variable="title"/></group>', AZERBAYEV,
+                 battrs='et-al-min="4" et-al-use-first="1"',
+                 macros='<macro name="author"><names variable="author"><name et-al-min="19" initialize-with="." '
+                        'name-as-sort-order="all"/></names></macro>',
+                 sort=f'<sort>{key}<key variable="title"/></sort>')
+    assert [entry.rsplit(". ", 1)[1] for entry in out] == expected
+    # The entries print every author, as the <name> says.
+    assert out[expected.index("Llemma")] == "Azerbayev, Z., Schoelkopf, H., Paster, K., Dos Santos, M. Llemma"

@@ -84,9 +84,15 @@ class Compiler:
         engine = self.engine
         self.sort = True
         attrs = node.attrib
-        names_min = _int(attrs.get("names-min"))
-        names_first = _int(attrs.get("names-use-first"))
+        # A key without names-min/-use-first/-use-last takes the et-al settings of its area
+        # (<bibliography>, <citation>, <style>), and they win over the <name>'s own in the key:
+        # a style that prints every author may sort by the first alone (citeproc-js's key token).
+        inherited = engine.inherited.get(self.area, {})
+        names_min = _int(attrs.get("names-min", inherited.get("et-al-min")))
+        names_first = _int(attrs.get("names-use-first", inherited.get("et-al-use-first")))
         names_last = attrs.get("names-use-last")
+        if names_last is None and isinstance(inherited.get("et-al-use-last"), str):
+            names_last = inherited["et-al-use-last"]
         variable = attrs.get("variable")
         inner: Run
         if variable:
