@@ -155,6 +155,9 @@ def main() -> None:
     parser.add_argument("--apa-only", action="store_true",
                         help="measure only the APA rows and replace those rows of --out's table")
     args = parser.parse_args()
+    # bibkit as pip installs it: with bytecode. A development install under PYTHONDONTWRITEBYTECODE
+    # (set on some machines) would compile every module of bibkit again in each measured process.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "bibkit")], check=True)
     work = Path(tempfile.mkdtemp(prefix="bibkit-bench-"))
     cache = work / "cache"
     env = {"BIBKIT_CACHE_DIR": str(cache)}
