@@ -270,3 +270,25 @@ def test_a_sort_key_takes_the_areas_et_al_settings(key: str, expected: list[str]
     assert [entry.rsplit(". ", 1)[1] for entry in out] == expected
     # The entries print every author, as the <name> says.
     assert out[expected.index("Llemma")] == "Azerbayev, Z., Schoelkopf, H., Paster, K., Dos Santos, M. Llemma"
+
+
+EDITED = [item(id="a", type="book", title="Automated", editor=[
+              person("Hutter", "Frank"), person("Kotthoff", "Lars"), person("Vanschoren", "Joaquin")]),
+          item(id="b", type="chapter", title="Chapter", author=[person("Ying", "Zhi")], editor=[
+              person("Wallach", "Hanna"), person("Larochelle", "Hugo"), person("Fox", "Emily")])]
+EDITOR_MACRO = ('<macro name="editor"><names variable="editor"><name/><label form="short" prefix=" (" suffix=")"/>'
+                '</names></macro>')
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    # The author's <name> sets et-al before the substitution runs: the editors standing in take it.
+    ('<name et-al-min="3" et-al-use-first="1"/>', "Frank Hutter et al. (eds.). Automated"),
+    # Without a <name> of its own the <names> has none to set: the editors print in full.
+    ("", "Frank Hutter, Lars Kotthoff, Joaquin Vanschoren (eds.). Automated"),
+])
+def test_names_standing_in_take_the_substituted_names_et_al(name: str, expected: str) -> None:
+    macros = EDITOR_MACRO + (f'<macro name="author"><names variable="author">{name}<substitute>'
+                             '<text macro="editor"/></substitute></names></macro>')
+    assert render('<group delimiter=". "><text macro="author"/><text variable="title"/><text macro="editor"/></group>',
+                  EDITED, battrs='et-al-min="4" et-al-use-first="1"', macros=macros) == [
+        expected, "Zhi Ying. Chapter. Hanna Wallach, Hugo Larochelle, Emily Fox (eds.)"]

@@ -787,7 +787,7 @@ class Compiler:
             tag = _tag(child)
             if tag == "name":
                 names.name = NameSpec.of(child, CSL_NS)
-                has_name = True
+                names.has_name = has_name = True
                 for part in child.iterchildren(f"{NS}name-part"):
                     if part.get("name") in ("family", "given"):
                         self.name_parts[part.get("name")] = Fmt.of(part, delimiter=False)
@@ -841,6 +841,10 @@ class Compiler:
             output = st.name_output
             output.init(names, variables)
             if substitute is not None and not (st.value and not st.common_term_match_fail):
+                if names.has_name:
+                    # citeproc-js runs a <name>'s token before the substitution: the names that
+                    # stand in take its et-al settings unless they have their own.
+                    output.fill_etal(names.name)
                 st.can_block_substitute = True
                 st.common_term_match_fail = False
                 for child in substitute:

@@ -395,6 +395,7 @@ class NamesNode:
     label_after: LabelSpec | None = None
     substitute: list[Any] | None = None  # compiled children
     names_delimiter: str | None = None
+    has_name: bool = False  # a <name> child of its own (not a default or inherited one)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,6 +414,18 @@ class NameOutput:
         self.label_variable = ""
 
     # -- options, as citeproc-js's inheritOpt reads them --------------------------------------
+
+    def fill_etal(self, spec: NameSpec | None) -> None:
+        """The et-al settings a <name> fills in where a sort key (or an earlier <name> of the
+        same <names>) has set none; they are also where disambiguation starts from
+        (citeproc-js's tmp et-al, reset when a <names> ends)."""
+        st = self.st
+        if st.etal_min is None:
+            st.etal_min = self.opt(spec, "et-al-min")
+        if st.etal_use_first is None:
+            st.etal_use_first = self.opt(spec, "et-al-use-first")
+        if st.etal_use_last is None:
+            st.etal_use_last = self.opt(spec, "et-al-use-last")
 
     def opt(self, spec: NameSpec | None, key: str, parent: str | None = None, default: Any = None) -> Any:
         st = self.st
@@ -523,14 +536,7 @@ class NameOutput:
 
         st.term_predecessor_name = True  # as making those pieces would (citeproc-js always does)
 
-        # The <name> element, as it renders, fills in the et-al settings a sort key has not
-        # set; they are also where disambiguation starts from (citeproc-js's tmp et-al).
-        if st.etal_min is None:
-            st.etal_min = self.opt(spec, "et-al-min")
-        if st.etal_use_first is None:
-            st.etal_use_first = self.opt(spec, "et-al-use-first")
-        if st.etal_use_last is None:
-            st.etal_use_last = self.opt(spec, "et-al-use-last")
+        self.fill_etal(spec)
         # et-al configuration (getEtAlConfig)
         if st.position:
             etal_min = self.opt(spec, "et-al-subsequent-min") or self.opt(spec, "et-al-min")
