@@ -347,3 +347,52 @@ def test_a_csl_id_that_is_no_key_is_kept_and_given_back(tmp_path: Path) -> None:
     assert back["A Page"]["id"] == items[0]["id"]
     assert back["Another Page"]["id"] == items[1]["id"]
     assert back["Another Page"]["citation-key"] == "doe2020page"
+
+
+# The .bib syntax, read as BibTeX reads it (btxdoc, "The BibTeX database"), and where it cannot be read.
+
+BIB_SYNTAX = {
+    "a backslash in a quoted value": ('@misc{a, title = "Caf\\\'e au lait", year = 2020}',
+                                      {"a": {"title": "Caf\\'e au lait", "year": "2020"}}),
+    "a quoted value last, before the next entry": ('@misc{a, title = "Last"}\n@misc{b, title = {Next}}',
+                                                  {"a": {"title": "Last"}, "b": {"title": "Next"}}),
+    "quoted values joined by # without spaces": ('@misc{a, title = "Deep"#" Learning"#{ Now}}',
+                                                 {"a": {"title": "Deep Learning Now"}}),
+    "a parenthesis in a braced @comment": ("@comment{ :( sad face }\n@misc{a, title = {Kept}}",
+                                           {"a": {"title": "Kept"}}),
+    "a brace in a parenthesised @comment": ("@comment( { half )\n@misc{a, title = {Kept}}",
+                                            {"a": {"title": "Kept"}}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIB_SYNTAX))
+def test_bib_syntax_is_read_as_bibtex_reads_it(name: str) -> None:
+    from bibkit.imports.bibparse import parse
+
+    source, expected = BIB_SYNTAX[name]
+    bib = parse(source)
+    assert bib.problems == []
+    assert {e.key: e.fields for e in bib.entries} == expected
+
+
+# (source, line of the problem, what the message names): the entry is skipped, up to the next one.
+BIB_FAULTS = {
+    "no =": ('@misc{a, title "x"}\n@misc{ok, title = {Fine}}', 1, "expected '='"),
+    "no field name": ("@misc{ok, title = {Fine}}\n@misc{a,\n  title = {x}, = {y}}", 3, "expected a field name"),
+    "no macro name": ("@string{ = {x}}\n@misc{ok, title = {Fine}}", 1, "expected a macro name"),
+    "an unclosed quote": ('@misc{ok, title = {Fine}}\n\n@misc{a, title = "never closed}', 3,
+                          "a quoted value is never closed"),
+    "the file ends before a value": ("@misc{ok, title = {Fine}}\n@misc{a, title = ", 2,
+                                     "expected a value, found the end of the file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIB_FAULTS))
+def test_bib_faults_are_named_at_their_line_and_the_rest_is_read(name: str, tmp_path: Path) -> None:
+    source, line, message = BIB_FAULTS[name]
+    path = tmp_path / "in.bib"
+    path.write_text(source)
+    result = read_file(path)
+    assert [r.key for r in result.records] == ["ok"]
+    assert len(result.problems) == 1
+    assert result.problems[0][0] == line and message in result.problems[0][1], result.problems
