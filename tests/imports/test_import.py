@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -396,3 +397,68 @@ def test_bib_faults_are_named_at_their_line_and_the_rest_is_read(name: str, tmp_
     assert [r.key for r in result.records] == ["ok"]
     assert len(result.problems) == 1
     assert result.problems[0][0] == line and message in result.problems[0][1], result.problems
+
+
+def _one(tmp_path: Path, source: str) -> tuple[Record, list[tuple[str, str]]]:
+    path = tmp_path / "in.bib"
+    path.write_text(source)
+    result = read_file(path)
+    assert result.problems == []
+    (record,) = result.records
+    return record, result.notes
+
+
+# Where BibTeX and biblatex entries say what: (entry, the record's values that show it was read).
+BIB_READS: dict[str, tuple[str, dict[str, Any]]] = {
+    "an arXiv id in a note, before a full stop": (
+        "@misc{a, title = {T}, note = {Preprint at arXiv:2303.08112.}}", {"arxiv": ArxivId("2303.08112")}),
+    "another archive's eprint (BibTeX's archivePrefix, primaryClass)": (
+        "@article{a, title = {T}, eprint = {31415926}, archivePrefix = {PubMed}, primaryClass = {cls}}",
+        {"arxiv": None, "text": {"eprint": "31415926", "eprinttype": "PubMed", "eprintclass": "cls"}}),
+    "another archive's eprint beside an arXiv URL: kept as written": (
+        "@misc{a, title = {T}, eprint = {31415926}, archivePrefix = {PubMed}, url = {https://arxiv.org/abs/2303.08112}}",
+        {"arxiv": ArxivId("2303.08112"), "extra": {"eprint": "31415926", "archivePrefix": "PubMed"}}),
+    "biblatex's extended name format, with a suffix and no prefix": (
+        "@misc{a, title = {T}, author = {family={Smith}, given={Ann}, suffix={Jr.}}}",
+        {"author": (Person("Smith", "Ann", suffix="Jr."),)}),
+    "biblatex's extended name format, prefix used": (
+        "@misc{a, title = {T}, author = {family={Wal}, given={Oskar}, prefix={van der}, useprefix=true}}",
+        {"author": (Person("Wal", "Oskar", non_dropping_particle="van der"),)}),
+    "a URL with TeX escapes": (
+        r"@misc{a, title = {T}, url = {https://example.org/a\_b?c=100\%#d\#e}}",
+        {"url": "https://example.org/a_b?c=100%#d#e"}),
+    "a journal's issue alone": ("@article{a, title = {T}, issue = {Special issue}}",
+                                {"text": {"issue": "Special issue"}}),
+    "a report's issue alone is its number": ("@techreport{a, title = {T}, issue = {7}}",
+                                             {"text": {"number": "7"}}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIB_READS))
+def test_bib_fields_are_read_into_their_place(name: str, tmp_path: Path) -> None:
+    source, expected = BIB_READS[name]
+    record, _ = _one(tmp_path, source)
+    assert {k: getattr(record, k) for k in expected} == expected
+
+
+def test_what_cannot_be_read_is_kept_as_written_and_said(tmp_path: Path) -> None:
+    record, notes = _one(tmp_path, "@misc{a, title = {T}, year = {forthcoming},\n  title = {Again}}")
+    assert record.issued is None and record.extra == {"year": "forthcoming"} and record.title == "T"
+    said = " | ".join(why for _, why in notes)
+    assert "year kept in 'extra'" in said and "'title' is given twice" in said
+
+
+def test_an_entry_the_reader_fails_on_is_kept_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The importer's last line of defence: a bug in reading one entry loses nothing of it."""
+    from bibkit.imports import bibtex
+
+    def broken(*args: object) -> Record:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bibtex, "record_from_entry", broken)
+    path = tmp_path / "in.bib"
+    path.write_text("@article{a, title = {T}, year = 2020}\n@weird{b, note = {N}, empty = {}}\n")
+    result = read_file(path)
+    assert [(line, "RuntimeError: a bug" in why) for line, why in result.problems] == [(1, True), (2, True)]
+    assert [(r.key, r.type, r.extra) for r in result.records] == [
+        ("a", "article-journal", {"title": "T", "year": "2020"}), ("b", "document", {"note": "N"})]
