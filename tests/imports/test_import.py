@@ -462,3 +462,19 @@ def test_an_entry_the_reader_fails_on_is_kept_as_written(tmp_path: Path, monkeyp
     assert [(line, "RuntimeError: a bug" in why) for line, why in result.problems] == [(1, True), (2, True)]
     assert [(r.key, r.type, r.extra) for r in result.records] == [
         ("a", "article-journal", {"title": "T", "year": "2020"}), ("b", "document", {"note": "N"})]
+
+
+def test_csl_json_values_without_a_place_in_the_model_come_back_as_they_were(tmp_path: Path) -> None:
+    """A date as a string or with a season, custom keys of other tools, a citation-key that is no
+    key: read as far as the model can, and the CSL-JSON export gives back each item as it came."""
+    items = [{"id": "a2020", "type": "book", "title": "A", "issued": "2020-05-01"},
+             {"id": "b2020", "type": "book", "title": "B", "issued": {"date-parts": [[2020]], "season": 1}},
+             {"id": "c2020", "type": "book", "title": "C", "custom": {"zotero-key": "ABC", "tags": ["x"]}},
+             {"id": "d2020", "citation-key": "not a key", "type": "book", "title": "D"}]
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(items))
+    result = read_file(source)
+    assert result.problems == []
+    assert [(r.key, r.issued, r.tags) for r in result.records] == [
+        ("a2020", Date(2020, 5, 1), ()), ("b2020", Date(2020), ()), ("c2020", None, ("x",)), ("d2020", None, ())]
+    assert json.loads(export(result.records, "csl-json")) == items
