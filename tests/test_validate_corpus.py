@@ -173,3 +173,22 @@ def test_unreadable_file(tmp_path: Path) -> None:
     (tmp_path / "dir2023.yaml").mkdir()  # a directory where a record file should be
     result = bibkit("validate", tmp_path)
     assert result.stdout == f"{tmp_path / 'dir2023.yaml'}:1:1: error BK000 cannot read: Is a directory\n"
+
+
+@pytest.mark.parametrize(("line", "col", "expected", "found"), [
+    ("extra: [a, b]", 8, "a mapping", "a list"),
+    ("extra: 3", 8, "a mapping", "a number"),
+    ("extra: 2.5", 8, "a mapping", "a number"),
+    ("extra: true", 8, "a mapping", "a boolean"),
+    ("extra: 2020-01-01", 8, "a mapping", "a date"),
+    ("extra: some text", 8, "a mapping", "text"),
+    ("volume: ~", 9, "text", "an empty value"),
+    ("volume: [x]", 9, "text", "a list"),
+])
+def test_a_value_of_the_wrong_kind_names_what_was_expected_and_found(line: str, col: int, expected: str, found: str,
+                                                                       tmp_path: Path) -> None:
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(f"type: book\ntitle: A Thing\nauthor: [Cy Lee]\nissued: 2020\npublisher: P\n{line}\n")
+    result = bibkit("validate", tmp_path)
+    assert result.exit_code == 1
+    assert f"{record}:6:{col}: error BK011 expected {expected}, found {found}" in result.stdout.splitlines()
