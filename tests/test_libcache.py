@@ -367,3 +367,17 @@ def test_a_paper_exported_first_stores_its_entries_and_reads_them_back(tmp_path:
             stored = db.execute("SELECT count(*) FROM entries WHERE what LIKE ?", (f"{fmt}:%",)).fetchone()[0]
             db.close()
             assert stored >= len(chosen)
+
+
+def test_the_cache_directory_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BIBKIT_CACHE_DIR, else $XDG_CACHE_HOME/bibkit, else ~/.cache/bibkit."""
+    from bibkit.libcache import cache_root
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BIBKIT_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert cache_root() == tmp_path / "home" / ".cache" / "bibkit"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "bibkit"
+    monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"

@@ -192,3 +192,20 @@ def test_a_value_of_the_wrong_kind_names_what_was_expected_and_found(line: str, 
     result = bibkit("validate", tmp_path)
     assert result.exit_code == 1
     assert f"{record}:6:{col}: error BK011 expected {expected}, found {found}" in result.stdout.splitlines()
+
+
+def test_a_misspelt_provenance_field_gets_a_suggestion() -> None:
+    path = BAD / "unknown-provenance-field.yaml"
+    result = bibkit("validate", path)
+    assert f"{path}:7:3: error BK010 unknown provenance field 'verifed'; did you mean 'verified'?" in \
+        result.stdout.splitlines()
+
+
+def test_a_preprint_without_a_locator_is_told_the_fields_it_may_add() -> None:
+    """The fields named are the record format's own, spelt as a record writes them."""
+    from bibkit.fields import FIELD_BY_NAME
+
+    result = bibkit("validate", BAD / "preprint-without-locator.yaml")
+    (finding,) = [ln for ln in result.stdout.splitlines() if " BK012 " in ln and "preprint" in ln]
+    named = re.findall(r"'([^']+)'", finding.split(" BK012 ", 1)[1])
+    assert sorted(named) == sorted(["arxiv", "DOI", "URL"]) and all(n in FIELD_BY_NAME for n in named)
