@@ -194,6 +194,17 @@ def test_a_value_of_the_wrong_kind_names_what_was_expected_and_found(line: str, 
     assert f"{record}:6:{col}: error BK011 expected {expected}, found {found}" in result.stdout.splitlines()
 
 
+@pytest.mark.parametrize(("line", "col", "says"), [
+    ("author: [others, Ada Lovelace]", 10, "`others` may only close the list"),
+    ("author: []", 9, "the list of names is empty"),
+])
+def test_a_list_of_names_that_says_nothing_right_is_named(line: str, col: int, says: str, tmp_path: Path) -> None:
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(f"type: book\ntitle: A Thing\nissued: 2020\npublisher: P\n{line}\n")
+    result = bibkit("validate", tmp_path)
+    assert f"{record}:5:{col}: error BK011 {says}" in result.stdout.splitlines()
+
+
 def test_a_misspelt_provenance_field_gets_a_suggestion() -> None:
     path = BAD / "unknown-provenance-field.yaml"
     result = bibkit("validate", path)
