@@ -184,6 +184,10 @@ def test_unreadable_file(tmp_path: Path) -> None:
     ("extra: some text", 8, "a mapping", "text"),
     ("volume: ~", 9, "text", "an empty value"),
     ("volume: [x]", 9, "text", "a list"),
+    ("id: [a]", 5, "a citation key", "a list"),
+    ("arxiv: [x]", 8, "an arXiv identifier", "a list"),
+    ("DOI: [x]", 6, "a DOI", "a list"),
+    ("URL: [x]", 6, "a URL", "a list"),
 ])
 def test_a_value_of_the_wrong_kind_names_what_was_expected_and_found(line: str, col: int, expected: str, found: str,
                                                                        tmp_path: Path) -> None:
@@ -203,6 +207,22 @@ def test_a_list_of_names_that_says_nothing_right_is_named(line: str, col: int, s
     record.write_text(f"type: book\ntitle: A Thing\nissued: 2020\npublisher: P\n{line}\n")
     result = bibkit("validate", tmp_path)
     assert f"{record}:5:{col}: error BK011 {says}" in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("text", "where", "finding"), [
+    ("", "1:1", "BK005 empty file: a record is a mapping of fields"),
+    ("title: a\n---\ntitle: b\n", "2:1", "BK001 invalid YAML: a record file holds one document"),
+])
+def test_a_file_that_is_no_record_says_why(text: str, where: str, finding: str, tmp_path: Path) -> None:
+    from bibkit.loader import load_record
+
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(text)
+    result = bibkit("validate", tmp_path)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{record}:{where}: error {finding}")
+    # The library, without the record store in between, says the same.
+    assert [str(d) for d in load_record(record).diagnostics] == result.stdout.splitlines()
 
 
 def test_a_misspelt_provenance_field_gets_a_suggestion() -> None:
