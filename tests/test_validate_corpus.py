@@ -240,3 +240,14 @@ def test_a_preprint_without_a_locator_is_told_the_fields_it_may_add() -> None:
     (finding,) = [ln for ln in result.stdout.splitlines() if " BK012 " in ln and "preprint" in ln]
     named = re.findall(r"'([^']+)'", finding.split(" BK012 ", 1)[1])
     assert sorted(named) == sorted(["arxiv", "DOI", "URL"]) and all(n in FIELD_BY_NAME for n in named)
+
+
+def test_a_record_without_type_or_title_still_loads_as_the_model_types_it(tmp_path: Path) -> None:
+    """A library user gets a Record whose fields have the model's types, findings beside it."""
+    from bibkit.loader import load_record
+
+    path = tmp_path / "lovelace2020notype.yaml"
+    path.write_text("author: [Ada Lovelace]\nissued: 2020\n")
+    loaded = load_record(path)
+    assert loaded.record is not None
+    assert (loaded.record.key, loaded.record.type, loaded.record.title) == ("lovelace2020notype", "", "")
