@@ -122,6 +122,9 @@ def main() -> None:
     parser.add_argument("--corpora", default=",".join(GENERATORS), help="which corpora (see GENERATORS)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args()
+    # bibkit as pip installs it: with bytecode. A development install under PYTHONDONTWRITEBYTECODE
+    # (set on some machines) would compile every module of bibkit again in each measured process.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "bibkit")], check=True)
     work = Path(tempfile.mkdtemp(prefix="bibkit-bench-"))
     cache = work / "cache"
     env = {"BIBKIT_CACHE_DIR": str(cache)}

@@ -23,6 +23,7 @@ from bibkit.model import Record
 
 if TYPE_CHECKING:
     from bibkit.config import Config
+    from bibkit.enrich.run import Change
     from bibkit.exporters import PageOptions
 
 app = typer.Typer(
@@ -545,12 +546,9 @@ def enrich(
     Examples:  bibkit enrich --dry-run
                bibkit enrich --offline --check
     """
-    import difflib
-
     from bibkit.enrich.client import ArxivSettings
     from bibkit.enrich.run import enrich as run_enrich
     from bibkit.loader import load_library
-    from bibkit.write import write_if_changed
 
     ui = _Ui(quiet, verbose)
     with _reported(debug):
@@ -563,19 +561,28 @@ def enrich(
                             log=ui.log, progress=_progress(not quiet))
         for warning in report.warnings:
             _err(f"warning: {warning}")
-        for change in report.changes:
-            if dry_run or check:
-                sys.stdout.writelines(difflib.unified_diff(
-                    change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
-                    f"a/{change.path}", f"b/{change.path}"))
-            else:
-                write_if_changed(change.path, change.new.encode("utf-8"))
+        _apply(report.changes, dry_run or check)
         ui.note(f"bibkit: {report.summary()}")
         if check and report.changes:
             _err(f"bibkit: {len(report.changes)} record(s) would change")
             raise typer.Exit(EXIT_FINDINGS)
         if report.failures:
             raise typer.Exit(EXIT_FINDINGS)
+
+
+def _apply(changes: Sequence[Change], show: bool) -> None:
+    """Write each record's new text, or with ``show`` (--dry-run, --check) print the unified diff."""
+    import difflib
+
+    from bibkit.write import write_if_changed
+
+    for change in changes:
+        if show:
+            sys.stdout.writelines(difflib.unified_diff(
+                change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
+                f"a/{change.path}", f"b/{change.path}"))
+        else:
+            write_if_changed(change.path, change.new.encode("utf-8"))
 
 
 @app.command()
@@ -609,12 +616,9 @@ def published(
     Examples:  bibkit published --dry-run
                bibkit published
     """
-    import difflib
-
     from bibkit.enrich.client import ArxivSettings
     from bibkit.enrich.published import published as run_published
     from bibkit.loader import load_library
-    from bibkit.write import write_if_changed
 
     ui = _Ui(quiet, verbose)
     with _reported(debug):
@@ -626,13 +630,7 @@ def published(
         report = run_published(load_library([folder]), settings, log=ui.log)
         for note in report.notes:
             _err(note)
-        for change in report.changes:
-            if dry_run or check:
-                sys.stdout.writelines(difflib.unified_diff(
-                    change.old.splitlines(keepends=True), change.new.splitlines(keepends=True),
-                    f"a/{change.path}", f"b/{change.path}"))
-            else:
-                write_if_changed(change.path, change.new.encode("utf-8"))
+        _apply(report.changes, dry_run or check)
         ui.note(f"bibkit: {report.summary()}")
         if check and report.changes:
             _err(f"bibkit: {len(report.changes)} record(s) would be upgraded")

@@ -171,7 +171,7 @@ def _convert(text: str, mark: Callable[[str], str]) -> str:
             j = m.end()
             while j < n and text[j] == " ":
                 j += 1
-            close = _group_end(text, j) if j < n and text[j] == "{" else -1
+            close = group_end(text, j) if j < n and text[j] == "{" else -1
             if close > 0 and kind is not None:
                 out.append(mark(_TAG_OPEN[kind]) + _convert(text[j + 1:close], mark) + mark(_TAG_CLOSE[kind]))
                 i = close + 1
@@ -187,7 +187,7 @@ def _convert(text: str, mark: Callable[[str], str]) -> str:
             i = m.end()
             continue
         if c == "{":
-            close = _group_end(text, i)
+            close = group_end(text, i)
             if close < 0:
                 out.append(c)
                 i += 1
@@ -215,7 +215,7 @@ def _letters(tex: str) -> str:
     return _COMMAND.sub(lambda m: "" if m.group(1).isalpha() else m.group(1), tex)
 
 
-def _group_end(text: str, start: int) -> int:
+def group_end(text: str, start: int) -> int:
     """Index of the brace that closes the group opened at ``start``, or -1."""
     depth = 0
     i = start

@@ -12,6 +12,7 @@ record needs, before it can exhaust the stack.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,13 @@ def record_paths(paths: Iterable[Path]) -> list[Path]:
     """Expand directories to their ``*.yaml`` files, in a stable order."""
     out: list[Path] = []
     for p in paths:
-        out.extend(sorted(p.glob("*" + keys.SUFFIX)) if p.is_dir() else [p])
+        if p.is_dir():
+            # By name: within one directory that is pathlib's order, at a fraction of the cost of
+            # comparing Path objects (a third of a warm run's time at 3,000 records).
+            with os.scandir(p) as entries:
+                out.extend(p / name for name in sorted(e.name for e in entries if e.name.endswith(keys.SUFFIX)))
+        else:
+            out.append(p)
     return out
 
 

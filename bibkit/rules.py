@@ -71,8 +71,11 @@ def entry_type(library: Library, today: date) -> Iterator[Diagnostic]:
 
 
 def dates(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK023/BK024: not in the future; a preprint not before its arXiv submission month (a
-    published version may be older than its arXiv copy: authors post papers after publication)."""
+    """BK023/BK024: not in the future; a preprint not before the month before its arXiv
+    identifier's (a published version may be older than its arXiv copy: authors post papers after
+    publication). arXiv numbers a paper by the month of its announcement cycle, so one submitted
+    in the last days of a month has the next month's identifier (the Pile: 31 December 2020,
+    2101.00027)."""
     for lo in library.loaded:
         rec = lo.record
         if rec is None or rec.issued is None:
@@ -81,10 +84,12 @@ def dates(library: Library, today: date) -> Iterator[Diagnostic]:
             yield lo.diag("issued", "BK023", f"date {rec.issued} is in the future")
         if rec.arxiv is not None and rec.type == "article":
             year, month = rec.arxiv.year_month
+            earliest = (year - 1, 12) if month == 1 else (year, month - 1)
             issued = (rec.issued.year, rec.issued.month or 12)
-            if issued < (year, month if rec.issued.month else 1):
-                yield lo.diag("arxiv", "BK024", f"arXiv identifier {rec.arxiv} was assigned in "
-                              f"{year}-{month:02d}, after the record's date {rec.issued}")
+            if issued < earliest:
+                yield lo.diag("arxiv", "BK024", f"arXiv identifier {rec.arxiv} was assigned in {year}-{month:02d}: "
+                              f"the record's date {rec.issued} is before {earliest[0]}-{earliest[1]:02d}, "
+                              "the earliest month a paper with it was submitted")
 
 
 def arxiv_version(library: Library, today: date) -> Iterator[Diagnostic]:

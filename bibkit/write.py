@@ -38,14 +38,7 @@ def write_if_changed(path: Path, data: bytes, tidy: bool = True, durable: bool =
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        _put_in_place(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -68,17 +61,26 @@ def write_chunks_if_changed(path: Path, chunks: Iterable[bytes]) -> bool:
             if filecmp.cmp(tmp, path, shallow=False):
                 Path(tmp).unlink()
                 return False
-            mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            pass
+        _put_in_place(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def _put_in_place(tmp: str, path: Path) -> None:
+    """``tmp`` becomes ``path`` at once, with the mode ``path`` had (a new file: what the umask
+    gives, as ``open`` would; mkstemp's 0600 would hide a shared bibliography from its readers)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
 
 
 def _remove_orphans(path: Path) -> None:

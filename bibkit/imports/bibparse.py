@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bibkit.latex import group_end
+
 # BibTeX's predefined macros (plain.bst): month abbreviations expand to the month's name.
 MONTH_MACROS = {m[:3].lower(): m for m in ("January February March April May June July August September "
                                            "October November December").split()}
@@ -233,7 +235,7 @@ class _Parser:
             raise _Error(self.pos, "expected a value, found the end of the file")
         c = t[self.pos]
         if c == "{":
-            end = _balanced_end(t, self.pos)
+            end = group_end(t, self.pos)
             if end < 0:
                 raise _Error(self.pos, "unbalanced braces in a value")
             value = t[self.pos + 1:end]
@@ -268,24 +270,6 @@ class _Parser:
             self.problem(where, f"undefined macro {name!r}: kept as its name")
             return name
         return expansion
-
-
-def _balanced_end(text: str, start: int) -> int:
-    depth = 0
-    i = start
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
 
 
 def parse(text: str) -> BibFile:
