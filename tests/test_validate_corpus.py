@@ -251,3 +251,27 @@ def test_a_record_without_type_or_title_still_loads_as_the_model_types_it(tmp_pa
     loaded = load_record(path)
     assert loaded.record is not None
     assert (loaded.record.key, loaded.record.type, loaded.record.title) == ("lovelace2020notype", "", "")
+
+
+def test_an_explicit_standard_tag_is_what_the_value_is(tmp_path: Path) -> None:
+    """`!!int 12` is the number 12, `!!str 12` the text "12", in `extra` (kept as JSON values),
+    as YAML defines the standard tags."""
+    from bibkit.loader import load_record
+
+    path = tmp_path / "lovelace2020tags.yaml"
+    path.write_text("type: book\ntitle: T\nauthor: [Ada Lovelace]\nissued: 2020\npublisher: P\n"
+                    "extra: {a: !!int 12, b: !!str 12, c: 12, d: !!bool true}\n")
+    loaded = load_record(path)
+    assert loaded.diagnostics == [] and loaded.record is not None
+    assert loaded.record.extra == {"a": 12, "b": "12", "c": 12, "d": True}
+
+
+@pytest.mark.parametrize(("text", "col", "expected"), [
+    ("title: A Thing\nauthor: [Cy Lee]\nissued: 2020\npublisher: P\ntype: [x]\n", 7, "a CSL type"),
+    ("type: book\ntitle: A Thing\nauthor: [Cy Lee]\npublisher: P\nissued: [x]\n", 9, "a date"),
+])
+def test_the_type_and_the_date_name_what_they_expected(text: str, col: int, expected: str, tmp_path: Path) -> None:
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(text)
+    result = bibkit("validate", tmp_path)
+    assert f"{record}:5:{col}: error BK011 expected {expected}, found a list" in result.stdout.splitlines()
