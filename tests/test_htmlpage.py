@@ -698,7 +698,6 @@ class _PageReader(HTMLParser):
         self.footer = ""
         self.nav: list[tuple[str, str]] = []
         self._open: list[tuple[str, dict[str, str]]] = []
-        self._href = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -708,7 +707,6 @@ class _PageReader(HTMLParser):
         elif tag == "li" and a.get("class") == "entry":
             self.sections[-1].entries.append(_Entry(a["id"].removeprefix("ref-")))
         elif tag == "a":
-            self._href = a["href"]
             if self._inside("span", "links"):
                 self.sections[-1].entries[-1].links.append(("", a["href"]))
             elif self._inside("nav", "groups"):
