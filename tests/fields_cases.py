@@ -216,6 +216,12 @@ CASES: list[Case] = [
          {"institution": "institution value", "type": "PhD thesis"},
          {"custom.institution": "institution value", "genre": "PhD thesis", "publisher": "institution value",
           "custom.derived": ["publisher"]}),
+    # A thesis whose genre says Master's is BibTeX's @mastersthesis (docs/formats.md).
+    Case("genre", record("thesis", text={"institution": "institution value", "genre": "Master's thesis"}),
+         {"school": "institution value", "type": "Master's thesis"},
+         {"institution": "institution value", "type": "Master's thesis"},
+         {"custom.institution": "institution value", "genre": "Master's thesis", "publisher": "institution value",
+          "custom.derived": ["publisher"]}, entry_types=("mastersthesis", "thesis")),
     text("institution"),
     text("organization"),
     *(text(name) for name in ("subtitle", "titleaddon", "maintitle", "booktitleaddon", "addendum", "eid",

@@ -78,6 +78,7 @@ BAD_IMPORTS = {
     "invalid.json": (b'[{"id": "a", "title": "x",}]', ":1:27: not CSL-JSON: "),
     "scalar.json": (b'"just a string"', ": not CSL-JSON: expected a list of items"),
     "not-utf8.json": (b'[{"title": "caf\xe9"}]', ": not CSL-JSON: not UTF-8 (byte 0xe9 at offset 15)"),
+    "refs.ris": (b"TY  - JOUR\n", ": cannot import .ris files (supported: .bib, .json)"),
 }
 
 

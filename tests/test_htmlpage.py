@@ -24,6 +24,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ import yaml
 from bibkit.exporters import ExportOptions, Member, PageOptions, export
 from bibkit.exporters.htmlpage import public_bibtex
 from bibkit.loader import load_library
-from bibkit.model import Record
+from bibkit.model import ArxivId, Date, Doi, Person, Record
 from bibkit.richtext import plain
 
 from conftest import RECORDS, ROOT, bibkit, require_tool
@@ -665,3 +666,179 @@ selected-first = false
     assert "bibkit.toml: page.group-by: expected 'year' or 'type', not 'venue'" in bad.stderr
     (tmp_path / "bibkit.toml").write_text('[[outputs]]\nformat = "bibtex"\npath = "x.bib"\ngroup-by = "type"\n')
     assert "outputs[0].group-by: a bibtex output takes no group-by (only html-page does)" in bibkit("build").stderr
+
+
+# The page's structure, read by an HTML parser (fast: no browser; the tests above show that a
+# browser reads the same structure).
+
+@dataclass
+class _Entry:
+    key: str
+    text: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)
+    between_links: str = ""  # text in the links' row outside any link
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Section:
+    anchor: str
+    heading: str = ""
+    entries: list[_Entry] = field(default_factory=list)
+
+
+class _PageReader(HTMLParser):
+    """Sections (anchor, heading, entries), each entry's text, links and highlighted members,
+    the count line and the footer, as a reader of the page sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[_Section] = []
+        self.count = ""
+        self.footer = ""
+        self.nav: list[tuple[str, str]] = []
+        self._open: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self._open.append((tag, a))
+        if tag == "section" and a.get("class") == "group":
+            self.sections.append(_Section(a["id"]))
+        elif tag == "li" and a.get("class") == "entry":
+            self.sections[-1].entries.append(_Entry(a["id"].removeprefix("ref-")))
+        elif tag == "a":
+            if self._inside("span", "links"):
+                self.sections[-1].entries[-1].links.append(("", a["href"]))
+            elif self._inside("nav", "groups"):
+                self.nav.append(("", a["href"]))
+        elif tag == "strong" and a.get("class") == "member":
+            self.sections[-1].entries[-1].members.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open and self._open.pop()[0] != tag:
+            pass
+
+    def _inside(self, tag: str, cls: str) -> bool:
+        return any(t == tag and a.get("class") == cls for t, a in self._open)
+
+    def handle_data(self, data: str) -> None:
+        if not self._open:
+            return
+        tag, attrs = self._open[-1]
+        if tag == "h2" and self._inside("section", "group"):
+            self.sections[-1].heading += data
+        elif tag == "a" and self._inside("span", "links"):
+            label, href = self.sections[-1].entries[-1].links[-1]
+            self.sections[-1].entries[-1].links[-1] = (label + data, href)
+        elif self._inside("span", "links"):
+            self.sections[-1].entries[-1].between_links += data
+        elif tag == "a" and self._inside("nav", "groups"):
+            self.nav[-1] = (self.nav[-1][0] + data, self.nav[-1][1])
+        elif tag == "strong" and attrs.get("class") == "member":
+            self.sections[-1].entries[-1].members[-1] += data
+        elif attrs.get("id") == "count":
+            self.count += data
+        elif tag == "footer":
+            self.footer += data
+        if self._inside("div", "csl-entry"):
+            self.sections[-1].entries[-1].text += data
+
+
+def _read_page(records: list[Record], page: PageOptions | None = None, style: str = "apa") -> _PageReader:
+    reader = _PageReader()
+    reader.feed(export(records, "html-page", ExportOptions(style=style, page=page or PageOptions())).decode("utf-8"))
+    reader.close()
+    return reader
+
+
+def _paper(key: str, year: int | None, type: str = "article-journal", **values: Any) -> Record:
+    return Record(key=key, type=type, title=f"The paper {key}", author=(Person("Lovelace", "Ada"),),
+                  issued=Date(year) if year else None, **values)
+
+
+def test_sections_by_year_newest_first_and_undated_last() -> None:
+    records = [_paper("old2019", 2019), _paper("undated", None), _paper("new2023", 2023), _paper("mid2021", 2021),
+               _paper("new2023b", 2023)]
+    page = _read_page(records)
+    assert [(s.anchor, s.heading) for s in page.sections] == [
+        ("y2023", "2023"), ("y2021", "2021"), ("y2019", "2019"), ("y-undated", "Undated")]
+    assert [sorted(e.key for e in s.entries) for s in page.sections] == [
+        ["new2023", "new2023b"], ["mid2021"], ["old2019"], ["undated"]]
+    # The links at the top lead to the sections, in their order.
+    assert page.nav == [(s.heading, f"#{s.anchor}") for s in page.sections]
+
+
+def test_sections_by_type_in_the_pages_order_newest_first_and_undated_last() -> None:
+    records = [_paper("undated", None), _paper("old2019", 2019), _paper("conf2020", 2020, "paper-conference"),
+               _paper("dataset2022", 2022, "dataset"), _paper("new2023", 2023)]
+    page = _read_page(records, PageOptions(group_by="type"))
+    assert [(s.anchor, s.heading, [e.key for e in s.entries]) for s in page.sections] == [
+        ("t-article-journal", "Journal articles", ["new2023", "old2019", "undated"]),
+        ("t-paper-conference", "Conference and workshop papers", ["conf2020"]),
+        ("t-other", "Other", ["dataset2022"])]
+
+
+def test_selected_papers_are_shown_first_and_once() -> None:
+    records = [_paper("a2021", 2021, tags=("selected",)), _paper("b2021", 2021),
+               _paper("c2022", 2022, tags=("selected",))]
+    page = _read_page(records, PageOptions(selected_first=True))
+    assert [(s.anchor, sorted(e.key for e in s.entries)) for s in page.sections] == [
+        ("selected", ["a2021", "c2022"]), ("y2021", ["b2021"])]
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_the_count_and_the_footer_say_how_many(n: int) -> None:
+    page = _read_page([_paper(f"p{i}", 2020 + i) for i in range(n)])
+    noun = "publication" if n == 1 else "publications"
+    assert page.count.startswith(f"{n} {noun},")
+    assert re.search(rf"\b{n} curated {'record' if n == 1 else 'records'}\b", page.footer)
+
+
+def test_each_entry_links_where_docs_say() -> None:
+    """arXiv and PDF for an arXiv id, DOI for a DOI, Code, Project page, and the record's URL
+    (Web) only when there is no DOI and it is not an arXiv page (docs/publication-page.md)."""
+    records = [
+        _paper("every2023", 2023, arxiv=ArxivId("2304.01373"), code="https://github.com/example/code",
+               project_page="https://example.org/project", url="https://proceedings.example.org/paper.html"),
+        _paper("doi2022", 2022, doi=Doi("10.1234/abc"), url="https://publisher.example.org/abc"),
+        _paper("arxivurl2021", 2021, url="https://arxiv.org/abs/2101.00001"),
+        _paper("bare2020", 2020),
+    ]
+    entries = [e for s in _read_page(records).sections for e in s.entries]
+    assert [e.between_links for e in entries] == [""] * len(records)
+    links = {e.key: e.links for e in entries}
+    assert links == {
+        "every2023": [("arXiv", "https://arxiv.org/abs/2304.01373"), ("PDF", "https://arxiv.org/pdf/2304.01373"),
+                      ("Code", "https://github.com/example/code"), ("Project page", "https://example.org/project"),
+                      ("Web", "https://proceedings.example.org/paper.html")],
+        "doi2022": [("DOI", "https://doi.org/10.1234/abc")],
+        "arxivurl2021": [],
+        "bare2020": [],
+    }
+
+
+@pytest.mark.parametrize(("style", "shown"), [("apa", "Dupont, J.-P."), ("ieee", "J.-P. Dupont")])
+def test_a_hyphenated_given_name_is_highlighted_whole(style: str, shown: str) -> None:
+    record = Record(key="dupont2020", type="article-journal", title="A paper",
+                    author=(Person("Dupont", "Jean-Pierre"), Person("Lovelace", "Ada")), issued=Date(2020))
+    (section,) = _read_page([record], PageOptions(members=(Member("Jean-Pierre Dupont"),)), style).sections
+    (entry,) = section.entries
+    assert shown in entry.text
+    assert entry.members == [shown]
+
+
+def test_only_plain_formatting_becomes_a_class_of_the_sheet() -> None:
+    """A style attribute that could load anything or end the rule is dropped, not carried into
+    the page's sheet (the policy forbids inline styles; the sheet is the only way in)."""
+    from bibkit.exporters.htmlpage import _classes
+
+    rules: dict[str, str] = {}
+    fragment = ('<i style="font-style:italic">a</i><b style="background:url(https://x.example/t.png)">b</b>'
+                '<span style="">c</span><span style="color:red}body{display:none">d</span>'
+                '<i style="font-style:italic;">e</i><span style="font-variant:small-caps">f</span>')
+    out = _classes(fragment, rules)
+    assert set(rules) == {"font-style:italic", "font-variant:small-caps"}
+    italic, caps = rules["font-style:italic"], rules["font-variant:small-caps"]
+    assert italic != caps
+    assert out == (f'<i class="{italic}">a</i><b>b</b><span>c</span><span>d</span>'
+                   f'<i class="{italic}">e</i><span class="{caps}">f</span>')

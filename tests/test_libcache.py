@@ -157,14 +157,15 @@ def test_crossref_parents_follow_their_children_in_a_streamed_export(tmp_path: P
                 assert bibkit("export", "-f", fmt, "-r", records, *selection).stdout.encode() == expected
 
 
-def test_a_changed_style_file_renders_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["text", "html", "markdown", "html-page"])
+def test_a_changed_style_file_renders_again(tmp_path: Path, fmt: str) -> None:
     records = _copy(tmp_path)
     style = tmp_path / "mine.csl"
     house = (ROOT / "styles" / "lab-publications.csl").read_text()
     style.write_text(house)
-    before = bibkit("export", "-f", "text", "--style", str(style), "-r", records).stdout
+    before = bibkit("export", "-f", fmt, "--style", str(style), "-r", records).stdout
     style.write_text(house.replace('<layout suffix=".">', '<layout suffix=" [END]">'))
-    after = bibkit("export", "-f", "text", "--style", str(style), "-r", records).stdout
+    after = bibkit("export", "-f", fmt, "--style", str(style), "-r", records).stdout
     assert "[END]" in after and "[END]" not in before
 
 
@@ -266,3 +267,117 @@ titles = st.dictionaries(st.sampled_from([f"p{i:02d}" for i in range(40)]),
 def test_near_duplicates_after_edits_equal_a_fresh_search(old: dict[str, str], new: dict[str, str]) -> None:
     pairs = across.near_duplicates(old)
     assert across.near_duplicates_update(old, new, pairs) == across.near_duplicates(new)
+
+
+def test_the_code_stamp_follows_every_module_of_bibkit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stamp in the store's name: the same for the same code, another after an edit of any
+    module (in a subpackage too), whatever else changes beside the code."""
+    from bibkit import libcache
+
+    assert libcache._code_stamp() == libcache.STAMP
+    package = tmp_path / "bibkit"
+    shutil.copytree(ROOT / "bibkit", package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(libcache, "__file__", str(package / "libcache.py"))
+    first = libcache._code_stamp()
+    assert first == libcache._code_stamp()
+    (package / "schema" / "notes.txt").write_text("not code")
+    assert libcache._code_stamp() == first
+    module = package / "exporters" / "bibtex.py"
+    module.write_text(module.read_text() + "# an edit\n")
+    edited = libcache._code_stamp()
+    assert edited != first
+    (package / "imports" / "new.py").write_text("")
+    assert libcache._code_stamp() not in (first, edited)
+
+
+def test_a_store_written_by_other_code_is_never_read_and_is_removed(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from bibkit import libcache
+
+    records = _copy(tmp_path)
+    count = len(list(records.glob("*.yaml")))
+    with Store(tmp_path / "c", [records]) as store:
+        assert store.refresh(Checks(date.today())).parsed == count
+        old = store.path
+    monkeypatch.setattr(libcache, "STAMP", libcache.STAMP + "-upgraded")
+    with Store(tmp_path / "c", [records]) as store:
+        assert store.path != old
+        assert store.refresh(Checks(date.today())).parsed == count
+    assert not list(old.parent.glob(old.name + "*"))
+
+
+def test_a_cache_directory_that_cannot_be_made_costs_time_never_correctness(tmp_path: Path) -> None:
+    records = _copy(tmp_path)
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache would go")
+    with Store(blocked, [records]) as store:
+        assert store.refresh(Checks(date.today())).parsed == len(list(records.glob("*.yaml")))
+        assert list(store.loaded()) == load_library([records]).loaded
+        private = store.path.parent
+    assert blocked.read_text() == "a file where the cache would go" and not private.exists()
+
+
+def test_a_stored_record_that_cannot_be_read_on_a_new_day_is_parsed_again(tmp_path: Path) -> None:
+    records = _copy(tmp_path)
+    with Store(tmp_path / "c", [records]) as store:
+        store.refresh(Checks(date(2026, 11, 23)))
+    db = sqlite3.connect(next((tmp_path / "c" / "store").glob("*.sqlite")))
+    db.execute("UPDATE files SET loaded = '{not json' WHERE key = 'biderman2023pythia'")
+    db.commit()
+    db.close()
+    with Store(tmp_path / "c", [records]) as store:
+        store.refresh(Checks(date(2026, 11, 24)))
+    with Store(tmp_path / "c", [records]) as store:
+        assert store.refresh(Checks(date(2026, 11, 24))).parsed == 1
+        assert list(store.loaded()) == load_library([records]).loaded
+
+
+def test_a_kept_result_is_given_back_for_its_digest_only(tmp_path: Path) -> None:
+    records = _copy(tmp_path)
+    found = validate(load_library([TEST_RECORDS / "bad"]), date(2026, 11, 23))
+    assert found
+    with Store(tmp_path / "c", [records]) as store:
+        store.refresh(Checks(date(2026, 11, 23)))
+        digest = store.digest(date(2026, 11, 23))
+        assert digest != store.digest(date(2026, 11, 24))
+        store.keep_result("list:text", digest, found, b"the output")
+        assert store.result("list:text", digest) == (found, b"the output")
+        assert store.result("list:text", store.digest(date(2026, 11, 24))) is None
+        assert store.result("list:html", digest) is None
+
+
+def test_a_paper_exported_first_stores_its_entries_and_reads_them_back(tmp_path: Path, isolated_cache: Path) -> None:
+    """--aux before any full export: each cited entry is rendered, kept, and read from the store
+    the next time, the same bytes."""
+    import bibkit as api
+    from bibkit.aux import read_aux
+    from bibkit.select import Selection, choose
+
+    records = _copy(tmp_path)
+    aux = tmp_path / "paper.aux"
+    aux.write_text("\\citation{biderman2023pythia}\n\\citation{belrose2023leace}\n")
+    chosen, _ = choose(api.load(records).records, Selection(cited=read_aux(aux)))
+    for fmt in ("bibtex", "csl-json"):
+        for _ in range(2):
+            result = bibkit("export", "-f", fmt, "-r", records, "--aux", aux)
+            assert result.exit_code == 0, result.stderr
+            assert result.stdout.encode() == api.export(chosen, fmt)
+            (path,) = (isolated_cache / "store").glob("*.sqlite")
+            db = sqlite3.connect(path)
+            stored = db.execute("SELECT count(*) FROM entries WHERE what LIKE ?", (f"{fmt}:%",)).fetchone()[0]
+            db.close()
+            assert stored >= len(chosen)
+
+
+def test_the_cache_directory_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BIBKIT_CACHE_DIR, else $XDG_CACHE_HOME/bibkit, else ~/.cache/bibkit."""
+    from bibkit.libcache import cache_root
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BIBKIT_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert cache_root() == tmp_path / "home" / ".cache" / "bibkit"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "bibkit"
+    monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"

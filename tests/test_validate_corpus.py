@@ -173,3 +173,105 @@ def test_unreadable_file(tmp_path: Path) -> None:
     (tmp_path / "dir2023.yaml").mkdir()  # a directory where a record file should be
     result = bibkit("validate", tmp_path)
     assert result.stdout == f"{tmp_path / 'dir2023.yaml'}:1:1: error BK000 cannot read: Is a directory\n"
+
+
+@pytest.mark.parametrize(("line", "col", "expected", "found"), [
+    ("extra: [a, b]", 8, "a mapping", "a list"),
+    ("extra: 3", 8, "a mapping", "a number"),
+    ("extra: 2.5", 8, "a mapping", "a number"),
+    ("extra: true", 8, "a mapping", "a boolean"),
+    ("extra: 2020-01-01", 8, "a mapping", "a date"),
+    ("extra: some text", 8, "a mapping", "text"),
+    ("volume: ~", 9, "text", "an empty value"),
+    ("volume: [x]", 9, "text", "a list"),
+    ("id: [a]", 5, "a citation key", "a list"),
+    ("arxiv: [x]", 8, "an arXiv identifier", "a list"),
+    ("DOI: [x]", 6, "a DOI", "a list"),
+    ("URL: [x]", 6, "a URL", "a list"),
+])
+def test_a_value_of_the_wrong_kind_names_what_was_expected_and_found(line: str, col: int, expected: str, found: str,
+                                                                       tmp_path: Path) -> None:
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(f"type: book\ntitle: A Thing\nauthor: [Cy Lee]\nissued: 2020\npublisher: P\n{line}\n")
+    result = bibkit("validate", tmp_path)
+    assert result.exit_code == 1
+    assert f"{record}:6:{col}: error BK011 expected {expected}, found {found}" in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("line", "col", "says"), [
+    ("author: [others, Ada Lovelace]", 10, "`others` may only close the list"),
+    ("author: []", 9, "the list of names is empty"),
+])
+def test_a_list_of_names_that_says_nothing_right_is_named(line: str, col: int, says: str, tmp_path: Path) -> None:
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(f"type: book\ntitle: A Thing\nissued: 2020\npublisher: P\n{line}\n")
+    result = bibkit("validate", tmp_path)
+    assert f"{record}:5:{col}: error BK011 {says}" in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("text", "where", "finding"), [
+    ("", "1:1", "BK005 empty file: a record is a mapping of fields"),
+    ("title: a\n---\ntitle: b\n", "2:1", "BK001 invalid YAML: a record file holds one document"),
+])
+def test_a_file_that_is_no_record_says_why(text: str, where: str, finding: str, tmp_path: Path) -> None:
+    from bibkit.loader import load_record
+
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(text)
+    result = bibkit("validate", tmp_path)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{record}:{where}: error {finding}")
+    # The library, without the record store in between, says the same.
+    assert [str(d) for d in load_record(record).diagnostics] == result.stdout.splitlines()
+
+
+def test_a_misspelt_provenance_field_gets_a_suggestion() -> None:
+    path = BAD / "unknown-provenance-field.yaml"
+    result = bibkit("validate", path)
+    assert f"{path}:7:3: error BK010 unknown provenance field 'verifed'; did you mean 'verified'?" in \
+        result.stdout.splitlines()
+
+
+def test_a_preprint_without_a_locator_is_told_the_fields_it_may_add() -> None:
+    """The fields named are the record format's own, spelt as a record writes them."""
+    from bibkit.fields import FIELD_BY_NAME
+
+    result = bibkit("validate", BAD / "preprint-without-locator.yaml")
+    (finding,) = [ln for ln in result.stdout.splitlines() if " BK012 " in ln and "preprint" in ln]
+    named = re.findall(r"'([^']+)'", finding.split(" BK012 ", 1)[1])
+    assert sorted(named) == sorted(["arxiv", "DOI", "URL"]) and all(n in FIELD_BY_NAME for n in named)
+
+
+def test_a_record_without_type_or_title_still_loads_as_the_model_types_it(tmp_path: Path) -> None:
+    """A library user gets a Record whose fields have the model's types, findings beside it."""
+    from bibkit.loader import load_record
+
+    path = tmp_path / "lovelace2020notype.yaml"
+    path.write_text("author: [Ada Lovelace]\nissued: 2020\n")
+    loaded = load_record(path)
+    assert loaded.record is not None
+    assert (loaded.record.key, loaded.record.type, loaded.record.title) == ("lovelace2020notype", "", "")
+
+
+def test_an_explicit_standard_tag_is_what_the_value_is(tmp_path: Path) -> None:
+    """`!!int 12` is the number 12, `!!str 12` the text "12", in `extra` (kept as JSON values),
+    as YAML defines the standard tags."""
+    from bibkit.loader import load_record
+
+    path = tmp_path / "lovelace2020tags.yaml"
+    path.write_text("type: book\ntitle: T\nauthor: [Ada Lovelace]\nissued: 2020\npublisher: P\n"
+                    "extra: {a: !!int 12, b: !!str 12, c: 12, d: !!bool true}\n")
+    loaded = load_record(path)
+    assert loaded.diagnostics == [] and loaded.record is not None
+    assert loaded.record.extra == {"a": 12, "b": "12", "c": 12, "d": True}
+
+
+@pytest.mark.parametrize(("text", "col", "expected"), [
+    ("title: A Thing\nauthor: [Cy Lee]\nissued: 2020\npublisher: P\ntype: [x]\n", 7, "a CSL type"),
+    ("type: book\ntitle: A Thing\nauthor: [Cy Lee]\npublisher: P\nissued: [x]\n", 9, "a date"),
+])
+def test_the_type_and_the_date_name_what_they_expected(text: str, col: int, expected: str, tmp_path: Path) -> None:
+    record = tmp_path / "lee2020thing.yaml"
+    record.write_text(text)
+    result = bibkit("validate", tmp_path)
+    assert f"{record}:5:{col}: error BK011 expected {expected}, found a list" in result.stdout.splitlines()

@@ -218,3 +218,56 @@ def test_former_keys_give_one_copy_each_and_never_the_key_again() -> None:
     rec = Record(key="k2020", type="book", title="T", ids=("old", "OLD", "K2020", "older", "old"))
     keys = re.findall(r"^@\w+\{([^,]+),", export([rec], "bibtex").decode(), re.M)
     assert keys == ["k2020", "old", "older"]
+
+
+NAMES_TO_SPLIT = [
+    # (given, particle, family, suffix): the parts BibTeX must find again in what is written.
+    ("Luis", "", "Vázquez de Parga", ""),  # a lower-case word of the family name's own: not a von part
+    ("Oskar", "van der", "Wal", ""),
+    ("", "", "Smith", "Jr."),
+    ("Jane", "", "Doe", "III"),
+    ("Ann Marie", "", "Lovelace", ""),
+    ("", "", "Plato", ""),
+]
+
+
+@pytest.mark.parametrize("dialect", ["bibtex", "biblatex"])
+def test_every_name_part_is_where_bibtex_splits_it(dialect: str) -> None:
+    """Each author's parts as pybtex (BibTeX's name-splitting rules, not bibkit's importer) reads
+    them from the export."""
+    import bibtexparser
+    from pybtex.database import Person as BibPerson
+
+    from bibkit.model import Person, Record
+
+    people = tuple(Person(family, given or None, non_dropping_particle=particle or None, suffix=suffix or None)
+                   for given, particle, family, suffix in NAMES_TO_SPLIT)
+    data = export([Record(key="k2020", type="article-journal", title="T", author=people)], dialect).decode()
+    (entry,) = bibtexparser.parse_string(data).entries
+    written = re.split(r"\s+and\s+", entry.fields_dict["author"].value)
+    assert len(written) == len(NAMES_TO_SPLIT)
+
+    def join(words: list[str]) -> str:
+        return " ".join(words).replace("{", "").replace("}", "")
+
+    parts = [BibPerson(w) for w in written]
+    assert [(join(p.first_names + p.middle_names), join(p.prelast_names), join(p.last_names),
+             join(p.lineage_names)) for p in parts] == NAMES_TO_SPLIT
+
+
+def test_a_source_that_gives_one_field_twice_under_two_names_gets_both_back(tmp_path: Path) -> None:
+    """journal and journaltitle, address and location, school and institution with different
+    values: an import keeps the second as written, and each export writes both, as the source did."""
+    import bibtexparser
+
+    from bibkit.imports import read_file
+
+    source = tmp_path / "in.bib"
+    given = {"journal": "J One", "journaltitle": "J Two", "address": "Here", "location": "There",
+             "institution": "I One", "school": "I Two"}
+    source.write_text("@article{a, title = {T}, " + ", ".join(f"{k} = {{{v}}}" for k, v in given.items()) + "}\n")
+    for dialect in ("bibtex", "biblatex"):
+        (entry,) = bibtexparser.parse_string(export(read_file(source).records, dialect).decode()).entries
+        fields = {f.key.lower(): f.value for f in entry.fields}
+        assert len(fields) == len(entry.fields)
+        assert {k: fields.get(k) for k in given} == given, dialect

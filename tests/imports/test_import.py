@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -347,3 +348,133 @@ def test_a_csl_id_that_is_no_key_is_kept_and_given_back(tmp_path: Path) -> None:
     assert back["A Page"]["id"] == items[0]["id"]
     assert back["Another Page"]["id"] == items[1]["id"]
     assert back["Another Page"]["citation-key"] == "doe2020page"
+
+
+# The .bib syntax, read as BibTeX reads it (btxdoc, "The BibTeX database"), and where it cannot be read.
+
+BIB_SYNTAX = {
+    "a backslash in a quoted value": ('@misc{a, title = "Caf\\\'e au lait", year = 2020}',
+                                      {"a": {"title": "Caf\\'e au lait", "year": "2020"}}),
+    "a quoted value last, before the next entry": ('@misc{a, title = "Last"}\n@misc{b, title = {Next}}',
+                                                  {"a": {"title": "Last"}, "b": {"title": "Next"}}),
+    "quoted values joined by # without spaces": ('@misc{a, title = "Deep"#" Learning"#{ Now}}',
+                                                 {"a": {"title": "Deep Learning Now"}}),
+    "a parenthesis in a braced @comment": ("@comment{ :( sad face }\n@misc{a, title = {Kept}}",
+                                           {"a": {"title": "Kept"}}),
+    "a brace in a parenthesised @comment": ("@comment( { half )\n@misc{a, title = {Kept}}",
+                                            {"a": {"title": "Kept"}}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIB_SYNTAX))
+def test_bib_syntax_is_read_as_bibtex_reads_it(name: str) -> None:
+    from bibkit.imports.bibparse import parse
+
+    source, expected = BIB_SYNTAX[name]
+    bib = parse(source)
+    assert bib.problems == []
+    assert {e.key: e.fields for e in bib.entries} == expected
+
+
+# (source, line of the problem, what the message names): the entry is skipped, up to the next one.
+BIB_FAULTS = {
+    "no =": ('@misc{a, title "x"}\n@misc{ok, title = {Fine}}', 1, "expected '='"),
+    "no field name": ("@misc{ok, title = {Fine}}\n@misc{a,\n  title = {x}, = {y}}", 3, "expected a field name"),
+    "no macro name": ("@string{ = {x}}\n@misc{ok, title = {Fine}}", 1, "expected a macro name"),
+    "an unclosed quote": ('@misc{ok, title = {Fine}}\n\n@misc{a, title = "never closed}', 3,
+                          "a quoted value is never closed"),
+    "the file ends before a value": ("@misc{ok, title = {Fine}}\n@misc{a, title = ", 2,
+                                     "expected a value, found the end of the file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIB_FAULTS))
+def test_bib_faults_are_named_at_their_line_and_the_rest_is_read(name: str, tmp_path: Path) -> None:
+    source, line, message = BIB_FAULTS[name]
+    path = tmp_path / "in.bib"
+    path.write_text(source)
+    result = read_file(path)
+    assert [r.key for r in result.records] == ["ok"]
+    assert len(result.problems) == 1
+    assert result.problems[0][0] == line and message in result.problems[0][1], result.problems
+
+
+def _one(tmp_path: Path, source: str) -> tuple[Record, list[tuple[str, str]]]:
+    path = tmp_path / "in.bib"
+    path.write_text(source)
+    result = read_file(path)
+    assert result.problems == []
+    (record,) = result.records
+    return record, result.notes
+
+
+# Where BibTeX and biblatex entries say what: (entry, the record's values that show it was read).
+BIB_READS: dict[str, tuple[str, dict[str, Any]]] = {
+    "an arXiv id in a note, before a full stop": (
+        "@misc{a, title = {T}, note = {Preprint at arXiv:2303.08112.}}", {"arxiv": ArxivId("2303.08112")}),
+    "another archive's eprint (BibTeX's archivePrefix, primaryClass)": (
+        "@article{a, title = {T}, eprint = {31415926}, archivePrefix = {PubMed}, primaryClass = {cls}}",
+        {"arxiv": None, "text": {"eprint": "31415926", "eprinttype": "PubMed", "eprintclass": "cls"}}),
+    "another archive's eprint beside an arXiv URL: kept as written": (
+        "@misc{a, title = {T}, eprint = {31415926}, archivePrefix = {PubMed}, url = {https://arxiv.org/abs/2303.08112}}",
+        {"arxiv": ArxivId("2303.08112"), "extra": {"eprint": "31415926", "archivePrefix": "PubMed"}}),
+    "biblatex's extended name format, with a suffix and no prefix": (
+        "@misc{a, title = {T}, author = {family={Smith}, given={Ann}, suffix={Jr.}}}",
+        {"author": (Person("Smith", "Ann", suffix="Jr."),)}),
+    "biblatex's extended name format, prefix used": (
+        "@misc{a, title = {T}, author = {family={Wal}, given={Oskar}, prefix={van der}, useprefix=true}}",
+        {"author": (Person("Wal", "Oskar", non_dropping_particle="van der"),)}),
+    "a URL with TeX escapes": (
+        r"@misc{a, title = {T}, url = {https://example.org/a\_b?c=100\%#d\#e}}",
+        {"url": "https://example.org/a_b?c=100%#d#e"}),
+    "a journal's issue alone": ("@article{a, title = {T}, issue = {Special issue}}",
+                                {"text": {"issue": "Special issue"}}),
+    "a report's issue alone is its number": ("@techreport{a, title = {T}, issue = {7}}",
+                                             {"text": {"number": "7"}}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIB_READS))
+def test_bib_fields_are_read_into_their_place(name: str, tmp_path: Path) -> None:
+    source, expected = BIB_READS[name]
+    record, _ = _one(tmp_path, source)
+    assert {k: getattr(record, k) for k in expected} == expected
+
+
+def test_what_cannot_be_read_is_kept_as_written_and_said(tmp_path: Path) -> None:
+    record, notes = _one(tmp_path, "@misc{a, title = {T}, year = {forthcoming},\n  title = {Again}}")
+    assert record.issued is None and record.extra == {"year": "forthcoming"} and record.title == "T"
+    said = " | ".join(why for _, why in notes)
+    assert "year kept in 'extra'" in said and "'title' is given twice" in said
+
+
+def test_an_entry_the_reader_fails_on_is_kept_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The importer's last line of defence: a bug in reading one entry loses nothing of it."""
+    from bibkit.imports import bibtex
+
+    def broken(*args: object) -> Record:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bibtex, "record_from_entry", broken)
+    path = tmp_path / "in.bib"
+    path.write_text("@article{a, title = {T}, year = 2020}\n@weird{b, note = {N}, empty = {}}\n")
+    result = read_file(path)
+    assert [(line, "RuntimeError: a bug" in why) for line, why in result.problems] == [(1, True), (2, True)]
+    assert [(r.key, r.type, r.extra) for r in result.records] == [
+        ("a", "article-journal", {"title": "T", "year": "2020"}), ("b", "document", {"note": "N"})]
+
+
+def test_csl_json_values_without_a_place_in_the_model_come_back_as_they_were(tmp_path: Path) -> None:
+    """A date as a string or with a season, custom keys of other tools, a citation-key that is no
+    key: read as far as the model can, and the CSL-JSON export gives back each item as it came."""
+    items = [{"id": "a2020", "type": "book", "title": "A", "issued": "2020-05-01"},
+             {"id": "b2020", "type": "book", "title": "B", "issued": {"date-parts": [[2020]], "season": 1}},
+             {"id": "c2020", "type": "book", "title": "C", "custom": {"zotero-key": "ABC", "tags": ["x"]}},
+             {"id": "d2020", "citation-key": "not a key", "type": "book", "title": "D"}]
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(items))
+    result = read_file(source)
+    assert result.problems == []
+    assert [(r.key, r.issued, r.tags) for r in result.records] == [
+        ("a2020", Date(2020, 5, 1), ()), ("b2020", Date(2020), ()), ("c2020", None, ("x",)), ("d2020", None, ())]
+    assert json.loads(export(result.records, "csl-json")) == items

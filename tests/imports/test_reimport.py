@@ -156,3 +156,34 @@ def test_bibkits_own_export_imported_again_changes_nothing(tmp_path: Path) -> No
     assert result.exit_code == 0, result.stderr
     assert "kept title" not in result.stderr
     assert {p.name: p.read_bytes() for p in into.iterdir()} == before
+
+
+def test_a_title_braced_by_hand_where_bibtex_braces_it_anyway_is_the_same_title(tmp_path: Path) -> None:
+    """Another tool's .bib that braces only some of the words bibkit's export braces ({BLOOM}
+    but not iPhone) gives the title the record has: nothing to keep or replace."""
+    into = tmp_path / "records"
+    into.mkdir()
+    record = into / "lee2021bloom.yaml"
+    record.write_text("type: article-journal\ntitle: BLOOM and iPhone\nauthor: [Cy Lee]\nissued: 2021\n"
+                      "container-title: Journal of Things\n")
+    before = record.read_bytes()
+    source = tmp_path / "other.bib"
+    source.write_text("@article{lee2021bloom, title = {{BLOOM} and iPhone}, author = {Lee, Cy}, year = 2021,\n"
+                      "  journal = {Journal of Things}}\n")
+    for force in ((), ("--force",)):
+        result = bibkit("import", source, "--into", into, *force)
+        assert result.exit_code == 0, result.stderr
+        assert "kept title" not in result.stderr and "replaced title" not in result.stderr
+        assert result.stderr.endswith("0 new, 0 updated, 1 unchanged\n")
+        assert record.read_bytes() == before
+
+
+def test_the_library_writes_what_force_replaces(tmp_path: Path) -> None:
+    from bibkit.imports import read_file, write_records
+
+    into, second = _library(tmp_path)
+    records = read_file(second).records
+    write_records(records, into)
+    assert "title: Fine Work on Things\n" in (into / "smith2020fine.yaml").read_text()  # the curated title
+    write_records(records, into, force=True)
+    assert "title: Fine work on things\n" in (into / "smith2020fine.yaml").read_text()
