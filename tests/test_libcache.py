@@ -164,9 +164,9 @@ def test_a_changed_style_file_renders_again(tmp_path: Path, fmt: str) -> None:
     house = (ROOT / "styles" / "lab-publications.csl").read_text()
     style.write_text(house)
     before = bibkit("export", "-f", fmt, "--style", str(style), "-r", records).stdout
-    style.write_text(house.replace('<layout suffix=".">', '<layout suffix=" [END]">'))
+    style.write_text(house.replace('<layout suffix=".">', '<layout suffix=" ENDMARK">'))
     after = bibkit("export", "-f", fmt, "--style", str(style), "-r", records).stdout
-    assert "[END]" in after and "[END]" not in before
+    assert "ENDMARK" in after and "ENDMARK" not in before
 
 
 def test_a_new_day_checks_dates_again(tmp_path: Path) -> None:

@@ -432,6 +432,12 @@ def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
     own = {n: v for n, v in sorted(record.extra.items())
            if isinstance(v, str) and v and _FIELD_NAME.fullmatch(n) and n not in _NOT_BIBTEX}
     by_lower = {n.lower(): n for n in own}
+    kept_eprint = own.get(by_lower.get("eprint", ""))
+    if kept_eprint is not None and kept_eprint != next((v for n, _, v in items if n == "eprint"), kept_eprint):
+        # The source's eprint is another archive's (a PubMed id beside an arXiv URL): it is written
+        # as it came, so the archive and class that go with it must be the source's too, never the
+        # ones bibkit writes for the record's arXiv id.
+        items = [item for item in items if item[0].lower() not in _EPRINT_COMPANIONS]
     lines = [f"@{kind}{{{record.key},"]
     written: set[str] = set()
 
@@ -457,6 +463,9 @@ def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
         write(kept, _as_written(own[kept]))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+_EPRINT_COMPANIONS = frozenset({"archiveprefix", "primaryclass", "eprinttype", "eprintclass"})
 
 
 def _as_written(value: str) -> str:

@@ -271,3 +271,23 @@ def test_a_source_that_gives_one_field_twice_under_two_names_gets_both_back(tmp_
         fields = {f.key.lower(): f.value for f in entry.fields}
         assert len(fields) == len(entry.fields)
         assert {k: fields.get(k) for k in given} == given, dialect
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_another_archives_eprint_keeps_its_own_archive(fmt: str, tmp_path: Path) -> None:
+    """A source with an arXiv URL and a PubMed eprint: the eprint comes back with its archive,
+    never labelled as arXiv's (biblatex reads archivePrefix as eprinttype)."""
+    import bibtexparser
+
+    from bibkit.imports import read_file
+
+    source = tmp_path / "x.bib"
+    source.write_text("@article{k2020, title = {T}, author = {A, B}, journal = {J}, year = {2020},\n"
+                      "  url = {https://arxiv.org/abs/2003.08112}, eprint = {31415926}, archivePrefix = {PubMed}}\n")
+    (record,) = read_file(source).records
+    assert str(record.arxiv) == "2003.08112"
+    (entry,) = bibtexparser.parse_string(export([record], fmt).decode()).entries
+    fields = {f.key.lower(): f.value for f in entry.fields}
+    assert fields["eprint"] == "31415926"
+    assert fields["archiveprefix"] == "PubMed"
+    assert not {"eprinttype", "primaryclass", "eprintclass"} & set(fields)
