@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bibkit.keys import is_entry_type
+from bibkit.keys import is_entry_type, is_valid_key
 from bibkit.latex import escape, latex_to_rich, rich_to_latex, to_ascii
 from bibkit.model import Person, Record
 
@@ -346,7 +346,7 @@ BIBLATEX = Dialect(
         ("eprintclass", lambda r: r.arxiv_class if r.arxiv else r.get("eprintclass")),
         ("organization", lambda r: r.get("publisher") if r.type == "article" else None),
         ("note", lambda r: r.get("note")),
-        ("ids", lambda r: ",".join(r.ids) or None),
+        ("ids", lambda r: ",".join(k for k in r.ids if is_valid_key(k)) or None),
     ) + _BIBLATEX_NAMED,
     verbatim=frozenset({"doi", "url", "eprint", "crossref", "xdata", "xref", "ids"}),
     person=_biblatex_name,
@@ -488,7 +488,8 @@ def render_record(dialect: Dialect, record: Record, ascii: bool = False) -> str:
         # an export forced past that finding still has no repeated entry.
         written = {record.key.casefold()}
         for old in record.ids:
-            if old.casefold() not in written:
+            # A former key no reader takes (BK031) gets no copy: a forced export stays readable.
+            if old.casefold() not in written and is_valid_key(old):
                 written.add(old.casefold())
                 entries.append(render_entry(dialect, dataclasses.replace(record, key=old, ids=()), ascii))
     return "\n".join(entries)
