@@ -493,6 +493,8 @@ def styles(
         sys.stdout.write("".join(f"{name:<{width}}  {what}".rstrip() + "\n" for name, what in rows))
 
 
+OfflineOption = Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")]
+RefreshOption = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")]
 ArxivUrlOption = Annotated[str | None, typer.Option(
     "--arxiv-url", help="arXiv API endpoint (or a mirror). [env: BIBKIT_ARXIV_URL; default: "
     "https://export.arxiv.org/api/query]", show_default=False)]
@@ -525,8 +527,8 @@ def enrich(
         "--dry-run", help="Print the changes as a unified diff; write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if enrichment would change a record "
                                         "(for CI).")] = False,
-    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")] = False,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")] = False,
+    offline: OfflineOption = False,
+    refresh: RefreshOption = False,
     accept_arxiv: Annotated[bool, typer.Option(
         "--accept-arxiv", help="Where arXiv disagrees with a curated title or author list, take arXiv's.")] = False,
     search: Annotated[bool, typer.Option(
@@ -597,8 +599,8 @@ def published(
         "--dry-run", help="Print the upgrades as a unified diff; write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a preprint would be upgraded "
                                         "(for CI).")] = False,
-    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; no request.")] = False,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers and ask arXiv again.")] = False,
+    offline: OfflineOption = False,
+    refresh: RefreshOption = False,
     arxiv_url: ArxivUrlOption = None,
     arxiv_delay: ArxivDelayOption = None,
     cache_dir: CacheDirOption = None,
