@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -17,13 +18,19 @@ from bibkit.model import Person, Record
 
 def name_value(p: Person) -> str | dict[str, str]:
     """The plain ``Given Family`` string when it reads back as the same name, else the mapping."""
+    text = _plain_name(p)
+    return csl_person(p) if text is None else text
+
+
+@functools.lru_cache(maxsize=65536)  # a collection names the same people again and again
+def _plain_name(p: Person) -> str | None:
     text = str(p)
     try:
         if Person.parse(text) == p and text != OTHERS and "," not in text:
             return text
     except ValueError:
         pass
-    return csl_person(p)
+    return None
 
 
 def record_data(r: Record) -> dict[str, Any]:
@@ -134,19 +141,29 @@ def _value(v: object, head: str, col: int, lines: list[str]) -> bool:
 _PLAIN_CHAR = "\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFF"
 _SINGLE = re.compile(f"[{_PLAIN_CHAR}]*")
 # A plain scalar: no indicator first, no ': ' or ' #' inside, no ':' or space last.
-_PLAIN = re.compile(f"(?![-?:,\\[\\]{{}}#&*!|>'\"%@`\\s])(?!\\.\\.\\.)(?:(?!: | #)[{_PLAIN_CHAR}])*(?<![:\\s])")
+_PLAIN_FIRST = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@`\s]")
+_PLAIN_LAST = re.compile(r"[^:\s]")
 _ESCAPE = re.compile("[^\x09\x0A\x0D\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFF]")
 _RESOLVER = Resolver()
+_IMPLICIT = frozenset(Resolver.yaml_implicit_resolvers)  # first characters of text YAML may read as no string
+
+
+def _is_plain(text: str) -> bool:
+    """``text`` (printable) can be written plain: no indicator first, no ``...`` start, no
+    ``: `` or `` #`` inside, no ``:`` or space last."""
+    return bool(text) and _PLAIN_FIRST.match(text) is not None and _PLAIN_LAST.match(text[-1]) is not None \
+        and not text.startswith("...") and ": " not in text and " #" not in text
 
 
 def scalar(text: str) -> str:
     """``text`` as a YAML scalar that reads back as the string: plain when nothing in it means
     anything to YAML (PyYAML's resolver would read a number, date or boolean), in single quotes
     when it has no line break or character YAML escapes, else in double quotes with escapes."""
-    if text and _PLAIN.fullmatch(text) and \
-            _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == Resolver.DEFAULT_SCALAR_TAG:  # type: ignore[no-untyped-call]
+    single = _SINGLE.fullmatch(text) is not None
+    if single and _is_plain(text) and (text[0] not in _IMPLICIT or _RESOLVER.resolve(  # type: ignore[no-untyped-call]
+            yaml.ScalarNode, text, (True, False)) == Resolver.DEFAULT_SCALAR_TAG):
         return text
-    if _SINGLE.fullmatch(text):
+    if single:
         return "'" + text.replace("'", "''") + "'"
     # JSON's escapes are YAML's; what JSON leaves raw and YAML would not read as itself is escaped.
     return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000

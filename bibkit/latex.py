@@ -101,8 +101,13 @@ def _unescape(text: str) -> str:
     with contextlib.suppress(UnicodeDecodeError, ValueError, IndexError):
         text = codecs.decode(text, "ulatex")  # type: ignore[call-overload]
     text = " ".join(text.replace("{", "").replace("}", "").replace("\xa0", " ").split())
-    return "".join(held[ord(c) - _PLACEHOLDER] if _PLACEHOLDER <= ord(c) < _PLACEHOLDER + len(held) else c
-                   for c in text)
+    return _put_back(text, held, _PLACEHOLDER)
+
+
+def _put_back(text: str, held: list[str], first: int) -> str:
+    """``text`` with each stand-in character (``first``, ``first + 1``, ...) replaced by what
+    ``held`` says it stands for."""
+    return text.translate({first + i: value for i, value in enumerate(held)}) if held else text
 
 
 # LaTeX markup that has a rich-text equivalent: commands with an argument, and declarations
@@ -141,10 +146,7 @@ def latex_to_rich(text: str) -> str:
         held.append(markup)
         return chr(_MARK + len(held) - 1)
 
-    out = _convert(text, mark)
-    decoded = unescape(out)
-    result = "".join(held[ord(c) - _MARK] if _MARK <= ord(c) < _MARK + len(held) else c for c in decoded)
-    return _tidy_spans(result)
+    return _tidy_spans(_put_back(unescape(_convert(text, mark)), held, _MARK))
 
 
 def _convert(text: str, mark: Callable[[str], str]) -> str:
@@ -152,6 +154,14 @@ def _convert(text: str, mark: Callable[[str], str]) -> str:
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
+        # Text up to the next character that can start structure is copied as it is.
+        nxt = _STRUCTURE.search(text, i)
+        if nxt is None:
+            out.append(text[i:])
+            break
+        if nxt.start() > i:
+            out.append(text[i:nxt.start()])
+            i = nxt.start()
         c = text[i]
         if c == "$" and (i == 0 or text[i - 1] != "\\"):
             end = _math_end(text, i)
@@ -215,34 +225,31 @@ def _letters(tex: str) -> str:
     return _COMMAND.sub(lambda m: "" if m.group(1).isalpha() else m.group(1), tex)
 
 
+# What _convert, group_end and _math_end look at; the text between is skipped in one step (an
+# abstract is thousands of characters with a handful of these).
+_STRUCTURE = re.compile(r"[$\\{]")
+_BRACE = re.compile(r"\\.|[{}]", re.S)  # an escaped character is not a brace
+_DOLLAR = re.compile(r"\\.|\$", re.S)
+
+
 def group_end(text: str, start: int) -> int:
     """Index of the brace that closes the group opened at ``start``, or -1."""
     depth = 0
-    i = start
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
+    for m in _BRACE.finditer(text, start):
+        c = m.group()
         if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
+                return m.start()
     return -1
 
 
 def _math_end(text: str, start: int) -> int:
-    i = start + 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == "$":
-            return i if i > start + 1 else -1
-        i += 1
+    for m in _DOLLAR.finditer(text, start + 1):
+        if m.group() == "$":
+            return m.start() if m.start() > start + 1 else -1
     return -1
 
 

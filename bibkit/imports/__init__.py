@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bibkit import keys
 from bibkit.diagnostics import BibkitError
-from bibkit.dump import dump_record
+from bibkit.dump import dump_yaml
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
 from bibkit.loader import load_library
 from bibkit.model import Record
@@ -148,7 +148,8 @@ def plan_writes(records: Sequence[Record], directory: Path, force: bool = False)
         stems[stem.casefold()] = r.key
         if not keys.is_safe_file_stem(stem):
             raise BibkitError(f"key {r.key!r} gives no safe file name")
-        plans.append(Planned(directory / (stem + keys.SUFFIX), r.key, None, dump_record(r), list(record_data(r))))
+        data = record_data(r)
+        plans.append(Planned(directory / (stem + keys.SUFFIX), r.key, None, dump_yaml(data), list(data)))
     return plans
 
 

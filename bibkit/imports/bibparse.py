@@ -11,6 +11,7 @@ space, as BibTeX reads them.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -21,6 +22,13 @@ MONTH_MACROS = {m[:3].lower(): m for m in ("January February March April May Jun
                                            "October November December").split()}
 _IDENT = re.compile(r"[^\s\"#%'(),={}]+")
 _TYPE = re.compile(r"[A-Za-z][\w-]*")
+# White space, and biber's % comments to the end of the line.
+_SPACE = re.compile(r"(?:\s+|%[^\n]*\n?)*")
+# The key runs to the comma (BibTeX allows anything but white space, a comma and the closing
+# delimiter).
+_KEY = {close: re.compile(r"[^,\s" + re.escape(close) + r"]*") for close in "})"}
+_NUMBER = re.compile(r"\d+")
+_QUOTED = re.compile(r'\\.|[{}"]', re.S)  # what ends a quoted value, or is not its end
 
 
 @dataclass
@@ -62,25 +70,12 @@ class _Parser:
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def line(self, pos: int) -> int:
-        lo, hi = 0, len(self._line_starts)
-        while lo + 1 < hi:
-            mid = (lo + hi) // 2
-            if self._line_starts[mid] <= pos:
-                lo = mid
-            else:
-                hi = mid
-        return lo + 1
+        return bisect.bisect_right(self._line_starts, pos)
 
     def skip_space(self) -> None:
-        t, n = self.text, len(self.text)
-        while self.pos < n:
-            if t[self.pos].isspace():
-                self.pos += 1
-            elif t[self.pos] == "%":  # biber reads % as a comment between fields
-                end = t.find("\n", self.pos)
-                self.pos = n if end < 0 else end + 1
-            else:
-                break
+        m = _SPACE.match(self.text, self.pos)
+        assert m is not None  # the pattern matches the empty string
+        self.pos = m.end()
 
     def parse(self) -> BibFile:
         t = self.text
@@ -173,10 +168,9 @@ class _Parser:
         close = self.closer()
         t = self.text
         self.skip_space()
-        # The key runs to the comma (BibTeX allows anything but white space, a comma and the
-        # closing delimiter). A first token followed by "=" is a field: the entry has no key.
+        # A first token followed by "=" is a field: the entry has no key.
         start = self.pos
-        m = re.compile(r"[^,\s" + re.escape(close) + r"]*").match(t, self.pos)
+        m = _KEY[close].match(t, self.pos)
         assert m is not None
         key = m.group()
         self.pos = m.end()
@@ -242,24 +236,21 @@ class _Parser:
             self.pos = end + 1
             return value
         if c == '"':
-            i, depth = self.pos + 1, 0
-            while i < len(t):
-                if t[i] == "\\":
-                    i += 2
-                    continue
-                if t[i] == "{":
+            depth = 0
+            for q in _QUOTED.finditer(t, self.pos + 1):
+                mark = q.group()
+                if mark == "{":
                     depth += 1
-                elif t[i] == "}":
+                elif mark == "}":
                     depth -= 1
-                elif t[i] == '"' and depth == 0:
+                elif mark == '"' and depth == 0:
                     break
-                i += 1
             else:
                 raise _Error(self.pos, "a quoted value is never closed")
-            value = t[self.pos + 1:i]
-            self.pos = i + 1
+            value = t[self.pos + 1:q.start()]
+            self.pos = q.end()
             return value
-        m = re.compile(r"\d+").match(t, self.pos)
+        m = _NUMBER.match(t, self.pos)
         if m is not None:
             self.pos = m.end()
             return m.group()

@@ -93,27 +93,41 @@ _EXTENDED = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix)\s*=", re.I
 
 def split_names(value: str) -> list[str]:
     """A BibTeX name list split at each " and " outside braces."""
+    # The separators are looked for in a copy with every braced character (braces included)
+    # masked: positions stay the same, and the regular expressions skip the masked text.
+    outside = _outside_braces(value) if "{" in value or "}" in value else value
     out: list[str] = []
-    depth = 0
     start = 0
-    i = 0
-    while i < len(value):
-        c = value[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif depth == 0:
-            m = _AND.match(value, i)
-            if m is None and i == start and start > 0:
-                m = _AND_AGAIN.match(value, i)  # "X and and Y": an empty name, as bibtex reads it
-            if m is not None and (i > start or start > 0):
-                out.append(value[start:i].strip())
-                start = i = m.end()
-                continue
-        i += 1
+    while True:
+        again = _AND_AGAIN.match(outside, start) if start > 0 else None
+        if again is not None:  # "X and and Y": an empty name, as bibtex reads it
+            start = again.end()
+            continue
+        m = _AND.search(outside, start)
+        if m is not None and m.start() == 0:  # a list does not start with a separator
+            m = _AND.search(outside, 1)
+        if m is None:
+            break
+        out.append(value[start:m.start()].strip())
+        start = m.end()
     out.append(value[start:].strip())
     return [n for n in out if n]
+
+
+_BRACES = re.compile(r"[{}]")
+
+
+def _outside_braces(value: str) -> str:
+    """``value`` with every character inside braces, and the braces, as NUL."""
+    pieces: list[str] = []
+    depth, last = 0, 0
+    for m in _BRACES.finditer(value):
+        pieces.append(value[last:m.start()] if depth == 0 else "\0" * (m.start() - last))
+        pieces.append("\0")
+        depth += 1 if m.group() == "{" else -1
+        last = m.end()
+    pieces.append(value[last:] if depth == 0 else "\0" * (len(value) - last))
+    return "".join(pieces)
 
 
 @functools.lru_cache(maxsize=65536)
