@@ -99,9 +99,55 @@ def _unescape(text: str) -> str:
     text = _WRAPPERS.sub("", text)
     # latexcodec gives up on some malformed input; the text is still usable as it is.
     with contextlib.suppress(UnicodeDecodeError, ValueError, IndexError):
-        text = codecs.decode(text, "ulatex")  # type: ignore[call-overload]
+        text = decode_latex(text)
     text = " ".join(text.replace("{", "").replace("}", "").replace("\xa0", " ").split())
     return _put_back(text, held, _PLACEHOLDER)
+
+
+# What latexcodec reads as more than the characters themselves: commands, ties, math, dashes,
+# quotes, ,, (a low quote), ¡ and ¿.
+_LATEX_IN_TEXT = re.compile(r"[\\~$]|--|''|``|,,|[!?]`")
+_BLANKS = re.compile(r"([ \t]+)")
+
+
+def decode_latex(text: str) -> str:
+    """``codecs.decode(text, "ulatex")`` up to the length of white space runs, decoding only the
+    stretches of ``text`` that hold LaTeX (latexcodec takes microseconds a character: an
+    abstract with one ``--`` took milliseconds).
+
+    ``text`` is cut at the blanks after words without a backslash (a command swallows the blanks
+    after it), unless it holds a comment (``%`` runs to the end of the line) or a line break (a
+    command swallows that too, and the blanks after it). No sequence of latexcodec's table runs
+    across such a cut: the one with a blank, `` \\par``, reads as ``\\par`` alone does, a
+    paragraph break. Pieces without LaTeX are their own decoding. Raises what latexcodec raises
+    on the whole text.
+    """
+    import latexcodec  # noqa: F401  (registers the "ulatex" codec)
+
+    if "%" in text or "\n" in text:
+        return _decode(text)
+    parts = _BLANKS.split(text)  # word, blanks, word, ..., word
+    pieces: list[str] = []
+    start = 0
+    try:
+        for i in range(1, len(parts), 2):
+            if "\\" not in parts[i - 1]:
+                pieces.append(_decode_piece("".join(parts[start:i])))
+                pieces.append(parts[i])
+                start = i + 1
+        pieces.append(_decode_piece("".join(parts[start:])))
+    except (UnicodeDecodeError, ValueError, IndexError):
+        return _decode(text)
+    return "".join(pieces)
+
+
+def _decode_piece(text: str) -> str:
+    return _decode(text) if _LATEX_IN_TEXT.search(text) else text
+
+
+def _decode(text: str) -> str:
+    decoded: str = codecs.decode(text, "ulatex")  # type: ignore[call-overload]
+    return decoded
 
 
 def _put_back(text: str, held: list[str], first: int) -> str:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import codecs
+from collections.abc import Callable
+
+import latexcodec  # noqa: F401  (registers the "ulatex" codec)
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bibkit.latex import escape, protect_title, unescape
+from bibkit.latex import decode_latex, escape, protect_title, unescape
 
 
 @pytest.mark.parametrize(("title", "expected"), [
@@ -62,6 +66,31 @@ def test_escaped_text_has_balanced_braces_and_no_live_specials_or_ligatures(text
         assert not any(c in stripped for c in "%&#$")
         assert not any(pair in out for pair in _LIGATURES)
     assert unescape(escape(text)) == " ".join(text.replace("\xa0", " ").split())
+
+
+# Pieces of LaTeX whose reading depends on what stands around them: commands that swallow the
+# blanks after them or take the next character, the one table entry with a blank (" \\par"),
+# comments, line breaks, math, ligatures, and a backslash at the end.
+_LATEX_PIECES = [" ", "  ", "\t", "\n", " \n ", "%", "\\", "\\\\", "\\ ", "\\par", "\\v", "\\c", "\\'", '\\"', "\\ss",
+                 "\\emph", "{", "}", "$", "$-$", "-", "--", "---", "`", "``", "'", "''", ",", ",,", "!", "?", "~",
+                 "#", "#1", "D", "d", "Z", "e", "a", "o", "word"]
+
+
+def _latex_or_error(decode: Callable[[str], str], text: str) -> str:
+    try:
+        return " ".join(decode(text).split())
+    except (UnicodeDecodeError, ValueError, IndexError) as exc:
+        return f"raises {type(exc).__name__}"
+
+
+@settings(max_examples=2000)
+@example(",\\' \n {\\emph x}")  # the line break and the blanks after it are swallowed by \'
+@given(st.lists(st.one_of(st.sampled_from(_LATEX_PIECES), st.characters()), max_size=30).map("".join))
+def test_decoding_latex_piece_by_piece_reads_as_latexcodec_reads_the_whole(text: str) -> None:
+    def whole(t: str) -> str:
+        return str(codecs.decode(t, "ulatex"))  # type: ignore[call-overload]
+
+    assert _latex_or_error(decode_latex, text) == _latex_or_error(whole, text)
 
 
 def test_page_ranges_keep_the_dash_ligature() -> None:
