@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import glob
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -70,6 +71,49 @@ def write_chunks_if_changed(path: Path, chunks: Iterable[bytes]) -> bool:
     return True
 
 
+def write_new_directory(directory: Path, files: Iterable[tuple[str, bytes]]) -> bool:
+    """Create ``directory`` with ``files`` (name, content) in it, all at once: they are written
+    into a hidden directory beside it, synced to disk, and that directory becomes ``directory``
+    with one rename. A reader or a crash sees no directory or the whole of it; each file costs an
+    open, a write and a close (no temporary file, mode change and rename per file, which cost
+    more than the import's parsing on a busy disk). False, leaving nothing behind, when
+    ``directory`` exists: the caller writes into it file by file."""
+    if directory.exists():
+        return False
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphan_directories(directory)
+    staging = directory.parent / f".{directory.name}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)  # a killed writer's that had this process's pid
+    os.mkdir(staging)  # the mode a directory gets, as directory.mkdir() would give it
+    try:
+        for name, data in files:
+            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+        os.sync()  # the files are on disk before the directory that holds them appears
+        try:
+            os.rename(staging, directory)
+        except OSError:  # it appeared meanwhile, with something in it
+            shutil.rmtree(staging)
+            return False
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return True
+
+
+def _remove_orphan_directories(directory: Path) -> None:
+    """Delete what killed writers of ``directory`` (``write_new_directory``) left beside it."""
+    for tmp in directory.parent.glob(f".{glob.escape(directory.name)}.*.tmp"):
+        pid = tmp.name[len(directory.name) + 2:].removesuffix(".tmp")
+        if tmp.is_dir() and _is_orphan(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _put_in_place(tmp: str, path: Path) -> None:
     """``tmp`` becomes ``path`` at once, with the mode ``path`` had (a new file: what the umask
     gives, as ``open`` would; mkstemp's 0600 would hide a shared bibliography from its readers)."""
@@ -98,11 +142,18 @@ def remove_orphans(directory: Path) -> None:
 
 
 def _remove_if_orphan(tmp: Path, pid: str) -> None:
+    if _is_orphan(pid):
+        tmp.unlink(missing_ok=True)
+
+
+def _is_orphan(pid: str) -> bool:
+    """The writer whose pid a temporary file's name holds is gone."""
     if not pid.isdigit():
-        return
+        return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
-        tmp.unlink(missing_ok=True)
+        return True
     except PermissionError:
         pass  # alive, someone else's
+    return False

@@ -131,3 +131,39 @@ def test_realworld_import_export_reimport_reports_differences(tmp_path: Path) ->
     # publisher as its school, a preprint's identifier in howpublished and its arXiv URL).
     assert set(differences) <= {"bibtex:type", "bibtex:text", "bibtex:extra", "bibtex:author", "bibtex:editor",
                                 "bibtex:title", "bibtex:arxiv"}, differences
+
+
+@pytest.mark.slow
+def test_import_killed_mid_write_leaves_no_target_and_the_rerun_tidies(tmp_path: Path) -> None:
+    bib = tmp_path / "many.bib"
+    bib.write_text("".join(f"@misc{{k{i}, title = {{Paper {i}}}, author = {{Ada Lovelace}}, year = 2020}}\n"
+                           for i in range(20_000)))
+    into = tmp_path / "records"
+    command = [sys.executable, "-m", "bibkit", "import", str(bib), "--into", str(into), "-q"]
+    child = subprocess.Popen(command, cwd=ROOT)
+    try:
+        _wait_for(lambda: any(p.is_dir() and any(p.iterdir()) for p in tmp_path.glob(".records.*.tmp")), 120)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert not into.exists()  # the records appear all at once or not at all
+    assert subprocess.run(command, cwd=ROOT, check=False).returncode == 0
+    assert len(list(into.glob("*.yaml"))) == 20_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.bib", "records"]  # the killed import's files are gone
+
+
+def test_a_new_directory_appears_whole_with_the_modes_mkdir_and_open_give(tmp_path: Path) -> None:
+    from bibkit.write import write_new_directory
+
+    into = tmp_path / "deep" / "records"
+    assert write_new_directory(into, [("a.yaml", b"title: A\n"), ("b.yaml", b"title: B\n")])
+    assert {p.name: p.read_bytes() for p in into.iterdir()} == {"a.yaml": b"title: A\n", "b.yaml": b"title: B\n"}
+    (tmp_path / "made").mkdir()
+    (tmp_path / "made" / "file").write_bytes(b"")
+    assert into.stat().st_mode == (tmp_path / "made").stat().st_mode
+    assert (into / "a.yaml").stat().st_mode == (tmp_path / "made" / "file").stat().st_mode
+    # An existing directory is left to the caller, untouched, and nothing is left beside it.
+    assert not write_new_directory(into, [("c.yaml", b"title: C\n")])
+    assert sorted(p.name for p in into.iterdir()) == ["a.yaml", "b.yaml"]
+    assert sorted(p.name for p in into.parent.iterdir()) == ["records"]

@@ -19,7 +19,7 @@ from bibkit.dump import dump_yaml
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
 from bibkit.loader import load_library
 from bibkit.model import Record
-from bibkit.write import remove_orphans, write_if_changed
+from bibkit.write import remove_orphans, write_if_changed, write_new_directory
 
 
 @dataclass
@@ -170,10 +170,15 @@ def write_records(records: Sequence[Record], directory: Path, force: bool = Fals
 
 
 def write_plans(plans: Sequence[Planned], directory: Path) -> None:
-    """Write the files ``plans`` change. Each costs the same however many there are: the
-    directory is tidied of killed writers' files once, not listed per file, and new files are
-    synced to disk together at the end, not one by one (a sync costs milliseconds). An updated
-    record is synced before it replaces the curated file, which a crash must never empty."""
+    """Write the files ``plans`` change. Each costs the same however many there are: a new
+    directory is written whole beside it and renamed into place (``write_new_directory``); in
+    one that exists, the directory is tidied of killed writers' files once, not listed per file,
+    and new files are synced to disk together at the end, not one by one (a sync costs
+    milliseconds). An updated record is synced before it replaces the curated file, which a
+    crash must never empty."""
+    if all(plan.old is None and plan.path.parent == directory for plan in plans) and write_new_directory(
+            directory, ((plan.path.name, plan.new.encode("utf-8")) for plan in plans if plan.changed)):
+        return
     directory.mkdir(parents=True, exist_ok=True)
     remove_orphans(directory)
     for plan in plans:
