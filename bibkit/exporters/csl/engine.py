@@ -740,8 +740,14 @@ def last_built_date(root: Any, macros: dict[str, Any]) -> Any:
     """
     last: Any = None
     built: set[str] = set()
+    # A sort key expands every macro it calls, at each call: a macro's expansion there is walked
+    # once, and kept (its last date, every macro it enters) for the calls whose stack holds none
+    # of those macros (they walk it the same way). An expansion that met a recursive call (which
+    # the stack cuts short) depends on the stack, and is not kept.
+    expanded: dict[str, tuple[Any, frozenset[str]]] = {}
+    cut = ""  # no macro is named "": marks an expansion the stack cut short
 
-    def walk(node: Any, in_key: bool, stack: tuple[str, ...]) -> None:
+    def walk(node: Any, in_key: bool, stack: tuple[str, ...], entered: set[str] | None) -> None:
         nonlocal last
         for child in _children(node):
             tag = _tag(child)
@@ -751,20 +757,36 @@ def last_built_date(root: Any, macros: dict[str, Any]) -> Any:
             name = child.get("macro") if tag in ("text", "key") else None
             if name:
                 macro = macros.get(name)
-                if macro is None or name in stack:
+                if macro is None:
                     continue
-                key = in_key or tag == "key"
-                if key or name not in built:
-                    if not key:
-                        built.add(name)
-                    walk(macro, key, (*stack, name))
+                if name in stack:
+                    if entered is not None:
+                        entered.add(cut)
+                    continue
+                if in_key or tag == "key":
+                    kept = expanded.get(name)
+                    if kept is None or not kept[1].isdisjoint(stack):
+                        before, last = last, None
+                        inner = {name}
+                        walk(macro, True, (*stack, name), inner)
+                        kept = (last, frozenset(inner))
+                        if cut not in inner:
+                            expanded[name] = kept
+                        last = before
+                    if kept[0] is not None:
+                        last = kept[0]
+                    if entered is not None:
+                        entered |= kept[1]
+                elif name not in built:
+                    built.add(name)
+                    walk(macro, False, (*stack, name), entered)
                 continue
-            walk(child, in_key, stack)
+            walk(child, in_key, stack, entered)
 
     for area in ("citation", "bibliography", "intext"):
         node = root.find(f"{NS}{area}")
         if node is not None:
-            walk(node, False, ())
+            walk(node, False, (), None)
     return last
 
 
