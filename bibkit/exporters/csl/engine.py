@@ -705,13 +705,15 @@ class Engine:
         texts: list[str | None] | None = None
         registry = self.names_registry
         # Entries render independently but for subsequent-author-substitute and the names
-        # registry (a name first seen in the bibliography): fan out where neither can matter.
+        # registry (a name first seen in the bibliography, where given names are disambiguated):
+        # fan out where neither can matter. A style without givenname disambiguation (numeric
+        # styles: their citations register no name) never reads what its entries add.
         # The first date range printed takes a wrapper the later ones do not: in order.
         ranges_in_order = self.range_wrapper is not None and any(e.item.has_date_range for e in entries)
         if (self.subsequent_author_substitute is None and self.parallel and not ranges_in_order
                 and fanout.split(len(entries)) > 1):
             saved = registry.save()
-            texts = fanout.fanout(render, entries, lambda: registry.version == saved.version)
+            texts = fanout.fanout(render, entries, lambda: registry.version == saved.version or not registry.read)
             if texts is None:
                 registry.restore(saved)
         if texts is None:
