@@ -400,15 +400,19 @@ def _build(loaded: Loaded, root: yaml.MappingNode) -> None:
     text: dict[str, str] = {}
     names: dict[str, tuple[Person, ...]] = {}
     dates: dict[str, Date] = {}
+    spans = loaded.spans
+    if root.value:
+        spans.setdefault("", Span.from_mark(root.start_mark))
     for knode, vnode in root.value:
-        loaded.spans.setdefault("", Span.from_mark(root.start_mark))
         try:
             name = _text(knode, "a field name")
             spec = FIELD_BY_NAME.get(name)
             if spec is None:
                 raise _Problem(knode, "BK010", f"unknown field {name!r}{_suggest(name, FIELD_BY_NAME)}")
-            loaded.spans[name] = Span.from_mark(vnode.start_mark)
-            loaded.spans[name + ":key"] = Span.from_mark(knode.start_mark)
+            mark = vnode.start_mark
+            spans[name] = Span(mark.line + 1, mark.column + 1)
+            mark = knode.start_mark
+            spans[name + ":key"] = Span(mark.line + 1, mark.column + 1)
             match spec.kind:
                 case Kind.TEXT if name in TEXT_FIELDS:
                     text[name] = _rich(vnode)
