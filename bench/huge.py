@@ -62,6 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "bibkit")], check=True)
     work = Path(tempfile.mkdtemp(prefix="bibkit-huge-"))
+    os.chdir(work)  # not the repository's bibkit.toml: that is the shipped collection's
     folders = {}
     for n in (10000, args.n):
         folder = args.corpus if n == args.n and args.corpus else work / f"mixed{n}"
