@@ -49,7 +49,8 @@ def _figures(folder: Path, work: Path) -> list[tuple[str, Figure]]:
         victim.write_text(original)
     cold()
     return [("validate, cold", validate), ("export after that validate", export),
-            ("validate + export, cold", Figure(validate.seconds + export.seconds, max(validate.peak_mb, export.peak_mb))),
+            ("validate + export, cold",
+             Figure(validate.seconds + export.seconds, max(validate.peak_mb, export.peak_mb))),
             ("export (validates too), cold", export_cold), ("export, warm (nothing changed)", warm),
             ("export, one record edited", edited)]
 
@@ -72,9 +73,11 @@ def main() -> None:
         folders[n] = folder
     small, large = (_figures(folders[n], work) for n in (10000, args.n))
     lines = [START, "",
-             f"`bench/huge.py {args.n}`: the mixed corpus (`bench/generate_mixed.py`) at 10,000 and {args.n:,} records, "
-             f"one run each, on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.", "",
-             f"| work | 10,000: s | per 1,000 | peak MB | {args.n:,}: s | per 1,000 | peak MB | per record, {args.n:,} / 10,000 |",
+             f"`bench/huge.py {args.n}`: the mixed corpus (`bench/generate_mixed.py`) at 10,000 and {args.n:,} "
+             f"records, one run each, on {platform.machine()}, {os.cpu_count()} cores, "
+             f"Python {platform.python_version()}.", "",
+             f"| work | 10,000: s | per 1,000 | peak MB | {args.n:,}: s | per 1,000 | peak MB | "
+             f"per record, {args.n:,} / 10,000 |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for (what, a), (_, b) in zip(small, large, strict=True):
         pa, pb = a.seconds / 10, b.seconds / args.n * 1000
