@@ -119,7 +119,7 @@ def _packaged(name: str, folder: str = "") -> Path | None:
     """The packaged style file ``name`` in ``folder`` (one stat; as ``_package`` would list it)."""
     if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
         return None
-    path = (_package_root() / folder / f"{name}.csl") if folder else _package_root() / f"{name}.csl"
+    path = _package_root() / folder / f"{name}.csl"  # (an empty folder adds nothing to a path)
     return path if path.is_file() else None
 
 
