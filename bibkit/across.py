@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.folding import title_key
-from bibkit.loader import Loaded
+from bibkit.library import Loaded
 
 # Titles at least this similar (2 * longest common subsequence / total length, of the folded
 # text) are reported as near-duplicates.

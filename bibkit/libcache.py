@@ -49,7 +49,7 @@ from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.loader import MAX_BYTES, Library, Loaded, load_record, load_text, record_files
+from bibkit.library import MAX_BYTES, Library, Loaded, record_files
 from bibkit.model import Record
 
 if TYPE_CHECKING:
@@ -173,6 +173,8 @@ def _examine(path: str, job: _Job) -> tuple[str, str, tuple[Any, ...]]:
     digest = hashlib.blake2b(data, digest_size=16).hexdigest() if data is not None else "-"
     if data is not None and row is not None and row.hash == digest:
         return path, "touch", (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, checked, path)
+    from bibkit.loader import load_record, load_text  # PyYAML: only for a run that parses
+
     loaded = load_text(Path(path), data) if data is not None else load_record(Path(path))
     stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if data is not None else (-1, 0, 0, 0)
     values = _row_values(path, loaded, stat, checked, digest, job.checks)

@@ -12,16 +12,14 @@ record needs, before it can exhaust the stack.
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
 from bibkit import keys, richtext
-from bibkit.diagnostics import Diagnostic, Severity, Span
+from bibkit.diagnostics import Diagnostic, Span
 from bibkit.fields import (
     CSL_TYPES,
     FIELD_BY_NAME,
@@ -31,6 +29,7 @@ from bibkit.fields import (
     TEXT_FIELDS,
     Kind,
 )
+from bibkit.library import MAX_BYTES, Library, Loaded, record_paths
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record, check_url
 
 T = TypeVar("T")
@@ -40,33 +39,6 @@ _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _ALLOWED_TAGS = _SCALAR_TAGS | {_STD + "seq", _STD + "map"}
 _MAX_DEPTH = 16  # a record is at most four levels deep; anything deeper is not a record
-MAX_BYTES = 4 * 1024 * 1024  # the largest shipped record (450 authors) is 22 kB
-
-
-@dataclass(slots=True)
-class Loaded:
-    """One file: its record (when it could be built), where each value stood, what is wrong."""
-
-    path: Path
-    record: Record | None = None
-    spans: dict[str, Span] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def span(self, name: str) -> Span:
-        return self.spans.get(name, Span())
-
-    def diag(self, name: str, code: str, message: str,
-             severity: Severity = Severity.ERROR) -> Diagnostic:
-        return Diagnostic(self.path, self.span(name), code, message, severity)
-
-
-@dataclass(slots=True)
-class Library:
-    loaded: list[Loaded]
-
-    @property
-    def records(self) -> list[Record]:
-        return [lo.record for lo in self.loaded if lo.record is not None]
 
 
 class _Problem(Exception):
@@ -80,27 +52,6 @@ class _Problem(Exception):
     @classmethod
     def at(cls, event: yaml.Event, code: str, message: str) -> _Problem:
         return cls(None, code, message, Span.from_mark(event.start_mark))
-
-
-def record_paths(paths: Iterable[Path]) -> list[Path]:
-    """Expand directories to their ``*.yaml`` files, in a stable order."""
-    return [Path(p) for p in record_files(paths)]
-
-
-def record_files(paths: Iterable[Path]) -> list[str]:
-    """``record_paths`` as the strings pathlib would print, without making a Path of each (at
-    10,000 records that is most of a warm run's own time)."""
-    out: list[str] = []
-    for p in paths:
-        if p.is_dir():
-            base = str(p)
-            prefix = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
-            # By name: within one directory that is pathlib's order.
-            with os.scandir(p) as entries:
-                out.extend(prefix + name for name in sorted(e.name for e in entries if e.name.endswith(keys.SUFFIX)))
-        else:
-            out.append(str(p))
-    return out
 
 
 def load_library(paths: Iterable[Path]) -> Library:

@@ -53,3 +53,15 @@ def test_a_list_answered_from_the_store_imports_no_csl_engine(tmp_path: Path) ->
     assert "bibkit.exporters.csl" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # rendered
     assert json.loads(runs[1].stderr.strip().splitlines()[-1]) == []
     assert runs[1].stdout == runs[0].stdout != ""
+
+
+@pytest.mark.parametrize("command", [["validate", str(RECORDS)], ["export", "-f", "bibtex", "-r", str(RECORDS)]])
+def test_a_run_answered_from_the_store_parses_no_yaml(tmp_path: Path, command: list[str]) -> None:
+    """No record changed since the last run: nothing is parsed, so PyYAML is not even imported."""
+    env = {**os.environ, "BIBKIT_CACHE_DIR": str(tmp_path / "cache")}
+    heavy = json.dumps(["yaml", "bibkit.loader"])
+    runs = [subprocess.run([sys.executable, "-c", PROBE, json.dumps(command), heavy], cwd=ROOT, env=env,
+                           capture_output=True, text=True, check=False) for _ in range(2)]
+    assert "yaml" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # the first run parsed
+    assert json.loads(runs[1].stderr.strip().splitlines()[-1]) == []
+    assert runs[1].stdout == runs[0].stdout

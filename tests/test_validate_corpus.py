@@ -282,7 +282,7 @@ def test_record_files_are_named_as_pathlib_names_them(tmp_path: Path, monkeypatc
                                                       spelling: str) -> None:
     """The store keys records by these names, and findings print them: however a folder is
     written, each file's name is pathlib's (``./records`` -> ``records/a.yaml``), in name order."""
-    from bibkit.loader import record_files
+    from bibkit.library import record_files
 
     (tmp_path / "records").mkdir()
     for name in ("b.yaml", "a.yaml", "A.yaml", "notes.txt", "c.yml"):
