@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bibkit.diagnostics import Diagnostic
 from bibkit.exporters import PageOptions
-from bibkit.loader import Library, load_library
+from bibkit.library import Library
+from bibkit.loader import load_library
 from bibkit.model import Record
 
 

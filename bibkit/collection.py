@@ -20,7 +20,7 @@ from typing import BinaryIO, TypeVar
 from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.exporters import STREAMS, ExportOptions, fingerprint, sort_records
 from bibkit.libcache import Checks, Renderer, Store, StoreDamaged
-from bibkit.loader import Library
+from bibkit.library import Library
 from bibkit.model import Record
 from bibkit.select import Selection, check_keys, matches, select
 

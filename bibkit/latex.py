@@ -52,11 +52,22 @@ _TEXT_COMMANDS = {
     "textendash": "–", "textemdash": "—", "ldots": "…", "dots": "…", "textellipsis": "…",
     "TeX": "TeX", "LaTeX": "LaTeX", "BibTeX": "BibTeX", "textregistered": "®", "texttrademark": "™",
     "textdegree": "°", "S": "§", "P": "¶", "textbar": "|", "textless": "<", "textgreater": ">",
+    # textcomp's symbols, as reference managers and converters write them
+    "textquotesingle": "'", "textquotedbl": '"', "quotesinglbase": "‚", "quotedblbase": "„",
+    "guilsinglleft": "‹", "guilsinglright": "›", "textunderscore": "_", "textdollar": "$",
+    "textsection": "§", "textparagraph": "¶", "textdagger": "†", "textdaggerdbl": "‡",
+    "textexclamdown": "¡", "textquestiondown": "¿", "textmu": "µ", "textperthousand": "‰",
+    "texttimes": "×", "textdiv": "÷", "textminus": "−", "textonehalf": "½", "textonequarter": "¼",
+    "textthreequarters": "¾", "textasteriskcentered": "∗", "texteuro": "€", "euro": "€", "textcent": "¢",
+    "textnumero": "№", "textordfeminine": "ª", "textordmasculine": "º", "checkmark": "✓",
+    "textbrokenbar": "¦", "textlangle": "⟨", "textrangle": "⟩", "textcelsius": "℃", "textohm": "Ω",
+    "textreferencemark": "※", "textinterrobang": "‽", "textestimated": "℮", "textflorin": "ƒ",
 }
 # TeX swallows the spaces after a control word; where that joins two words (\TeX Users) the
-# writer meant the space, so only an opening quote takes the spaces after it.
+# writer meant the space, so only what opens or joins (a quote, an apostrophe: d\textquotesingle
+# Alché) takes the spaces after it.
 _TEXT_COMMAND_RE = re.compile(r"\\(" + "|".join(sorted(_TEXT_COMMANDS, key=len, reverse=True))
-                              + r")(?![A-Za-z])(?:\{\}|(?<=left)\s*)?")
+                              + r")(?![A-Za-z])(?:\{\}|(?:(?<=left)|(?<=single)|(?<=base))\s*)?")
 
 # Commands whose argument is the text itself: the markup goes, the text stays.
 _WRAPPERS = re.compile(r"\\(?:emph|textit|textbf|texttt|textsc|textrm|textsf|mbox|textup|textsl|url)\s*(?=\{)")

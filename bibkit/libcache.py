@@ -29,26 +29,34 @@ never mix half-updates.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.loader import MAX_BYTES, Library, Loaded, load_record, load_text, record_paths
+from bibkit.library import MAX_BYTES, Library, Loaded, record_files
 from bibkit.model import Record
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def cache_root() -> Path:
@@ -142,6 +150,115 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What examining a file needs besides its path: the stored rows, and what to derive."""
+
+    rows: dict[str, _Row]
+    checks: Checks
+    render: Renderer | None
+
+
+def _examine(path: str, job: _Job) -> tuple[str, str, tuple[Any, ...]]:
+    """(path, "touch", its new stat) for a file whose bytes are what the store holds, else
+    (path, "write", the row to store: the file parsed, checked and rendered)."""
+    checked = time.time_ns()
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as fh:
+            data: bytes | None = fh.read(MAX_BYTES + 1)
+    except OSError:
+        data = None
+    row = job.rows.get(path)
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest() if data is not None else "-"
+    if data is not None and row is not None and row.hash == digest:
+        return path, "touch", (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, checked, path)
+    from bibkit.loader import load_record, load_text  # PyYAML: only for a run that parses
+
+    loaded = load_text(Path(path), data) if data is not None else load_record(Path(path))
+    stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if data is not None else (-1, 0, 0, 0)
+    values = _row_values(path, loaded, stat, checked, digest, job.checks)
+    if job.render is not None and loaded.record is not None:
+        values = (*values, job.render[0], job.render[1](loaded.record))
+    return path, "write", values
+
+
+# Each file is parsed (and each entry rendered) on its own, so past this many items the work is
+# shared among processes forked from this one, one a core: they inherit what the work needs and
+# hand back plain values, which this process alone writes. Below it, starting them costs more
+# than they save.
+_PARALLEL_FROM = 256
+_CHUNK = 64
+_work: Callable[[Any], Any] | None = None  # the forked workers' work, set before the fork
+
+
+def _work_on(items: list[Any]) -> list[Any]:
+    assert _work is not None
+    return [_work(item) for item in items]
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _Fanout(Generic[T, R]):
+    """``work`` mapped over lists of items, results in order: in forked workers when ``expected``
+    items are enough and there are cores and a safe ``fork`` (Linux; not Windows, and on macOS
+    fork is unsafe with system frameworks), else here."""
+
+    def __init__(self, work: Callable[[T], R], expected: int) -> None:
+        self.work = work
+        self.pool: Pool | None = None
+        workers = _workers()
+        if expected >= _PARALLEL_FROM and workers > 1 and sys.platform == "linux":
+            import multiprocessing  # only here: ~10 ms of start-up that small runs do not need
+
+            global _work
+            _work = work
+            self.pool = multiprocessing.get_context("fork").Pool(workers)
+
+    def map(self, items: list[T]) -> Iterator[R]:
+        if self.pool is None:
+            yield from map(self.work, items)
+            return
+        for done in self.pool.imap(_work_on, [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]):
+            yield from done
+
+    def __enter__(self) -> _Fanout[T, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _work
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        _work = None
+
+
+def _render_stored(stored: tuple[str, str], fn: Callable[[Record], str]) -> tuple[str, str | None]:
+    """(path, the entry of the record stored as ``text``), or (path, None) if it cannot be read."""
+    path, text = stored
+    loaded = _loaded_from_json(Path(path), text)
+    return path, None if loaded is None or loaded.record is None else fn(loaded.record)
+
+
+def _row_values(path: str, loaded: Loaded, stat: tuple[int, int, int, int], checked: int,
+                digest: str, checks: Checks) -> tuple[Any, ...]:
+    facts = Facts.of(loaded)
+    rec = loaded.record
+    return (path, *stat, checked, digest, json.dumps(_loaded_to_json(loaded), ensure_ascii=False),
+            checks.basis, json.dumps(_per_record(loaded, checks), ensure_ascii=False),
+            json.dumps(facts, ensure_ascii=False) if facts else None,
+            rec.key.casefold() if rec else None, rec.key if rec else None,
+            json.dumps(rec.ids) if rec and rec.ids else None,
+            facts.arxiv if facts else None, facts.doi if facts else None, facts.title_key if facts else None,
+            rec.get("crossref") if rec else None)
+
+
 class Store:
     """The store of one collection. ``root`` None: a private store in a temporary directory,
     removed on ``close`` (``--no-cache``: nothing is left behind, and exports still stream)."""
@@ -207,11 +324,12 @@ class Store:
         """Parse what changed since the last run, drop what went, and keep everything derived
         from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry)."""
         with _bulk():
-            paths = [str(p) for p in record_paths(self.targets)]
+            paths = record_files(self.targets)
             rows = self._rows()
             suspects = [p for p in paths if not self._unchanged(p, rows.get(p))]
             gone = rows.keys() - set(paths)
-            stale = [p for p in paths if p in rows and rows[p].basis != checks.basis]
+            basis = checks.basis
+            stale = [p for p in paths if p in rows and rows[p].basis != basis]
             result = Refreshed(paths=paths)
             if suspects or gone or stale:
                 self.db.execute("BEGIN IMMEDIATE")
@@ -245,27 +363,15 @@ class Store:
         parsed: set[str] = set()
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[Any, ...]] = []
-        for path in suspects:
-            checked = time.time_ns()
-            try:
-                st = os.stat(path)
-                with open(path, "rb") as fh:
-                    data: bytes | None = fh.read(MAX_BYTES + 1)
-            except OSError:
-                data = None
-            row = rows.get(path)
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest() if data is not None else "-"
-            if data is not None and row is not None and row.hash == digest:
-                touches.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, checked, path))
-                continue
-            loaded = load_text(Path(path), data) if data is not None else load_record(Path(path))
-            parsed.add(path)
-            stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if data is not None else (-1, 0, 0, 0)
-            writes.append(self._row_values(path, loaded, stat, checked, digest, checks))
-            if render is not None and loaded.record is not None:
-                writes[-1] = (*writes[-1], render[0], render[1](loaded.record))
-            if len(writes) >= _BATCH:
-                self._write(writes)
+        with _Fanout(functools.partial(_examine, job=_Job(rows, checks, render)), len(suspects)) as fanout:
+            for path, kind, values in fanout.map(suspects):
+                if kind == "touch":
+                    touches.append(values)
+                    continue
+                parsed.add(path)
+                writes.append(values)
+                if len(writes) >= _BATCH:
+                    self._write(writes)
         self._write(writes)
         self.db.executemany("UPDATE files SET size=?, mtime=?, ctime=?, ino=?, checked=? WHERE path=?", touches)
         for path in gone:
@@ -289,18 +395,6 @@ class Store:
             self.db.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", pairs - fresh)
             self.db.executemany("INSERT OR IGNORE INTO pairs VALUES (?, ?)", fresh - pairs)
         return len(parsed)
-
-    def _row_values(self, path: str, loaded: Loaded, stat: tuple[int, int, int, int], checked: int,
-                    digest: str, checks: Checks) -> tuple[Any, ...]:
-        facts = Facts.of(loaded)
-        rec = loaded.record
-        return (path, *stat, checked, digest, json.dumps(_loaded_to_json(loaded), ensure_ascii=False),
-                checks.basis, json.dumps(_per_record(loaded, checks), ensure_ascii=False),
-                json.dumps(facts, ensure_ascii=False) if facts else None,
-                rec.key.casefold() if rec else None, rec.key if rec else None,
-                json.dumps(rec.ids) if rec and rec.ids else None,
-                facts.arxiv if facts else None, facts.doi if facts else None, facts.title_key if facts else None,
-                rec.get("crossref") if rec else None)
 
     def _write(self, writes: list[tuple[Any, ...]]) -> None:
         n = len(_COLUMNS)
@@ -350,17 +444,17 @@ class Store:
             "SELECT f.path FROM files f WHERE f.key IS NOT NULL AND NOT EXISTS "
             "(SELECT 1 FROM entries e WHERE e.path = f.path AND e.what = ?)", (what,))]
         if missing:
-            with _bulk():
+            with _bulk(), _Fanout(functools.partial(_render_stored, fn=fn), len(missing)) as fanout:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    for path, text in list(self._select("SELECT path, loaded FROM files WHERE path IN ({})",
-                                                        missing)):
-                        loaded = _loaded_from_json(Path(path), text)
-                        if loaded is None or loaded.record is None:
-                            raise StoreDamaged(path)
-                        entry = fn(loaded.record)
-                        self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
-                                        (path, what, entry, _tag(entry)))
+                    for start in range(0, len(missing), _BATCH * 4):  # bounded memory: rows a part at a time
+                        stored = list(self._select("SELECT path, loaded FROM files WHERE path IN ({})",
+                                                   missing[start:start + _BATCH * 4]))
+                        for path, entry in fanout.map(stored):
+                            if entry is None:
+                                raise StoreDamaged(path)
+                            self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                                            (path, what, entry, _tag(entry)))
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -439,7 +533,7 @@ class Store:
             self.db.execute(f"DELETE FROM {table}")
 
     def paths(self) -> list[str]:
-        return [str(p) for p in record_paths(self.targets)]
+        return record_files(self.targets)
 
     def library(self) -> Library:
         with _bulk():

@@ -14,7 +14,7 @@ from bibkit import across, keys
 from bibkit.across import Facts
 from bibkit.diagnostics import Diagnostic, Severity
 from bibkit.fields import REQUIRED_BY_TYPE
-from bibkit.loader import Library
+from bibkit.library import Library
 
 Rule = Callable[[Library, date], Iterator[Diagnostic]]
 

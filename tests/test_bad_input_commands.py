@@ -79,6 +79,7 @@ BAD_IMPORTS = {
     "scalar.json": (b'"just a string"', ": not CSL-JSON: expected a list of items"),
     "not-utf8.json": (b'[{"title": "caf\xe9"}]', ": not CSL-JSON: not UTF-8 (byte 0xe9 at offset 15)"),
     "refs.ris": (b"TY  - JOUR\n", ": cannot import .ris files (supported: .bib, .json)"),
+    "refs": (b"@misc{a, title={x}}\n", ": cannot import a file without a suffix (supported: .bib, .json)"),
 }
 
 

@@ -247,6 +247,42 @@ def test_no_cache_writes_nothing(tmp_path: Path, isolated_cache: Path) -> None:
     assert not list(isolated_cache.rglob("*"))
 
 
+@pytest.mark.parametrize(("command", "validated"), [
+    (("validate",), False), (("export", "-f", "bibtex"), False), (("export", "-f", "bibtex"), True),
+    (("export", "-f", "csl-json"), False)])
+def test_files_parsed_in_worker_processes_give_what_one_process_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...], validated: bool) -> None:
+    """Past _PARALLEL_FROM files the parsing, and the rendering of entries, is shared among
+    forked workers: the same findings and the same output, in the same order, bad records
+    included; and the store they fill is the one the next run reads. ``validated``: the records
+    were parsed by a ``validate`` before, and the export renders the entries the store lacks."""
+    from bibkit import libcache
+    records = _copy(tmp_path)
+    if command == ("validate",):  # bad records last, where the last chunk is
+        for bad in sorted((TEST_RECORDS / "bad").rglob("*.yaml")):
+            shutil.copy(bad, records / f"zz-{bad.parent.name}-{bad.name}")
+    monkeypatch.setattr(libcache, "_PARALLEL_FROM", 4)
+    monkeypatch.setattr(libcache, "_CHUNK", 3)
+    runs = {}
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(libcache, "_workers", lambda workers=workers: workers)
+        monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / f"cache{workers}"))
+        target = tmp_path / f"out{workers}"
+        if validated:
+            bibkit("validate", records)
+        args = (*command, records) if command == ("validate",) else (*command, "-r", records, "-o", target)
+        first = bibkit(*args)
+        out = target.read_bytes() if target.exists() else b""
+        again = bibkit(*args)
+        assert (again.exit_code, again.stdout, again.stderr) == (first.exit_code, first.stdout, first.stderr)
+        runs[workers] = (first.exit_code, first.stdout, first.stderr, out)
+    assert runs[1] == runs[2] == runs[3]
+    if command == ("validate",):
+        assert runs[1][1].count("zz-") > 30  # the bad records' findings
+    else:
+        assert runs[1][0] == 0 and len(runs[1][3]) > 10_000
+
+
 def test_concurrent_runs_agree(tmp_path: Path) -> None:
     records = _copy(tmp_path)
     env = {"BIBKIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
@@ -267,6 +303,33 @@ titles = st.dictionaries(st.sampled_from([f"p{i:02d}" for i in range(40)]),
 def test_near_duplicates_after_edits_equal_a_fresh_search(old: dict[str, str], new: dict[str, str]) -> None:
     pairs = across.near_duplicates(old)
     assert across.near_duplicates_update(old, new, pairs) == across.near_duplicates(new)
+
+
+def _lcs(a: str, b: str) -> int:
+    row = [0] * (len(b) + 1)
+    for ca in a:
+        diagonal = 0
+        for j, cb in enumerate(b, 1):
+            diagonal, row[j] = row[j], diagonal + 1 if ca == cb else max(row[j], row[j - 1])
+    return row[-1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(a=st.text("abcd ", max_size=30), b=st.text("abcd ", max_size=30))
+def test_near_duplicate_titles_are_those_whose_common_subsequence_reaches_the_ratio(a: str, b: str) -> None:
+    """BK043's definition, computed here by the textbook dynamic programme: twice the longest
+    common subsequence over the two lengths, at least NEAR_DUPLICATE_RATIO."""
+    expected = bool(a and b) and 2 * _lcs(a, b) >= across.NEAR_DUPLICATE_RATIO * (len(a) + len(b))
+    found = across.near_duplicates({"x.yaml": a, "y.yaml": b})
+    assert found == ({("x.yaml", "y.yaml")} if expected else set())
+
+
+def test_near_duplicate_titles_at_the_ratio() -> None:
+    base = "abcdefghij" * 2  # 20 characters
+    one_off = base[:-2] + "zz"  # LCS 18 of 20 + 20: exactly 0.9
+    two_off = base[:-3] + "yyy"  # 17 with either: 0.85
+    found = across.near_duplicates({"a.yaml": base, "b.yaml": one_off, "c.yaml": two_off})
+    assert found == {("a.yaml", "b.yaml")}
 
 
 def test_the_code_stamp_follows_every_module_of_bibkit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,11 +1,14 @@
 """bibkit --help and bibkit validate run in pre-commit on every commit: they must not import
-what they do not use (the arXiv client, citeproc, pybtex, jsonschema, pydantic, rich)."""
+what they do not use (the arXiv client, citeproc, pybtex, jsonschema, pydantic, rich); nor does
+a formatted list the record store answers (the CSL engine, lxml)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +28,7 @@ try:
     main()
 except SystemExit:
     pass
-heavy = sorted({m.split(".")[0] for m in sys.modules} & heavy_names)
+heavy = sorted(h for h in heavy_names if any(m == h or m.startswith(h + ".") for m in sys.modules))
 print(json.dumps(heavy), file=sys.__stderr__)
 """
 
@@ -37,3 +40,28 @@ def test_light_commands_import_nothing_heavy(args: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
+
+
+def test_a_list_answered_from_the_store_imports_no_csl_engine(tmp_path: Path) -> None:
+    """Nothing changed since the last export of the list: its bytes come from the store, and
+    neither the style nor its locale is parsed (the style file's bytes are hashed)."""
+    args = ["export", "-f", "text", "--style", "apa", "-r", str(RECORDS)]
+    env = {**os.environ, "BIBKIT_CACHE_DIR": str(tmp_path / "cache")}
+    heavy = json.dumps([*HEAVY, "bibkit.exporters.csl"])
+    runs = [subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), heavy], cwd=ROOT, env=env,
+                           capture_output=True, text=True, check=False) for _ in range(2)]
+    assert "bibkit.exporters.csl" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # rendered
+    assert json.loads(runs[1].stderr.strip().splitlines()[-1]) == []
+    assert runs[1].stdout == runs[0].stdout != ""
+
+
+@pytest.mark.parametrize("command", [["validate", str(RECORDS)], ["export", "-f", "bibtex", "-r", str(RECORDS)]])
+def test_a_run_answered_from_the_store_parses_no_yaml(tmp_path: Path, command: list[str]) -> None:
+    """No record changed since the last run: nothing is parsed, so PyYAML is not even imported."""
+    env = {**os.environ, "BIBKIT_CACHE_DIR": str(tmp_path / "cache")}
+    heavy = json.dumps(["yaml", "bibkit.loader"])
+    runs = [subprocess.run([sys.executable, "-c", PROBE, json.dumps(command), heavy], cwd=ROOT, env=env,
+                           capture_output=True, text=True, check=False) for _ in range(2)]
+    assert "yaml" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # the first run parsed
+    assert json.loads(runs[1].stderr.strip().splitlines()[-1]) == []
+    assert runs[1].stdout == runs[0].stdout

@@ -275,3 +275,21 @@ def test_the_type_and_the_date_name_what_they_expected(text: str, col: int, expe
     record.write_text(text)
     result = bibkit("validate", tmp_path)
     assert f"{record}:5:{col}: error BK011 expected {expected}, found a list" in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("spelling", [".", "./records", "records", "records/", "records//", "ABS", "ABS/", "FILE"])
+def test_record_files_are_named_as_pathlib_names_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      spelling: str) -> None:
+    """The store keys records by these names, and findings print them: however a folder is
+    written, each file's name is pathlib's (``./records`` -> ``records/a.yaml``), in name order."""
+    from bibkit.library import record_files
+
+    (tmp_path / "records").mkdir()
+    for name in ("b.yaml", "a.yaml", "A.yaml", "notes.txt", "c.yml"):
+        (tmp_path / "records" / name).write_text("title: x\n")
+    monkeypatch.chdir(tmp_path / "records" if spelling == "." else tmp_path)
+    given = spelling.replace("ABS", str(tmp_path / "records")).replace("FILE", "records/b.yaml")
+    expected = [str(Path(given))] if spelling == "FILE" else \
+        [str(Path(given) / name) for name in sorted(("b.yaml", "a.yaml", "A.yaml"))]
+    assert record_files([Path(given)]) == expected
+    assert record_files([Path("/")]) == sorted(str(p) for p in Path("/").glob("*.yaml"))

@@ -98,7 +98,12 @@ class FetchResult:
 
 
 class ArxivUnavailable(BibkitError):
-    """arXiv did not answer usefully after every retry."""
+    """arXiv did not answer usefully after every retry; ``status``: the HTTP status it refused
+    the request with, if it did."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class MalformedFeed(Exception):
@@ -204,7 +209,7 @@ class Client:
                 return call()
             except arxiv.HTTPError as exc:
                 if exc.status not in RETRY_STATUSES:
-                    raise ArxivUnavailable(f"arXiv refused {what}: HTTP {exc.status}") from None
+                    raise ArxivUnavailable(f"arXiv refused {what}: HTTP {exc.status}", exc.status) from None
                 problem = f"HTTP {exc.status}"
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 causes = list(_causes(exc))
@@ -247,7 +252,7 @@ class Client:
             results = self._with_retries(what, lambda: self._query(search))
         except ArxivUnavailable as exc:
             # One malformed id fails a whole batch with HTTP 400: halve it to find the culprit.
-            if "HTTP 400" in str(exc) and len(batch) > 1:
+            if exc.status == 400 and len(batch) > 1:
                 half = len(batch) // 2
                 self._fetch_batch(batch[:half], out, fetched)
                 self._fetch_batch(batch[half:], out, fetched)

@@ -34,7 +34,8 @@ from bibkit.enrich.client import ArxivSettings, ArxivUnavailable, Paper
 from bibkit.enrich.run import Change, Source, journal_doi
 from bibkit.enrich.writeback import set_fields
 from bibkit.folding import title_key
-from bibkit.loader import Library, Loaded, load_text
+from bibkit.library import Library, Loaded
+from bibkit.loader import load_text
 from bibkit.model import Date, Record
 
 PREPRINT = "article"

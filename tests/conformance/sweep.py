@@ -11,8 +11,9 @@ reference's entry at the same place; a style is *whole* when every entry agrees.
 
 The references are computed by the real processors, never taken from bibkit; they are cached
 in ``tests/conformance/.sweep-cache/`` (gitignored; ``BIBKIT_SWEEP_CACHE`` moves it), keyed by
-the hash of the style file, of the items and of the processor's version, so a second run
-renders only bibkit.
+the hash of the style file, of the items and of the processor's version. bibkit's own lists are
+cached beside them, keyed by the hash of its engine's source too, so a run that was interrupted
+goes on where it stopped, and a second run renders only what an edit of the engine changed.
 
     .venv/bin/python tests/conformance/sweep.py                 # the full run: every style
     .venv/bin/python tests/conformance/sweep.py --sample 60     # a fixed spread of 60 styles
@@ -216,7 +217,18 @@ def reference_versions() -> dict[str, str]:
     locales = b"".join(p.read_bytes() for p in sorted(locale_dir().glob("locales-*.xml")))
     js = _digest(lock.read_bytes() if lock.exists() else b"", locales, SWEEP_JS.read_bytes())
     pandoc = subprocess.run([_tool("pandoc"), "--version"], capture_output=True, text=True, check=True).stdout
-    return {"citeproc-js": js, "pandoc": _digest(pandoc.split("\n")[0].encode())}
+    return {"citeproc-js": js, "pandoc": _digest(pandoc.split("\n")[0].encode()), "bibkit": _engine_digest(locales)}
+
+
+# What bibkit's list of an item depends on besides the style and the items: the engine, the
+# model and text helpers it reads the items with, and the locales.
+_ENGINE = ("exporters/**/*.py", "richtext.py", "model.py", "fields.py", "folding.py", "latex.py")
+
+
+def _engine_digest(locales: bytes) -> str:
+    package = ROOT / "bibkit"
+    sources = sorted({p for pattern in _ENGINE for p in package.glob(pattern)})
+    return _digest(locales, *(p.relative_to(package).as_posix().encode() + p.read_bytes() for p in sources))
 
 
 @dataclass
@@ -378,11 +390,18 @@ def run(styles: dict[str, Path], records: Sequence[Record], *, use_pandoc: bool 
             for n, (name, path) in enumerate(styles.items(), 1):
                 if references_only:
                     break
-                try:
-                    results[name].bibkit = [text.strip() for _, text in
-                                            render_entries(records, str(path), LOCALE, "text")]
-                except Exception as exc:  # a style bibkit cannot render: every entry disagrees
-                    results[name].bibkit = f"{type(exc).__name__}: {exc}"
+                # bibkit's lists are kept too, under the digest of the code that made them: a run
+                # after an interruption, or after a change elsewhere, renders only what is new.
+                kept = cache.get("bibkit", path)
+                if kept is not None:
+                    results[name].bibkit = kept
+                else:
+                    try:
+                        results[name].bibkit = [text.strip() for _, text in
+                                                render_entries(records, str(path), LOCALE, "text")]
+                    except Exception as exc:  # a style bibkit cannot render: every entry disagrees
+                        results[name].bibkit = f"{type(exc).__name__}: {exc}"
+                    cache.put("bibkit", path, results[name].bibkit)
                 if progress and n % 50 == 0:
                     print(f"  bibkit: {n}/{len(styles)} styles ({time.monotonic() - started:.0f} s)", file=sys.stderr)
             if js_job is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,3 +169,42 @@ def test_output_is_the_same_cold_warm_and_after_an_edit(tmp_path: Path, monkeypa
     assert edited != cold and edited == export("--no-cache")
     victim.write_text(original)
     assert export() == cold
+
+
+@pytest.mark.parametrize("style", ["apa", "ieee"])
+def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
+        style: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long list's entries render in forked workers (fanout.py) where nothing they share can
+    change a byte: an author-date style (names registered by its citations) and a numeric one
+    (its citations register no name; nothing reads what its entries add) both split."""
+    from bibkit.exporters.citeproc import csl_item, engine_for, resolve
+    from bibkit.exporters.csl import fanout
+    from bibkit.loader import load_library
+
+    records = load_library([RECORDS]).records
+    items = []
+    for n in range(9):  # 351 entries: two slices of at least fanout.MIN_PER_WORKER
+        for record in records:
+            item = csl_item(record)
+            item["id"] = f"{n}-{item['id']}"
+            item["title"] = f"{item.get('title', '')} {n}"
+            items.append(item)
+    engine = engine_for(resolve(style), "en-US")
+    monkeypatch.setattr(fanout, "workers", lambda: 2)  # two processes, whatever this machine has
+    split: list[bool] = []
+    real = fanout.fanout
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        split.append(result is not None)
+        return result
+
+    monkeypatch.setattr(fanout, "fanout", spy)
+    parallel = engine.bibliography(items)
+    engine.parallel = False
+    try:
+        in_order = engine.bibliography(items)
+    finally:
+        engine.parallel = True
+    assert split == [True]
+    assert parallel == in_order

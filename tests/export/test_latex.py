@@ -96,3 +96,17 @@ def test_decoding_latex_piece_by_piece_reads_as_latexcodec_reads_the_whole(text:
 def test_page_ranges_keep_the_dash_ligature() -> None:
     assert escape("12--34", ligatures=True) == "12--34"
     assert escape("a---b") == "a-{}-{}-b"
+
+
+@pytest.mark.parametrize(("latex", "text"), [
+    (r"d\textquotesingle Alch{\'e}-Buc", "d'Alché-Buc"),  # an apostrophe joins: TeX's spacing
+    (r"\textquotedbl{}Quoted\textquotedbl", '"Quoted"'),
+    (r"5\texttimes{}3 \textonehalf", "5×3 ½"),
+    (r"\euro{}5 and 10\textperthousand", "€5 and 10‰"),
+    (r"\textmu{}m, \textsection{}2, \textdagger", "µm, §2, †"),
+    (r"a\textunderscore{}b costs \textdollar 5", "a_b costs $ 5"),
+    (r"\quotedblbase Zitat\textquotedblleft", "„Zitat“"),
+    (r"\TeX Users", "TeX Users"),  # a word after a word stays a word
+])
+def test_textcomp_symbols_are_read_as_the_characters_they_print(latex: str, text: str) -> None:
+    assert unescape(latex) == text

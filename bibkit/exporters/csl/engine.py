@@ -705,13 +705,15 @@ class Engine:
         texts: list[str | None] | None = None
         registry = self.names_registry
         # Entries render independently but for subsequent-author-substitute and the names
-        # registry (a name first seen in the bibliography): fan out where neither can matter.
+        # registry (a name first seen in the bibliography, where given names are disambiguated):
+        # fan out where neither can matter. A style without givenname disambiguation (numeric
+        # styles: their citations register no name) never reads what its entries add.
         # The first date range printed takes a wrapper the later ones do not: in order.
         ranges_in_order = self.range_wrapper is not None and any(e.item.has_date_range for e in entries)
         if (self.subsequent_author_substitute is None and self.parallel and not ranges_in_order
                 and fanout.split(len(entries)) > 1):
             saved = registry.save()
-            texts = fanout.fanout(render, entries, lambda: registry.version == saved.version)
+            texts = fanout.fanout(render, entries, lambda: registry.version == saved.version or not registry.read)
             if texts is None:
                 registry.restore(saved)
         if texts is None:
@@ -740,8 +742,14 @@ def last_built_date(root: Any, macros: dict[str, Any]) -> Any:
     """
     last: Any = None
     built: set[str] = set()
+    # A sort key expands every macro it calls, at each call: a macro's expansion there is walked
+    # once, and kept (its last date, every macro it enters) for the calls whose stack holds none
+    # of those macros (they walk it the same way). An expansion that met a recursive call (which
+    # the stack cuts short) depends on the stack, and is not kept.
+    expanded: dict[str, tuple[Any, frozenset[str]]] = {}
+    cut = ""  # no macro is named "": marks an expansion the stack cut short
 
-    def walk(node: Any, in_key: bool, stack: tuple[str, ...]) -> None:
+    def walk(node: Any, in_key: bool, stack: tuple[str, ...], entered: set[str] | None) -> None:
         nonlocal last
         for child in _children(node):
             tag = _tag(child)
@@ -751,20 +759,36 @@ def last_built_date(root: Any, macros: dict[str, Any]) -> Any:
             name = child.get("macro") if tag in ("text", "key") else None
             if name:
                 macro = macros.get(name)
-                if macro is None or name in stack:
+                if macro is None:
                     continue
-                key = in_key or tag == "key"
-                if key or name not in built:
-                    if not key:
-                        built.add(name)
-                    walk(macro, key, (*stack, name))
+                if name in stack:
+                    if entered is not None:
+                        entered.add(cut)
+                    continue
+                if in_key or tag == "key":
+                    kept = expanded.get(name)
+                    if kept is None or not kept[1].isdisjoint(stack):
+                        before, last = last, None
+                        inner = {name}
+                        walk(macro, True, (*stack, name), inner)
+                        kept = (last, frozenset(inner))
+                        if cut not in inner:
+                            expanded[name] = kept
+                        last = before
+                    if kept[0] is not None:
+                        last = kept[0]
+                    if entered is not None:
+                        entered |= kept[1]
+                elif name not in built:
+                    built.add(name)
+                    walk(macro, False, (*stack, name), entered)
                 continue
-            walk(child, in_key, stack)
+            walk(child, in_key, stack, entered)
 
     for area in ("citation", "bibliography", "intext"):
         node = root.find(f"{NS}{area}")
         if node is not None:
-            walk(node, False, ())
+            walk(node, False, (), None)
     return last
 
 

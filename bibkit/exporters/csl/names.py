@@ -1059,6 +1059,13 @@ class NameRegistry:
         # Counts up whenever what ``evaluate`` reads changes.
         self.version = 0
 
+    @property
+    def read(self) -> bool:
+        """Whether what ``evaluate`` answers can depend on the names added: only where the style
+        disambiguates given names. Otherwise it is asked with request 0 alone (``_disambig_givens``)
+        and answers the form's level whatever the registry holds."""
+        return bool(self.engine.add_givenname)
+
     def _keys(self, item_id: str, name: Name) -> tuple[str, str, str]:
         key = (item_id, id(name))
         found = self._cache.get(key)
