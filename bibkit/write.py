@@ -83,7 +83,7 @@ def write_new_directory(directory: Path, files: Iterable[tuple[str, bytes]]) -> 
     directory.parent.mkdir(parents=True, exist_ok=True)
     _remove_orphan_directories(directory)
     staging = directory.parent / f".{directory.name}.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)  # a killed writer's that had this process's pid
+    shutil.rmtree(staging, ignore_errors=True)  # left by a killed writer that had this pid
     os.mkdir(staging)  # the mode a directory gets, as directory.mkdir() would give it
     try:
         for name, data in files:
