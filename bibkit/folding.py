@@ -11,6 +11,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 def fold(text: str) -> str:
     """Case-folded, accents removed: ``Niccolò`` -> ``niccolo``."""
+    if text.isascii():  # most titles and names: nothing to decompose, and casefold is lower
+        return text.lower()
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 

@@ -623,6 +623,26 @@ class Engine:
         m = _PREPOSITION.match(key)
         return key[len(m.group(1)):] if m else key
 
+    def _first_sort_keys(self, entries: list[RegistryEntry]) -> None:
+        """Every entry's first sort key, which any sort of two or more entries asks for, rendered
+        in forked workers where that cannot change it: the keys render independently of each
+        other, unless rendering one changes what the names registry answers (then they are left
+        to ``_sort_key``, rendered in the order the sort asks for them, as before)."""
+        if not self.parallel or fanout.split(len(entries)) < 2:
+            return
+        registry = self.names_registry
+        saved = registry.save()
+        keys = fanout.fanout(lambda entry: self._render_sort_key(entry.item, 0), entries,
+                             lambda: registry.version == saved.version or not registry.read)
+        if keys is None:
+            registry.restore(saved)
+            self._sort_state = None
+            return
+        for entry, key in zip(entries, keys, strict=True):
+            if not entry.sortkeys:
+                entry.sortkeys.append(key)
+                entry.collation.append(None if key is None else collation.key(key, self.collation_lang))
+
     def _compare(self, a: RegistryEntry, b: RegistryEntry) -> int:
         for pos, (_, descending) in enumerate(self.bib_sort):
             ka, ca = self._sort_key(a, pos)
@@ -689,6 +709,7 @@ class Engine:
                 disambiguator.run(akey)
         entries = list(self.registry.values())
         if self.bib_sort:
+            self._first_sort_keys(entries)
             entries.sort(key=cmp_to_key(self._compare))
         for n, entry in enumerate(entries, 1):
             self.seq[entry.id] = n
