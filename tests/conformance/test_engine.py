@@ -292,3 +292,25 @@ def test_names_standing_in_take_the_substituted_names_et_al(name: str, expected:
     assert render('<group delimiter=". "><text macro="author"/><text variable="title"/><text macro="editor"/></group>',
                   EDITED, battrs='et-al-min="4" et-al-use-first="1"', macros=macros) == [
         expected, "Zhi Ying. Chapter. Hanna Wallach, Hugo Larochelle, Emily Fox (eds.)"]
+
+
+def test_a_long_name_list_is_cut_short_only_where_its_area_sets_et_al() -> None:
+    """citeproc-js shortens a list of more than 50 names to what its area can print (the most
+    et-al-min met while building it); the <style>'s own et-al settings count for the citation,
+    not the bibliography, so a bibliography without any prints every name."""
+    authors = [person(f"Name{i:02d}", "A") for i in range(60)]
+    out = render('<names variable="author"><name initialize-with="."/></names>', [item(author=authors)],
+                 attrs='et-al-subsequent-min="3" et-al-subsequent-use-first="1"', battrs='et-al-use-last="true"')
+    assert out == [", ".join(f"A. Name{i:02d}" for i in range(60))]
+
+
+def test_sorting_orders_symbols_as_icu_does() -> None:
+    """ICU's "ignore punctuation" ignores spaces and punctuation but no symbol: symbols sort
+    before digits and letters, in ICU's order (^ before $, = before |); the sort keys' own
+    separator, where a key had a space, is the symbol |."""
+    titles = ["BLOOM: Open", "BLOOM+1: Adding", "Alpha|Beta", "Alpha=Beta", "Alpha Beta", "Alphab", "A 10", "A 9",
+              "A $5", "A ^x"]
+    items = [item(id=str(i), title=t) for i, t in enumerate(titles)]
+    assert render('<text variable="title"/>', items, sort='<sort><key variable="title"/></sort>') == [
+        "A ^x", "A $5", "A 9", "A 10", "Alpha=Beta", "Alpha|Beta", "Alpha Beta", "Alphab", "BLOOM+1: Adding",
+        "BLOOM: Open"]

@@ -3,7 +3,8 @@
 citeproc-js compares sort keys with ``localeCompare(other, locale, {sensitivity: "base",
 ignorePunctuation: true, numeric: true})``, both lower-cased first: letters compare by their
 base letter (accents and case ignored), punctuation and spaces are ignored, and runs of
-digits compare by value. A key here is a tuple that orders the same way: base letters,
+digits compare by value. A key here is a string that orders the same way: base letters,
+symbols (which ICU does not ignore: the keys' own separator ``|`` is one) before digits, and
 digit runs as numbers. Languages whose alphabets have letters of their own (Turkish ``ç``
 after ``c``, Swedish ``å ä ö`` after ``z``, Spanish ``ñ`` after ``n``, ...) place them as
 ICU's tailorings do; other scripts keep their code-point order, which for Chinese is not
@@ -15,9 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
 
-_DIGITS = re.compile(r"\d+|\D+")
+_NUMBER = re.compile(r"\d+")
 
 
 def _after(base: str, rank: int = 0) -> str:
@@ -72,15 +72,21 @@ TAILORINGS[""] = ROOT
 _TAILORED = {lang: re.compile("|".join(sorted(table, key=len, reverse=True))) for lang, table in TAILORINGS.items()}
 
 
+# ASCII symbols in the order of ICU's root collation (which is not code-point order); other
+# symbols follow them in code-point order.
+_SYMBOL_RANK = {ch: chr(1 + i) for i, ch in enumerate("`^+<=>|~$")}
+
+
 @lru_cache(maxsize=4096)
 def _base(ch: str) -> str:
     """What a character of a decomposed key counts as: nothing for accents, spaces and
-    punctuation (ICU's "ignore punctuation"), symbols before every letter and digit."""
+    punctuation (ICU's "ignore punctuation" ignores no symbol), symbols before every digit and
+    letter. The sort keys' own separator (``|``, where a key had a space) is such a symbol."""
     category = unicodedata.category(ch)
     if category[0] in "MPZC":
         return ""
     if category[0] == "S":
-        return "\x01" + ch
+        return "\x00" + _SYMBOL_RANK.get(ch, ch)
     return ch
 
 
@@ -90,7 +96,7 @@ def dotted_lower(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def key(text: str, lang: str = "") -> tuple[Any, ...]:
+def key(text: str, lang: str = "") -> str:
     """What ``text`` sorts by in language ``lang`` (a tag's primary subtag: "tr", "sv", ...)."""
     text = (dotted_lower(text) if lang in ("tr", "az") else text.lower()).lstrip("[]'\"")
     if lang not in _TAILORED:
@@ -100,12 +106,16 @@ def key(text: str, lang: str = "") -> tuple[Any, ...]:
     def place(m: re.Match[str]) -> str:
         return table[m.group()]
 
-    out: list[Any] = []
-    for segment in text.split("|"):
-        segment = tailored.sub(place, segment)
-        base = "".join(_base(ch) for ch in unicodedata.normalize("NFKD", segment)).casefold()
-        out.append(tuple((0, int(run)) if run.isdigit() else (1, run) for run in _DIGITS.findall(base)))
-    return tuple(out)
+    text = tailored.sub(place, text)
+    base = "".join(_base(ch) for ch in unicodedata.normalize("NFKD", text)).casefold()
+    return _NUMBER.sub(_number, base)
+
+
+def _number(m: re.Match[str]) -> str:
+    """A run of digits as a string that orders by the number's value (its length first), after
+    every symbol (``\x00`` and a rank) and before every letter."""
+    digits = m.group().lstrip("0") or "0"
+    return "\x01" + chr(0x20 + len(digits)) + digits
 
 
 def compare(a: str, b: str, lang: str = "") -> int:

@@ -183,9 +183,11 @@ class Engine:
             self.cite_runs = Compiler(self, "citation").layout(citation.find(f"{NS}layout"))
         self.bib_runs: list[Run] = Compiler(self, "bibliography").layout(layout)
         # The most names an area may show (citeproc-js's max_number_of_names: the et-al
-        # settings met while building the area, a macro counting where it was first built).
+        # settings met while building the area, a macro counting where it was first built; the
+        # <style>'s own count for the citation, the area citeproc-js is in when it reads them).
         self.max_names = {area: self._max_names([node, *(self.macro_nodes[m] for m, where in self.macro_area.items()
-                                                         if where == area)], base)
+                                                         if where == area)],
+                                                 base if area == "citation" else {})
                           for area, node in (("bibliography", bibliography), ("citation", citation))}
         # What the end of the first date range an engine prints is wrapped in (see last_built_date).
         last_date = last_built_date(root, self.macro_nodes)
