@@ -38,6 +38,8 @@ def escape(text: str, ligatures: bool = False) -> str:
     characters become one (``--`` is written ``-{}-``), unless ``ligatures`` (page ranges, where
     ``--`` is meant to become a dash).
     """
+    if text.isalnum() or not text:  # most words of a title: nothing to escape, no ligature
+        return text
     escaped = _SPECIAL_RE.sub(_special, text) if _SPECIAL_RE.search(text) else text
     return escaped if ligatures else _LIGATURE.sub("{}", escaped)
 

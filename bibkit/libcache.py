@@ -246,13 +246,18 @@ def _render_stored(stored: tuple[str, str], fn: Callable[[Record], str]) -> tupl
     return path, None if loaded is None or loaded.record is None else fn(loaded.record)
 
 
+# One encoder for every row (json.dumps with options builds one per call); values are trees of
+# lists, dicts and scalars made here, without cycles to look for.
+_json_text = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
 def _row_values(path: str, loaded: Loaded, stat: tuple[int, int, int, int], checked: int,
                 digest: str, checks: Checks) -> tuple[Any, ...]:
     facts = Facts.of(loaded)
     rec = loaded.record
-    return (path, *stat, checked, digest, json.dumps(_loaded_to_json(loaded), ensure_ascii=False),
-            checks.basis, json.dumps(_per_record(loaded, checks), ensure_ascii=False),
-            json.dumps(facts, ensure_ascii=False) if facts else None,
+    return (path, *stat, checked, digest, _json_text(_loaded_to_json(loaded)),
+            checks.basis, _json_text(_per_record(loaded, checks)),
+            _json_text(facts) if facts else None,
             rec.key.casefold() if rec else None, rec.key if rec else None,
             json.dumps(rec.ids) if rec and rec.ids else None,
             facts.arxiv if facts else None, facts.doi if facts else None, facts.title_key if facts else None,
