@@ -110,6 +110,25 @@ _MOVED = {lang: _pattern([k for k in table if k.isascii() and len(k) == 1], "(?!
           for lang, table in TAILORINGS.items()}
 
 
+# A language written in another script sorts its own script first, after digits and before
+# Latin (ICU's reordering: Russian б before a, Chinese 佚名 before Aamport); other scripts keep the
+# root order. ICU orders Han by pinyin in Chinese, which bibkit does not: by code point here.
+_SCRIPTS = {
+    "cyrillic": "\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f",
+    "greek": "\u0370-\u03ff\u1f00-\u1fff",
+    "georgian": "\u10a0-\u10ff\u2d00-\u2d2f",
+    "armenian": "\u0530-\u058f",
+    "hebrew": "\u0590-\u05ff",
+    "arabic": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff",
+    "thai": "\u0e00-\u0e7f",
+    # Han, less the ideographs that stand for bibkit's own letters (``_after``)
+    "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6cf\U0002a700-\U0002fa1f",
+}
+_OWN_SCRIPT = {lang: re.compile(f"[{_SCRIPTS[script]}]") for script, langs in (
+    ("cyrillic", "ru uk bg sr mk be kk ky mn tg"), ("greek", "el"), ("georgian", "ka"), ("armenian", "hy"),
+    ("hebrew", "he yi"), ("arabic", "ar fa ur ps"), ("thai", "th"), ("han", "zh")) for lang in langs.split()}
+
+
 # ASCII symbols in the order of ICU's root collation (which is not code-point order); other
 # symbols follow them in code-point order.
 _SYMBOL_RANK = {ch: chr(1 + i) for i, ch in enumerate("`^+<=>|~$")}
@@ -137,6 +156,7 @@ def dotted_lower(text: str) -> str:
 def key(text: str, lang: str = "") -> str:
     """What ``text`` sorts by in language ``lang`` (a tag's primary subtag: "tr", "sv", ...)."""
     text = (dotted_lower(text) if lang in ("tr", "az") else text.lower()).lstrip("[]'\"")
+    own = _OWN_SCRIPT.get(lang)
     if lang not in _TAILORED:
         lang = ""
     tailored, moved, table = _TAILORED[lang], _MOVED[lang], TAILORINGS[lang]
@@ -149,7 +169,24 @@ def key(text: str, lang: str = "") -> str:
     base = "".join(_base(ch) for ch in unicodedata.normalize("NFKD", text)).casefold()
     if moved is not None:
         base = moved.sub(place, base)
+    if own is not None:
+        base = own.sub(_first, base)
+    base = _GEORGIAN.sub(_after_cyrillic, base)
     return _NUMBER.sub(_number, base)
+
+
+# Scripts otherwise keep the root order, which is code-point order but for Georgian (between
+# Cyrillic and Armenian there).
+_GEORGIAN = re.compile(f"[{_SCRIPTS['georgian']}]")
+
+
+def _after_cyrillic(m: re.Match[str]) -> str:
+    return "\u052f" + m.group()
+
+
+def _first(m: re.Match[str]) -> str:
+    """A letter of the language's own script: after every digit (``\x01``), before Latin."""
+    return "\x02" + m.group()
 
 
 def _number(m: re.Match[str]) -> str:
