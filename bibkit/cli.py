@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bibkit.config import Config
     from bibkit.enrich.run import Change
     from bibkit.exporters import PageOptions
+    from bibkit.imports import Imported
 
 app = typer.Typer(
     name="bibkit",
@@ -429,14 +430,15 @@ def import_(
         into = into or _records_dir(None, settings)
         pattern = _key_pattern(key_pattern, settings)
         _existing(files)
+        if not dry_run and not into.exists():
+            count = _import_into_new(files, into, pattern, ui)
+            ui.note(f"bibkit: imported {count} record(s) into {into}: {count} new, 0 updated, 0 unchanged")
+            return
         existing = existing_records(into)
         imported: list[Record] = []
         for path in files:
             result = read_file(path, existing, pattern, already=imported)
-            for line, what in result.problems:
-                _err(f"{path}:{line}: {what}")
-            for what, why in result.notes:
-                ui.note(f"{path}: {what}: {why}")
+            _report_import(path, result, ui)
             imported.extend(result.records)
         plans = plan_writes(imported, into, force=force)
         for plan in plans:
@@ -458,6 +460,41 @@ def import_(
         verb = "would import" if dry_run else "imported"
         ui.note(f"bibkit: {verb} {len(plans)} record(s) into {into}: {new} new, {updated} updated, "
                 f"{len(plans) - new - updated} unchanged")
+
+
+def _report_import(path: Path, result: Imported, ui: _Ui) -> None:
+    for line, what in result.problems:
+        _err(f"{path}:{line}: {what}")
+    for what, why in result.notes:
+        ui.note(f"{path}: {what}: {why}")
+
+
+def _import_into_new(files: list[Path], into: Path, pattern: str, ui: _Ui) -> int:
+    """Import ``files`` into the directory ``into``, which does not exist yet: each record is
+    read, named and written before the next is read, so memory does not grow with the files
+    (an import into an existing directory compares with its records, and holds them). The
+    directory appears whole or not at all (``write_new_directory``)."""
+    from bibkit.imports import Imported, KeyBook, new_file, stream_file
+    from bibkit.write import write_new_directory
+
+    book = KeyBook(set(), pattern)  # one for every file: a key another file took gets a new one
+    stems: dict[str, str] = {}
+    count = 0
+
+    def contents() -> Iterator[tuple[str, bytes]]:
+        nonlocal count
+        for path in files:
+            result = Imported()
+            for record in stream_file(path, book, result):
+                plan = new_file(record, into, stems)
+                count += 1
+                yield plan.path.name, plan.new.encode("utf-8")
+            _report_import(path, result, ui)
+
+    if not write_new_directory(into, contents()):
+        raise BibkitError(f"{into} was created by someone else while the import ran; nothing was "
+                          "written: run the import again to update it")
+    return count
 
 
 @app.command()

@@ -9,7 +9,7 @@ file, or the record's file updated field by field) and ``write_records`` does it
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,11 +87,41 @@ def read_file(path: Path, existing: Sequence[Record] = (), pattern: str = DEFAUL
     kept: an import updates them); ``already`` those imported from earlier files of this run."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        kind = f"{path.suffix} files" if path.suffix else "a file without a suffix"
-        raise BibkitError(f"{path}: cannot import {kind} (supported: {', '.join(sorted(READERS))})")
+        raise _unsupported(path)
     book = KeyBook({r.key.casefold() for r in [*existing, *already]}, pattern)
     book.batch.update(r.key.casefold() for r in already)
     return reader(path, book)
+
+
+def stream_file(path: Path, book: KeyBook, result: Imported) -> Iterator[Record]:
+    """The records of one file one by one, with ``book``'s keys (one book for every file of an
+    import), and its problems and notes into ``result`` as they are met: an import into a new
+    directory holds no more than one record at a time."""
+    stream = STREAMS.get(path.suffix.lower())
+    if stream is None:
+        raise _unsupported(path)
+    return stream(path, book, result)
+
+
+def _unsupported(path: Path) -> BibkitError:
+    kind = f"{path.suffix} files" if path.suffix else "a file without a suffix"
+    return BibkitError(f"{path}: cannot import {kind} (supported: {', '.join(sorted(READERS))})")
+
+
+def _bibtex_stream(path: Path, book: KeyBook, result: Imported) -> Iterator[Record]:
+    from bibkit.imports import bibtex
+
+    return bibtex.records(path, book, result)
+
+
+def _csljson_stream(path: Path, book: KeyBook, result: Imported) -> Iterator[Record]:
+    from bibkit.imports import csljson
+
+    return csljson.records(path, book, result)
+
+
+STREAMS: dict[str, Callable[[Path, KeyBook, Imported], Iterator[Record]]] = {
+    ".bib": _bibtex_stream, ".json": _csljson_stream}
 
 
 def existing_records(directory: Path) -> list[Record]:
@@ -142,15 +172,23 @@ def plan_writes(records: Sequence[Record], directory: Path, force: bool = False)
             plans.append(Planned(lo.path, r.key, old_text, set_fields(old_text, values), added,
                                  differing if force else [], [] if force else differing))
             continue
-        stem = keys.file_stem_for(r.key)
-        if stems.get(stem.casefold(), r.key) != r.key:
-            stem = keys.hashed_stem_for(r.key)
-        stems[stem.casefold()] = r.key
-        if not keys.is_safe_file_stem(stem):
-            raise BibkitError(f"key {r.key!r} gives no safe file name")
-        data = record_data(r)
-        plans.append(Planned(directory / (stem + keys.SUFFIX), r.key, None, dump_yaml(data), list(data)))
+        plans.append(new_file(r, directory, stems))
     return plans
+
+
+def new_file(r: Record, directory: Path, stems: dict[str, str]) -> Planned:
+    """The new file of record ``r`` in ``directory``: named after its key, or after the key's
+    hash where another key of the import (``stems``: casefolded stem -> key) has that name."""
+    from bibkit.dump import record_data
+
+    stem = keys.file_stem_for(r.key)
+    if stems.get(stem.casefold(), r.key) != r.key:
+        stem = keys.hashed_stem_for(r.key)
+    stems[stem.casefold()] = r.key
+    if not keys.is_safe_file_stem(stem):
+        raise BibkitError(f"key {r.key!r} gives no safe file name")
+    data = record_data(r)
+    return Planned(directory / (stem + keys.SUFFIX), r.key, None, dump_yaml(data), list(data))
 
 
 def _same_title(name: str, old: object, new: object) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bibkit.latex import group_end
@@ -78,8 +79,24 @@ class _Parser:
         self.pos = m.end()
 
     def parse(self) -> BibFile:
+        for _ in self.steps():
+            pass
+        return self.result
+
+    def entries(self) -> Iterator[RawEntry]:
+        """The entries as they are read, each handed over and let go (``result`` keeps the
+        problems, the preamble and the @string macros)."""
+        found = self.result.entries
+        for _ in self.steps():
+            if found:
+                yield from found
+                found.clear()
+
+    def steps(self) -> Iterator[None]:
+        """Read the text one @-item at a time (an entry, a macro, a comment, ...)."""
         t = self.text
         while True:
+            yield
             at = t.find("@", self.pos)
             if at < 0:
                 break
@@ -108,7 +125,7 @@ class _Parser:
                 self.problem(exc.pos, exc.message)
                 nxt = t.find("\n@", exc.pos)
                 self.pos = len(t) if nxt < 0 else nxt + 1
-        return self.result
+        yield
 
     def problem(self, pos: int, message: str) -> None:
         self.result.problems.append(Problem(self.line(pos), message))
@@ -265,3 +282,10 @@ class _Parser:
 
 def parse(text: str) -> BibFile:
     return _Parser(text).parse()
+
+
+def stream(text: str) -> tuple[BibFile, Iterator[RawEntry]]:
+    """``parse``, an entry at a time: the entries come from the iterator (and are not kept in
+    the BibFile, whose problems are complete once the iterator is done)."""
+    parser = _Parser(text)
+    return parser.result, parser.entries()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from bibkit import keys
 from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TYPES, DATE_FIELDS, NAME_FIELDS, OTHERS, TEXT_FIELDS
 from bibkit.imports import Imported, KeyBook
-from bibkit.imports.bibparse import RawEntry, parse
+from bibkit.imports.bibparse import RawEntry, stream
 from bibkit.latex import latex_to_rich, unescape
 from bibkit.model import ArxivId, Date, Doi, Person, Record, check_url
 
@@ -384,6 +385,12 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
 
 def read(path: Path, book: KeyBook) -> Imported:
     result = Imported()
+    result.records.extend(records(path, book, result))
+    return result
+
+
+def records(path: Path, book: KeyBook, result: Imported) -> Iterator[Record]:
+    """The file's records one by one, its problems and notes into ``result`` as they are met."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -395,10 +402,10 @@ def read(path: Path, book: KeyBook) -> Imported:
         text = data.decode("latin-1")
         result.notes.append(("(file)", f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                              "read as Latin-1"))
-    bib = parse(text)
-    for problem in bib.problems:
-        result.problems.append((problem.line, problem.message))
-    for raw in bib.entries:
+    bib, entries = stream(text)
+    del text, data  # the parser holds the text while it reads
+    start = len(result.problems)
+    for raw in entries:
         try:
             draft = record_from_entry(raw, raw.key, result.notes)
         except Exception as exc:  # a bug here must not lose the entry: it is kept as written
@@ -407,10 +414,11 @@ def read(path: Path, book: KeyBook) -> Imported:
             draft = Record(key=raw.key, type=ENTRY_TYPE.get(raw.type, "document"), title="",
                            extra={raw.names[k]: v for k, v in raw.fields.items() if v.strip()})
         key = book.claim(raw.key, draft, result.notes, raw.line)
-        result.records.append(draft if key == raw.key else _with_key(draft, key))
         if not draft.title:
             result.notes.append((key, f"line {raw.line}: no title; imported as it is"))
-    return result
+        yield draft if key == raw.key else _with_key(draft, key)
+    # What the parser met comes first, as when the file was read whole before its entries.
+    result.problems[start:start] = [(problem.line, problem.message) for problem in bib.problems]
 
 
 def _with_key(record: Record, key: str) -> Record:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +83,11 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
+def _item(index: int, item: Any, book: KeyBook, result: Imported) -> Record | None:
     label = str(item.get("id", f"#{index + 1}")) if isinstance(item, dict) else f"#{index + 1}"
     if not isinstance(item, dict):
         result.problems.append((index + 1, f"item {label} is not a CSL item (an object)"))
-        return
+        return None
     extra: dict[str, Any] = {}
     custom: dict[str, Any] = item["custom"] if isinstance(item.get("custom"), dict) else {}
     item = dict(item)
@@ -213,12 +214,19 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> None:
         draft = dataclasses.replace(draft, extra={**draft.extra, "id": item["id"]})
     if "citation-key" in item and item["citation-key"] != new_key:
         draft = dataclasses.replace(draft, extra={**draft.extra, "citation-key": item["citation-key"]})
-    result.records.append(draft if new_key == key else dataclasses.replace(draft, key=new_key))
     if not title:
         result.notes.append((new_key, "no title; imported as it is"))
+    return draft if new_key == key else dataclasses.replace(draft, key=new_key)
 
 
 def read(path: Path, book: KeyBook) -> Imported:
+    result = Imported()
+    result.records.extend(records(path, book, result))
+    return result
+
+
+def records(path: Path, book: KeyBook, result: Imported) -> Iterator[Record]:
+    """The file's records one by one, its problems and notes into ``result`` as they are met."""
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except OSError as exc:
@@ -231,11 +239,12 @@ def read(path: Path, book: KeyBook) -> Imported:
     items = data if isinstance(data, list) else [data] if isinstance(data, dict) else None
     if items is None:
         raise BibkitError(f"{path}: not CSL-JSON: expected a list of items")
-    result = Imported()
     for i, item in enumerate(items):
         try:
-            _item(i, item, book, result)
+            record = _item(i, item, book, result)
         except (ValueError, TypeError) as exc:
             label = str(item.get("id", f"#{i + 1}")) if isinstance(item, dict) else f"#{i + 1}"
             result.problems.append((i + 1, f"item {label}: {exc}"))
-    return result
+            continue
+        if record is not None:
+            yield record

@@ -478,3 +478,41 @@ def test_csl_json_values_without_a_place_in_the_model_come_back_as_they_were(tmp
     assert [(r.key, r.issued, r.tags) for r in result.records] == [
         ("a2020", Date(2020, 5, 1), ()), ("b2020", Date(2020), ()), ("c2020", None, ("x",)), ("d2020", None, ())]
     assert json.loads(export(result.records, "csl-json")) == items
+
+
+def test_an_import_into_a_new_directory_writes_what_one_into_an_empty_one_writes(tmp_path: Path) -> None:
+    """Into a new directory the import streams (a record at a time); into an existing one it
+    plans every file first. The two write the same files and say the same, for files from many
+    producers whose keys collide across files."""
+    sources = [*REALWORLD[:12], *[p for p in REALWORLD if p.suffix == ".json"][:4]]
+    new, empty = tmp_path / "new", tmp_path / "empty"
+    empty.mkdir()
+    streamed = bibkit("import", *sources, "--into", new)
+    planned = bibkit("import", *sources, "--into", empty)
+    assert streamed.exit_code == planned.exit_code == 0, streamed.stderr
+    files = sorted(p.name for p in new.iterdir())
+    assert len(files) > 100 and files == sorted(p.name for p in empty.iterdir())
+    assert all((new / name).read_bytes() == (empty / name).read_bytes() for name in files)
+    assert streamed.stderr.replace(str(new), "X") == planned.stderr.replace(str(empty), "X")
+
+
+@pytest.mark.parametrize("suffix", [".bib", ".json"])
+def test_a_file_is_read_a_record_at_a_time(suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``stream_file`` hands over each record as soon as it is read: an import into a new
+    directory never holds the file's records together."""
+    from bibkit.imports import Imported, bibtex, csljson, stream_file
+
+    source = next(p for p in REALWORLD if p.suffix == suffix and len(read_file(p).records) > 3)
+    module, name = (bibtex, "record_from_entry") if suffix == ".bib" else (csljson, "_item")
+    real = getattr(module, name)
+    made: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    records = stream_file(source, KeyBook(set()), Imported())
+    first = next(records)
+    assert first.key and len(made) == 1
+    assert len([first, *records]) == len(made) > 3
