@@ -7,8 +7,9 @@ digits compare by value. A key here is a string that orders the same way: base l
 symbols (which ICU does not ignore: the keys' own separator ``|`` is one) before digits, and
 digit runs as numbers. Languages whose alphabets have letters of their own (Turkish ``ç``
 after ``c``, Swedish ``å ä ö`` after ``z``, Spanish ``ñ`` after ``n``, ...) place them as
-ICU's tailorings do; other scripts keep their code-point order, which for Chinese is not
-ICU's pinyin order.
+ICU's tailorings do, and a language written in another script sorts that script first, as
+ICU reorders scripts; within a script other than Latin, letters keep their code-point order,
+which for Chinese is not ICU's pinyin order.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ for _table in TAILORINGS.values():
     for _letter, _place in ROOT.items():
         _table.setdefault(_letter, _place)
 TAILORINGS[""] = ROOT
+
 
 def _pattern(keys: list[str], then: str = "") -> re.Pattern[str] | None:
     return re.compile("(?:" + "|".join(sorted(keys, key=len, reverse=True)) + ")" + then) if keys else None
