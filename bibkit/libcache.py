@@ -130,11 +130,12 @@ class Checks:
 
 @dataclass
 class Refreshed:
-    """What a refresh found: how many files it parsed, and the collection's digest."""
+    """What a refresh found: how many files it parsed, the record files in the collection's
+    order, and what the per-record rules were run for (``Checks.basis``)."""
 
     parsed: int = 0
-    digest: str = ""
     paths: list[str] = field(default_factory=list)
+    basis: str = ""
 
 
 @contextlib.contextmanager
@@ -335,7 +336,7 @@ class Store:
             gone = rows.keys() - set(paths)
             basis = checks.basis
             stale = [p for p in paths if p in rows and rows[p].basis != basis]
-            result = Refreshed(paths=paths)
+            result = Refreshed(paths=paths, basis=basis)
             if suspects or gone or stale:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
@@ -418,9 +419,21 @@ class Store:
 
     def findings(self, refreshed: Refreshed) -> list[Diagnostic]:
         """Every finding, as ``validate`` gives it: per-record ones as stored, then the rules
-        across records on compact keys."""
+        across records on compact keys; kept for as long as no file, the files' order and the
+        rules' basis change (a warm run then reads them, not the compact keys of every record)."""
         try:
-            return self._findings(refreshed)
+            state = hashlib.blake2b(f"{STAMP}\0{refreshed.basis}\0".encode(), digest_size=16)
+            state.update("\n".join(refreshed.paths).encode("utf-8", "surrogateescape"))
+            for path, digest in self.db.execute("SELECT path, hash FROM files ORDER BY path"):
+                state.update(f"\0{path}\0{digest}".encode("utf-8", "surrogateescape"))
+            key = state.hexdigest()
+            kept = self.result("findings", key)
+            if kept is not None:
+                return kept[0]
+            found = self._findings(refreshed)
+            with contextlib.suppress(ValueError):  # a name that is no text keeps nothing
+                self.keep_result("findings", key, found, None)
+            return found
         except (ValueError, TypeError, IndexError, KeyError) as exc:
             raise StoreDamaged(str(exc)) from None
 

@@ -444,3 +444,46 @@ def test_the_cache_directory_follows_the_environment(tmp_path: Path, monkeypatch
     assert cache_root() == tmp_path / "xdg" / "bibkit"
     monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "mine"))
     assert cache_root() == tmp_path / "mine"
+
+
+def test_unchanged_findings_are_read_back_not_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run reads the findings kept for the collection as it stands; an edit makes them
+    again, with what the edit changed."""
+    records = _copy(tmp_path)
+    today = date(2026, 11, 29)
+    with Store(tmp_path / "c", [records]) as store:
+        first = collection.validate(store, today)[0]
+    made: list[int] = []
+    real = Store._findings
+
+    def counting(self: Store, refreshed: object) -> object:
+        made.append(1)
+        return real(self, refreshed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "_findings", counting)
+    with Store(tmp_path / "c", [records]) as store:
+        assert collection.validate(store, today)[0] == first
+    assert made == []
+    victim = records / "biderman2023pythia.yaml"
+    twin = records / "twin.yaml"
+    twin.write_text(victim.read_text())  # the same title, DOI and arXiv id: findings across records
+    with Store(tmp_path / "c", [records]) as store:
+        found = collection.validate(store, today)[0]
+    assert made == [1]
+    assert found == validate(load_library([records]), today) != first
+
+
+def test_kept_findings_follow_the_order_of_the_folders(tmp_path: Path) -> None:
+    """The first of two records with one key is the one named first: ``validate b a`` reports
+    the other record than ``validate a b``, from the same store."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    shutil.copy(RECORDS / "biderman2023pythia.yaml", a / "biderman2023pythia.yaml")
+    shutil.copy(RECORDS / "biderman2023pythia.yaml", b / "biderman2023pythia.yaml")
+    today = date(2026, 11, 29)
+    for folders in ([a, b], [b, a], [a, b]):
+        with Store(tmp_path / "c", folders) as store:
+            found = collection.validate(store, today)[0]
+        assert found == validate(load_library(folders), today)
+        assert any(d.code == "BK040" and d.path.parent == folders[1] for d in found)
