@@ -10,7 +10,8 @@ reads, hashes and parses only those whose size, times or inode changed (and whos
 differ), so an edit costs what it changes:
 
 - ``validate``: the stored findings of unchanged files, plus the rules across records on
-  compact keys (near-duplicate titles compared again only around the titles that changed);
+  compact keys (near-duplicate titles compared again only around the titles that changed); an
+  unchanged collection's findings are read back whole;
 - ``export`` to BibTeX, BibLaTeX or CSL-JSON: an entry per record, rendered once and streamed
   from the store in key order, so that memory does not grow with the collection;
 - formatted lists (text, html, markdown): their sorting, numbering and year suffixes depend on
