@@ -423,11 +423,7 @@ class Store:
         across records on compact keys; kept for as long as no file, the files' order and the
         rules' basis change (a warm run then reads them, not the compact keys of every record)."""
         try:
-            state = hashlib.blake2b(f"{STAMP}\0{refreshed.basis}\0".encode(), digest_size=16)
-            state.update("\n".join(refreshed.paths).encode("utf-8", "surrogateescape"))
-            for path, digest in self.db.execute("SELECT path, hash FROM files ORDER BY path"):
-                state.update(f"\0{path}\0{digest}".encode("utf-8", "surrogateescape"))
-            key = state.hexdigest()
+            key = self._files_digest(refreshed.basis, *refreshed.paths)
             kept = self.result("findings", key)
             if kept is not None:
                 return kept[0]
@@ -574,9 +570,16 @@ class Store:
 
     def digest(self, today: date) -> str:
         """The collection as it stands: every file's path and hash, and the day."""
-        state = hashlib.blake2b(f"{STAMP}\0{today.isoformat()}".encode(), digest_size=16)
+        return self._files_digest(today.isoformat())
+
+    def _files_digest(self, *context: str) -> str:
+        """bibkit's code, ``context`` (what else a kept result depends on), and every file's path
+        and hash."""
+        state = hashlib.blake2b(digest_size=16)
+        for part in (STAMP, *context):
+            state.update(part.encode("utf-8", "surrogateescape") + b"\0")
         for path, digest in self.db.execute("SELECT path, hash FROM files ORDER BY path"):
-            state.update(f"{path}\0{digest}\n".encode())
+            state.update(f"{path}\0{digest}\n".encode("utf-8", "surrogateescape"))
         return state.hexdigest()
 
 

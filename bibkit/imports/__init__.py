@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bibkit import keys
 from bibkit.diagnostics import BibkitError
-from bibkit.dump import dump_yaml
+from bibkit.dump import dump_yaml, record_data
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
 from bibkit.loader import load_library
 from bibkit.model import Record
@@ -150,7 +150,6 @@ def plan_writes(records: Sequence[Record], directory: Path, force: bool = False)
     field by field. A field the record lacks is added; a field whose value differs is the
     curator's and is kept, unless ``force``, which replaces it (and says so). Everything else in
     the file (comments, provenance, key order, quoting) stays byte for byte (``set_fields``)."""
-    from bibkit.dump import record_data
     from bibkit.enrich.writeback import set_fields
     from bibkit.loader import load_record
 
@@ -179,7 +178,6 @@ def plan_writes(records: Sequence[Record], directory: Path, force: bool = False)
 def new_file(r: Record, directory: Path, stems: dict[str, str]) -> Planned:
     """The new file of record ``r`` in ``directory``: named after its key, or after the key's
     hash where another key of the import (``stems``: casefolded stem -> key) has that name."""
-    from bibkit.dump import record_data
 
     stem = keys.file_stem_for(r.key)
     if stems.get(stem.casefold(), r.key) != r.key:
