@@ -419,7 +419,8 @@ def import_(
     import difflib
     import gc
 
-    from bibkit.imports import existing_records, plan_writes, read_file, write_plans
+    from bibkit.imports import plan_writes, read_file, write_plans
+    from bibkit.loader import load_library
 
     # Records hold no reference cycles; the collector's passes over thousands of them cost
     # more than the import itself.
@@ -434,13 +435,14 @@ def import_(
             count = _import_into_new(files, into, pattern, ui)
             ui.note(f"bibkit: imported {count} record(s) into {into}: {count} new, 0 updated, 0 unchanged")
             return
-        existing = existing_records(into)
+        loaded = load_library([into]).loaded if into.is_dir() else []  # read once, for keys and updates
+        existing = [lo.record for lo in loaded if lo.record is not None]
         imported: list[Record] = []
         for path in files:
             result = read_file(path, existing, pattern, already=imported)
             _report_import(path, result, ui)
             imported.extend(result.records)
-        plans = plan_writes(imported, into, force=force)
+        plans = plan_writes(imported, into, force=force, loaded=loaded)
         for plan in plans:
             if plan.updated:
                 _err(f"{plan.path}: replaced {', '.join(plan.updated)} with the imported value (--force)")

@@ -17,6 +17,7 @@ from bibkit import keys
 from bibkit.diagnostics import BibkitError
 from bibkit.dump import dump_yaml, record_data
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
+from bibkit.library import Loaded
 from bibkit.loader import load_library
 from bibkit.model import Record
 from bibkit.write import remove_orphans, write_if_changed, write_new_directory
@@ -145,17 +146,19 @@ class Planned:
         return self.old != self.new
 
 
-def plan_writes(records: Sequence[Record], directory: Path, force: bool = False) -> list[Planned]:
+def plan_writes(records: Sequence[Record], directory: Path, force: bool = False,
+                loaded: Sequence[Loaded] | None = None) -> list[Planned]:
     """The file each record goes to, and its content: a new file, or the record's file updated
     field by field. A field the record lacks is added; a field whose value differs is the
     curator's and is kept, unless ``force``, which replaces it (and says so). Everything else in
-    the file (comments, provenance, key order, quoting) stays byte for byte (``set_fields``)."""
+    the file (comments, provenance, key order, quoting) stays byte for byte (``set_fields``).
+    ``loaded``: the directory's record files, if the caller has read them already."""
     from bibkit.enrich.writeback import set_fields
-    from bibkit.loader import load_record
 
     stems: dict[str, str] = {}  # casefolded stem -> key that has it
-    existing = {lo.record.key: lo for lo in (load_record(p) for p in sorted(directory.glob("*" + keys.SUFFIX)))
-                if lo.record is not None} if directory.is_dir() else {}
+    if loaded is None:
+        loaded = load_library([directory]).loaded if directory.is_dir() else []
+    existing = {lo.record.key: lo for lo in loaded if lo.record is not None}
     for key, lo in existing.items():
         stems[lo.path.stem.casefold()] = key
     plans: list[Planned] = []

@@ -516,3 +516,26 @@ def test_a_file_is_read_a_record_at_a_time(suffix: str, monkeypatch: pytest.Monk
     first = next(records)
     assert first.key and len(made) == 1
     assert len([first, *records]) == len(made) > 3
+
+
+def test_an_import_into_an_existing_directory_reads_each_record_there_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The records already there give the import its taken keys and the files it updates: one
+    reading serves both."""
+    from bibkit import loader
+
+    into = tmp_path / "records"
+    into.mkdir()
+    for path in sorted(RECORDS.glob("*.yaml"))[:8]:
+        (into / path.name).write_bytes(path.read_bytes())
+    read: list[str] = []
+    real = loader.load_record
+
+    def counting(path: Path) -> Any:
+        read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(loader, "load_record", counting)
+    done = bibkit("import", REALWORLD[0], "--into", into)
+    assert done.exit_code == 0, done.stderr
+    assert sorted(read) == sorted(p.name for p in sorted(RECORDS.glob("*.yaml"))[:8])
