@@ -196,8 +196,3 @@ def _number(m: re.Match[str]) -> str:
     every symbol (``\x00`` and a rank) and before every letter."""
     digits = m.group().lstrip("0") or "0"
     return "\x01" + chr(0x20 + len(digits)) + digits
-
-
-def compare(a: str, b: str, lang: str = "") -> int:
-    ka, kb = key(a, lang), key(b, lang)
-    return (ka > kb) - (ka < kb)
