@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.folding import title_key
@@ -110,6 +110,27 @@ def _orders(titles: dict[str, str]) -> tuple[list[Entry], list[Entry]]:
     return sorted((t, p) for p, t in titles.items()), sorted((t[::-1], p) for p, t in titles.items())
 
 
+class Orders(Protocol):
+    """A collection's non-empty titles in the two orders of ``_orders``."""
+
+    def around(self, title: str, path: str, reverse: bool) -> list[Entry]:
+        """The entries from ``WINDOW`` places before (``title``, ``path``) to ``WINDOW`` after
+        it, in the reversed order if ``reverse``; the entry itself among them if it is there."""
+        ...
+
+
+class SortedTitles:
+    """``Orders`` of titles held here, as sorted lists."""
+
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.forward, self.backward = _orders(titles)
+
+    def around(self, title: str, path: str, reverse: bool) -> list[Entry]:
+        order = self.backward if reverse else self.forward
+        pos = bisect_left(order, (title[::-1] if reverse else title, path))
+        return order[max(0, pos - WINDOW):pos + WINDOW + 1]
+
+
 class _Titles:
     """Each title's text, and whether two are near-duplicates."""
 
@@ -129,23 +150,6 @@ class _Titles:
         if (la if la < lb else lb) < _SHORTEST * (la if la > lb else lb):
             return False
         return self.ratio(a, b, score_cutoff=NEAR_DUPLICATE_RATIO) >= NEAR_DUPLICATE_RATIO
-
-
-def _pairs_around(order: list[Entry], positions: Iterable[int], titles: _Titles) -> set[Pair]:
-    """The similar pairs among the windows that touch ``positions`` of ``order``."""
-    found: set[Pair] = set()
-    seen: set[Pair] = set()
-    n = len(order)
-    for pos in positions:
-        for a in range(max(0, pos - WINDOW), min(n, pos + 1)):
-            for b in range(max(a + 1, pos), min(n, a + WINDOW + 1)):
-                pa, pb = order[a][1], order[b][1]
-                pair = (pa, pb) if pa <= pb else (pb, pa)
-                if pair not in seen:
-                    seen.add(pair)
-                    if titles.similar(pa, pb):
-                        found.add(pair)
-    return found
 
 
 def near_duplicates(titles: dict[str, str]) -> set[Pair]:
@@ -168,34 +172,60 @@ def near_duplicates(titles: dict[str, str]) -> set[Pair]:
     return found
 
 
+# After an edit. A pair's being a candidate depends only on what lies between its two titles in
+# each order; so a pair with neither title within ``WINDOW`` places of a change, in the old
+# orders or the new ones, is what it was, and every other pair is looked at again. Both steps
+# read only windows of the orders, so the store answers them from its indexes.
+
+def neighbours(orders: Orders, titles: dict[str, str]) -> set[str]:
+    """The paths within ``WINDOW`` places of each of ``titles`` (path -> title) in ``orders``:
+    before an edit for the titles it changed or removed, after it for those it changed or added."""
+    near: set[str] = set()
+    for path, title in titles.items():
+        if title:
+            for reverse in (False, True):
+                near.update(p for _, p in orders.around(title, path, reverse))
+    return near
+
+
+def pairs_near(orders: Orders, titles: dict[str, str]) -> set[Pair]:
+    """The near-duplicate pairs among the candidates that include one of ``titles`` (path ->
+    title, as ``orders`` holds it)."""
+    text: dict[str, str] = {}
+    compared = _Titles(text)
+    found: set[Pair] = set()
+    seen: set[Pair] = set()
+    for path, title in titles.items():
+        if not title:
+            continue
+        for reverse in (False, True):
+            window = orders.around(title, path, reverse)
+            text.update((p, t[::-1] if reverse else t) for t, p in window)
+            at = [p for _, p in window].index(path)
+            for a in range(max(0, at - WINDOW), at + 1):
+                for b in range(max(a + 1, at), min(len(window), a + WINDOW + 1)):
+                    pa, pb = window[a][1], window[b][1]
+                    pair = (pa, pb) if pa <= pb else (pb, pa)
+                    if pair not in seen:
+                        seen.add(pair)
+                        if compared.similar(pa, pb):
+                            found.add(pair)
+    return found
+
+
 def near_duplicates_update(old: dict[str, str], new: dict[str, str], pairs: set[Pair]) -> set[Pair]:
     """``near_duplicates(new)``, given ``pairs == near_duplicates(old)``: only the windows
-    around a title that came, went or changed are compared again.
-
-    A pair's being a candidate depends only on what lies between its two titles in each order;
-    so a pair with neither title within ``WINDOW`` places of a change, in the old orders or the
-    new ones, is what it was, and every other pair is looked at again.
-    """
+    around a title that came, went or changed are compared again."""
     old = {p: t for p, t in old.items() if t}
     new = {p: t for p, t in new.items() if t}
     changed = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
     if not changed:
         return set(pairs)
-    near: set[str] = set()
-    new_orders = _orders(new)
-    for titles, orders in ((old, _orders(old)), (new, new_orders)):
-        for order, flip in zip(orders, (False, True), strict=True):
-            for p in changed:
-                if p in titles:
-                    t = titles[p][::-1] if flip else titles[p]
-                    pos = bisect_left(order, (t, p))
-                    near.update(e[1] for e in order[max(0, pos - WINDOW):pos + WINDOW + 1])
+    after = SortedTitles(new)
+    near = neighbours(SortedTitles(old), {p: old[p] for p in changed if p in old}) \
+        | neighbours(after, {p: new[p] for p in changed if p in new})
     kept = {pair for pair in pairs if pair[0] not in near and pair[1] not in near}
-    compared = _Titles(new)
-    for order, flip in zip(new_orders, (False, True), strict=True):
-        positions = [bisect_left(order, (new[p][::-1] if flip else new[p], p)) for p in near if p in new]
-        kept |= _pairs_around(order, positions, compared)
-    return kept
+    return kept | pairs_near(after, {p: new[p] for p in near if p in new})
 
 
 def near_duplicate_findings(pairs: Iterable[Pair], facts: dict[str, Facts]) -> Iterator[Diagnostic]:

@@ -163,10 +163,10 @@ def _existing(paths: Sequence[Path]) -> None:
 
 def _some_records(paths: Sequence[Path]) -> None:
     """A directory with no record in it is a mistake (a wrong path), not a clean collection."""
-    from bibkit.library import record_files
+    from bibkit.library import has_record_files
 
     _existing(paths)
-    if not record_files(paths):
+    if not has_record_files(paths):
         raise BibkitError(f"{', '.join(map(str, paths))}: no record files (*.yaml)")
 
 

@@ -68,7 +68,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bibkit"
 
 
-FORMAT = 3
+FORMAT = 4
 
 
 def _code_stamp() -> str:
@@ -85,19 +85,28 @@ def _code_stamp() -> str:
 STAMP = _code_stamp()
 _RACY_NS = 2_000_000_000  # a file changed this close to its reading is read again next time
 _BATCH = 500  # rows written (and entries read) at a time: bounded memory at any size
+_FEW_CHANGES = 64  # up to this many files changed, near-duplicate titles are found from the indexes
+_NAMES = ("key", "ids", "arxiv", "doi", "tkey")  # what the rules across records compare, the title last
 
 # An export entry renderer: (what it is, for the store's key; the function).
 Renderer = tuple[str, Callable[[Record], str]]
 
 # The columns of ``files``: what a file was when read, what was made of it (``basis``: the day and
 # the opt-in rules its findings were made for), and the compact keys (key, former keys as a JSON
-# list, arXiv id, DOI, folded title, crossref parent) the rules across records and the export
-# order need.
+# list, arXiv id, DOI, folded title and the same reversed, crossref parent) the rules across
+# records and the export order need.
 _COLUMNS = ("path", "size", "mtime", "ctime", "ino", "checked", "hash", "loaded", "basis", "findings", "facts",
-            "sortkey", "key", "ids", "arxiv", "doi", "tkey", "crossref")
+            "sortkey", "key", "ids", "arxiv", "doi", "tkey", "rkey", "crossref")
+# Rows hold a parsed record each, a few kilobytes: a scan of the table reads all of them. Each
+# run compares every file with its state, so that state has a covering index of its own (a
+# quarter of the time to read); the titles are indexed in across's two orders, so that an edit
+# reads the windows around its titles, not every title.
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, {", ".join(_COLUMNS[1:])});
 CREATE INDEX IF NOT EXISTS files_order ON files (sortkey, key, path);
+CREATE INDEX IF NOT EXISTS files_state ON files (path, size, mtime, ctime, ino, checked, basis, hash);
+CREATE INDEX IF NOT EXISTS files_titles ON files (tkey, path) WHERE tkey > '';
+CREATE INDEX IF NOT EXISTS files_rtitles ON files (rkey, path) WHERE rkey > '';
 CREATE TABLE IF NOT EXISTS entries (path TEXT, what TEXT, data TEXT, tag TEXT, PRIMARY KEY (path, what))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pairs (a TEXT, b TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;
@@ -112,8 +121,8 @@ class _Row:
     ctime: int
     ino: int
     checked: int
-    hash: str
     basis: str
+    hash: str
 
 
 @dataclass(frozen=True)
@@ -263,7 +272,23 @@ def _row_values(path: str, loaded: Loaded, stat: tuple[int, int, int, int], chec
             rec.key.casefold() if rec else None, rec.key if rec else None,
             json.dumps(rec.ids) if rec and rec.ids else None,
             facts.arxiv if facts else None, facts.doi if facts else None, facts.title_key if facts else None,
-            rec.get("crossref") if rec else None)
+            facts.title_key[::-1] if facts else None, rec.get("crossref") if rec else None)
+
+
+class _StoredTitles:
+    """``across.Orders`` of the titles in the store, read from its indexes a window at a time."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def around(self, title: str, path: str, reverse: bool) -> list[across.Entry]:
+        column, text = ("rkey", title[::-1]) if reverse else ("tkey", title)
+        where = f"FROM files WHERE {column} > '' AND ({column}, path)"
+        before = self.db.execute(f"SELECT {column}, path {where} < (?, ?) ORDER BY {column} DESC, path DESC LIMIT ?",
+                                 (text, path, across.WINDOW)).fetchall()
+        after = self.db.execute(f"SELECT {column}, path {where} >= (?, ?) ORDER BY {column}, path LIMIT ?",
+                                (text, path, across.WINDOW + 1)).fetchall()
+        return before[::-1] + after
 
 
 class Store:
@@ -332,11 +357,11 @@ class Store:
         from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry)."""
         with _bulk():
             paths = record_files(self.targets)
-            rows = self._rows()
-            suspects = [p for p in paths if not self._unchanged(p, rows.get(p))]
-            gone = rows.keys() - set(paths)
+            states = self._states()
+            suspects = [p for p in paths if not self._unchanged(p, states.get(p))]
+            gone = states.keys() - set(paths)
             basis = checks.basis
-            stale = [p for p in paths if p in rows and rows[p].basis != basis]
+            stale = [p for p in paths if p in states and states[p][6] != basis]
             result = Refreshed(paths=paths, basis=basis)
             if suspects or gone or stale:
                 self.db.execute("BEGIN IMMEDIATE")
@@ -348,25 +373,37 @@ class Store:
                     raise
             return result
 
-    def _rows(self) -> dict[str, _Row]:
-        return {p: _Row(*rest) for p, *rest in self.db.execute(
-            "SELECT path, size, mtime, ctime, ino, checked, hash, basis FROM files")}
+    def _states(self) -> dict[str, tuple[Any, ...]]:
+        """Every file's stored (path, size, mtime, ctime, ino, checked, basis): plain tuples, as
+        every run reads one for each file (a dataclass each took longer than the reading)."""
+        return {row[0]: row for row in self.db.execute(
+            "SELECT path, size, mtime, ctime, ino, checked, basis FROM files")}
+
+    def _rows(self, only: Sequence[str]) -> dict[str, _Row]:
+        """The stored state and hash of the paths ``only``."""
+        return {p: _Row(*rest) for p, *rest in self._select(
+            "SELECT path, size, mtime, ctime, ino, checked, basis, hash FROM files WHERE path IN ({})", only)}
 
     @staticmethod
-    def _unchanged(path: str, row: _Row | None) -> bool:
-        if row is None:
+    def _unchanged(path: str, state: tuple[Any, ...] | None) -> bool:
+        if state is None:
             return False
         try:
             st = os.stat(path)
         except OSError:
             return False
-        return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == (row.size, row.mtime, row.ctime, row.ino) \
-            and row.checked - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS
+        return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == state[1:5] \
+            and state[5] - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS
 
     def _update(self, suspects: list[str], gone: Iterable[str], stale: list[str], checks: Checks,
                 render: Renderer | None) -> int:
-        rows = self._rows()  # again, under the write lock: another run may have just written
-        old_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
+        gone = list(gone)
+        # Again, under the write lock (another run may have just written), and only what is needed.
+        rows = self._rows(sorted({*suspects, *stale}))
+        # A few changes: the near-duplicate titles are looked at again around them, in windows the
+        # store's indexes give. Many: every title is read, before and after, and compared in memory.
+        few = len(suspects) + len(gone) <= _FEW_CHANGES
+        old_titles = {} if few else dict(self.db.execute("SELECT path, tkey FROM files"))
         parsed: set[str] = set()
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[Any, ...]] = []
@@ -377,8 +414,21 @@ class Store:
                     continue
                 parsed.add(path)
                 writes.append(values)
-                if len(writes) >= _BATCH:
+                if len(writes) >= _BATCH and not few:
                     self._write(writes)
+        if few:
+            stored = _StoredTitles(self.db)
+            compact = [_COLUMNS.index(c) for c in _NAMES]
+            old = {p: tuple(rest) for p, *rest in self._select(
+                f"SELECT path, {', '.join(_NAMES)} FROM files WHERE path IN ({{}})", sorted(parsed) + gone)}
+            new = {w[0]: tuple(w[i] for i in compact) for w in writes}
+            renamed = any(old.get(p, ())[:-1] != new.get(p, ())[:-1] for p in old.keys() | new.keys())
+            before = {p: v[-1] for p, v in old.items()}
+            after = {p: v[-1] for p, v in new.items()}
+            changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+            near = across.neighbours(stored, {p: before[p] for p in changed if before.get(p)})
+        if not few or renamed:
+            self.db.execute("DELETE FROM results WHERE what = 'repeats'")  # see _repeats
         self._write(writes)
         self.db.executemany("UPDATE files SET size=?, mtime=?, ctime=?, ino=?, checked=? WHERE path=?", touches)
         for path in gone:
@@ -394,13 +444,22 @@ class Store:
                 continue
             self.db.execute("UPDATE files SET basis = ?, findings = ? WHERE path = ?",
                             (checks.basis, json.dumps(_per_record(again, checks), ensure_ascii=False), path))
-        new_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
         pairs = set(self.db.execute("SELECT a, b FROM pairs"))
-        if new_titles != old_titles or not old_titles:
+        if few:
+            if not changed:
+                return len(parsed)
+            near |= across.neighbours(stored, {p: after[p] for p in changed if after.get(p)})
+            kept = {pair for pair in pairs if pair[0] not in near and pair[1] not in near}
+            now = dict(self._select("SELECT path, tkey FROM files WHERE tkey > '' AND path IN ({})", sorted(near)))
+            fresh = kept | across.pairs_near(stored, now)
+        else:
+            new_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
+            if new_titles == old_titles and old_titles:
+                return len(parsed)
             fresh = across.near_duplicates_update(old_titles, new_titles, pairs) if old_titles \
                 else across.near_duplicates(new_titles)
-            self.db.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", pairs - fresh)
-            self.db.executemany("INSERT OR IGNORE INTO pairs VALUES (?, ?)", fresh - pairs)
+        self.db.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", pairs - fresh)
+        self.db.executemany("INSERT OR IGNORE INTO pairs VALUES (?, ?)", fresh - pairs)
         return len(parsed)
 
     def _write(self, writes: list[tuple[Any, ...]]) -> None:
@@ -438,10 +497,7 @@ class Store:
         found: list[Diagnostic] = []
         for path, text in self.db.execute("SELECT path, findings FROM files WHERE findings != '[]'"):
             found.extend(_diagnostics_from_json(path, text))
-        order = {p: i for i, p in enumerate(refreshed.paths)}
-        rows = sorted(self.db.execute("SELECT path, key, ids, arxiv, doi FROM files WHERE key IS NOT NULL"),
-                      key=lambda r: order.get(r[0], len(order)))
-        repeated = list(across.repeats((path, key, _ids(ids), aid, doi) for path, key, ids, aid, doi in rows))
+        repeated = self._repeats(refreshed.paths)
         pairs = list(self.db.execute("SELECT a, b FROM pairs"))
         wanted = sorted({r[0] for r in repeated} | {p for pair in pairs for p in pair})
         facts = {path: _facts(text) for path, text in
@@ -449,6 +505,29 @@ class Store:
         found.extend(facts[path].at(name, code, message) for path, name, code, message in repeated)
         found.extend(across.near_duplicate_findings(pairs, facts))
         return sorted(found, key=Diagnostic.sort_key)
+
+    def _repeats(self, paths: list[str]) -> list[tuple[str, str, str, str]]:
+        """``across.repeats`` of every record in the order of ``paths``. It reads every record's
+        names, so it is kept, for that order, until an update changes a name or a file comes or
+        goes (``_update`` drops it, in the transaction that writes the change)."""
+        order = hashlib.blake2b("\n".join(paths).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+        self.db.execute("BEGIN IMMEDIATE")  # the names read and the result kept are of one state
+        try:
+            kept = self.db.execute("SELECT digest, findings FROM results WHERE what = 'repeats'").fetchone()
+            found = _repeated_from_json(kept[1]) if kept is not None and kept[0] == order else None
+            if found is not None:
+                self.db.execute("COMMIT")
+                return found
+            place = {p: i for i, p in enumerate(paths)}
+            rows = sorted(self.db.execute("SELECT path, key, ids, arxiv, doi FROM files WHERE key IS NOT NULL"),
+                          key=lambda r: place.get(r[0], len(place)))
+            found = list(across.repeats((path, key, _ids(ids), aid, doi) for path, key, ids, aid, doi in rows))
+            self.db.execute("INSERT OR REPLACE INTO results VALUES ('repeats', ?, ?, NULL)", (order, _json_text(found)))
+            self.db.execute("COMMIT")
+            return found
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def entries(self, render: Renderer, selected: set[str] | None = None, crossref_last: bool = False) -> Iterator[str]:
         """Each record's entry, in export order (by key, case-insensitively, then exactly; with
@@ -578,8 +657,9 @@ class Store:
         state = hashlib.blake2b(digest_size=16)
         for part in (STAMP, *context):
             state.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        for path, digest in self.db.execute("SELECT path, hash FROM files ORDER BY path"):
-            state.update(f"{path}\0{digest}\n".encode("utf-8", "surrogateescape"))
+        files = self.db.execute("SELECT path, hash FROM files ORDER BY path")
+        while rows := files.fetchmany(_BATCH * 8):  # joined a part at a time: bounded memory
+            state.update("".join(f"{path}\0{digest}\n" for path, digest in rows).encode("utf-8", "surrogateescape"))
         return state.hexdigest()
 
 
@@ -631,6 +711,17 @@ def _diagnostic_from_json(path: Path, v: list[Any]) -> Diagnostic:
 def _diagnostics_from_json(path: str, text: str) -> list[Diagnostic]:
     where = Path(path)
     return [_diagnostic_from_json(where, d) for d in json.loads(text)]
+
+
+def _repeated_from_json(text: str) -> list[tuple[str, str, str, str]] | None:
+    try:
+        rows = json.loads(text)
+        if type(rows) is list and all(type(r) is list and len(r) == 4 and all(type(v) is str for v in r)
+                                      for r in rows):
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
+    except ValueError:
+        pass
+    return None
 
 
 def _loaded_to_json(lo: Loaded) -> list[Any]:

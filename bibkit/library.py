@@ -63,3 +63,14 @@ def record_files(paths: Iterable[Path]) -> list[str]:
         else:
             out.append(str(p))
     return out
+
+
+def has_record_files(paths: Iterable[Path]) -> bool:
+    """Whether ``record_files(paths)`` has any: stops at the first (a run lists them all later)."""
+    for p in paths:
+        if not p.is_dir():
+            return True
+        with os.scandir(p) as entries:
+            if any(e.name.endswith(keys.SUFFIX) for e in entries):
+                return True
+    return False

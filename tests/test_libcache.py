@@ -3,11 +3,13 @@ answered from the store, a damaged store is rebuilt, not trusted, and an edit is
 
 from __future__ import annotations
 
+import random
 import shutil
 import sqlite3
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -80,6 +82,31 @@ def test_edits_keep_the_findings_what_a_fresh_run_finds(tmp_path: Path) -> None:
         step()
         with Store(tmp_path / "c", [records]) as store:
             assert collection.validate(store, today)[0] == validate(load_library([records]), today)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda text: text.replace("type: paper-conference", "id: azerbayev2023proofnet\ntype: paper-conference"),
+    lambda text: text.replace("type: paper-conference", "ids: [ahdritz2024openfold]\ntype: paper-conference"),
+    lambda text: text.replace('arxiv: "2304.01373"', 'arxiv: "2302.12433"'),
+    lambda text: text.replace("type: paper-conference", "DOI: 10.1038/S41592-024-02272-Z\ntype: paper-conference"),
+], ids=["key", "former key", "arxiv", "doi"])
+def test_a_name_edited_into_a_repeat_and_out_again_is_found_and_forgotten(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str], str]) -> None:
+    """The repeated names (BK040-BK042) are kept between runs: an edit of one record's name
+    must be seen, whichever of the other records it repeats."""
+    from bibkit import libcache
+
+    monkeypatch.setattr(libcache, "_RACY_NS", 0)  # only the edited file is read again
+    records = _copy(tmp_path)
+    today = date(2026, 11, 23)
+    path = records / "biderman2023pythia.yaml"
+    original = path.read_text()
+    for text in (original, edit(original), original):
+        path.write_text(text)
+        with Store(tmp_path / "c", [records]) as store:
+            found = collection.validate(store, today)[0]
+        assert found == validate(load_library([records]), today)
+        assert any(d.code in {"BK040", "BK041", "BK042"} for d in found) == (text != original)
 
 
 def test_cli_answers_from_the_store_until_something_changes(tmp_path: Path, isolated_cache: Path) -> None:
@@ -303,6 +330,59 @@ titles = st.dictionaries(st.sampled_from([f"p{i:02d}" for i in range(40)]),
 def test_near_duplicates_after_edits_equal_a_fresh_search(old: dict[str, str], new: dict[str, str]) -> None:
     pairs = across.near_duplicates(old)
     assert across.near_duplicates_update(old, new, pairs) == across.near_duplicates(new)
+
+
+@settings(max_examples=200, deadline=None)
+@given(present=titles, asked=st.sampled_from([f"p{i:02d}" for i in range(40)]),
+       title=st.lists(st.sampled_from(["a", "b", "c", "de", "fgh"]), min_size=1, max_size=6).map(" ".join),
+       reverse=st.booleans())
+def test_the_stores_title_windows_are_those_of_the_sorted_titles(tmp_path_factory: pytest.TempPathFactory,
+                                                                  present: dict[str, str], asked: str, title: str,
+                                                                  reverse: bool) -> None:
+    from bibkit.libcache import _StoredTitles
+
+    with Store(tmp_path_factory.mktemp("c"), []) as store:
+        rows = [(p, t, t[::-1]) for p, t in present.items()] + [("empty", "", ""), ("unread", None, None)]
+        store.db.executemany("INSERT INTO files (path, tkey, rkey) VALUES (?, ?, ?)", rows)
+        title = present.get(asked, title)
+        expected = across.SortedTitles(present).around(title, asked, reverse)
+        assert _StoredTitles(store.db).around(title, asked, reverse) == expected
+
+
+def test_titles_edited_a_few_at_a_time_keep_the_pairs_a_fresh_search_finds(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edits, removals and additions of a few files (found from the store's windows) and of
+    many (compared in memory): the stored pairs are those of a search over every title."""
+    from bibkit import libcache
+
+    monkeypatch.setattr(libcache, "_RACY_NS", 0)  # files written a moment ago are not all read again
+    rng = random.Random(14)
+    # Few titles, each held by more records than a window: which pairs are compared depends on
+    # what lies between them, so an edit anywhere in a run of equal titles changes the pairs.
+    choices = ["Deep nets", "Deep net", "Deep nets.", "Graph learning on nets", "Graph learning of nets",
+               "A survey of deep nets"]
+    records = tmp_path / "records"
+    records.mkdir()
+
+    def write(i: int) -> None:
+        title = rng.choice(choices)
+        (records / f"r{i:03d}.yaml").write_text(f"id: r{i:03d}\ntype: report\ntitle: {title}\nissued: 2020\n")
+
+    for i in range(80):
+        write(i)
+    for step in range(12):
+        for _ in range(70 if step == 6 else rng.randint(1, 3)):
+            i = rng.randrange(90)
+            if (records / f"r{i:03d}.yaml").exists() and rng.random() < 0.2:
+                (records / f"r{i:03d}.yaml").unlink()
+            else:
+                write(i)
+        with Store(tmp_path / "c", [records]) as store:
+            store.refresh(Checks(date.today()))
+            pairs = set(store.db.execute("SELECT a, b FROM pairs"))
+            titles = dict(store.db.execute("SELECT path, tkey FROM files"))
+        assert pairs == across.near_duplicates(titles)
+        assert len(pairs) > 10
 
 
 def _lcs(a: str, b: str) -> int:
