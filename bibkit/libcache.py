@@ -253,8 +253,8 @@ class _Fanout(Generic[T, R]):
 def _render_stored(stored: tuple[str, str], fn: Callable[[Record], str]) -> tuple[str, str | None]:
     """(path, the entry of the record stored as ``text``), or (path, None) if it cannot be read."""
     path, text = stored
-    loaded = _loaded_from_json(Path(path), text)
-    return path, None if loaded is None or loaded.record is None else fn(loaded.record)
+    record = _record_from_json(text)
+    return path, None if record is None else fn(record)
 
 
 # One encoder for every row (json.dumps with options builds one per call); values are trees of
@@ -544,11 +544,12 @@ class Store:
                     for start in range(0, len(missing), _BATCH * 4):  # bounded memory: rows a part at a time
                         stored = list(self._select("SELECT path, loaded FROM files WHERE path IN ({})",
                                                    missing[start:start + _BATCH * 4]))
+                        rendered: list[tuple[str, str, str, str]] = []
                         for path, entry in fanout.map(stored):
                             if entry is None:
                                 raise StoreDamaged(path)
-                            self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
-                                            (path, what, entry, _tag(entry)))
+                            rendered.append((path, what, entry, _tag(entry)))
+                        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rendered)
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -727,6 +728,18 @@ def _repeated_from_json(text: str) -> list[tuple[str, str, str, str]] | None:
 def _loaded_to_json(lo: Loaded) -> list[Any]:
     return [encode(lo.record) if lo.record else None, {k: [s.line, s.col] for k, s in lo.spans.items()},
             [_diagnostic_to_json(d) for d in lo.diagnostics]]
+
+
+def _record_from_json(text: str | None) -> Record | None:
+    """The record of a stored ``_loaded_to_json`` alone, for rendering: its positions are for
+    findings, and making them took as long as the record."""
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)[0]
+        return decoder(Record)(record) if record is not None else None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def _loaded_from_json(path: Path, text: str | None) -> Loaded | None:
