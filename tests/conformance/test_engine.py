@@ -314,3 +314,34 @@ def test_sorting_orders_symbols_as_icu_does() -> None:
     assert render('<text variable="title"/>', items, sort='<sort><key variable="title"/></sort>') == [
         "A ^x", "A $5", "A 9", "A 10", "Alpha=Beta", "Alpha|Beta", "Alpha Beta", "Alphab", "BLOOM+1: Adding",
         "BLOOM: Open"]
+
+
+def test_a_citation_number_in_a_sort_macro_is_padded() -> None:
+    """In a macro a style sorts by, citeproc-js writes the registration number padded to 20
+    digits: with the year before it, an early year with a two-digit number still sorts first
+    (the FAO style's key: author, year, citation-number)."""
+    years = {4: 2011, 14: 2004}
+    items = [item(id=f"i{n:02d}", title=f"T{n}", issued=year(years.get(n, 2020 + n))) for n in range(1, 15)]
+    macros = ('<macro name="who"><text value="Anon"/></macro>'
+              '<macro name="when"><date variable="issued" form="text" date-parts="year"/></macro>'
+              '<macro name="key"><text macro="who"/><text macro="when"/><text variable="citation-number"/></macro>')
+    layout = ('<group delimiter=" "><text variable="title"/>'
+              '<date variable="issued"><date-part name="year"/></date></group>')
+    assert render(layout, items, sort='<sort><key macro="key"/></sort>', macros=macros) == [
+        "T14 2004", "T4 2011", *(f"T{n} {2020 + n}" for n in range(1, 14) if n != 4)]
+
+
+def test_a_sort_macro_prints_again_after_an_inner_macro_with_a_date() -> None:
+    """In a sort key, a macro that holds a date prints its dates alone; citeproc-js keeps that as
+    one flag, which the end of an inner macro with a date turns off, so what follows it in the
+    outer macro prints (the TU Dresden styles sort undated volumes by their series that way)."""
+    macros = ('<macro name="inner"><date variable="issued"><date-part name="year"/></date></macro>'
+              '<macro name="outer"><choose><if type="webpage"><date variable="issued" form="text"/></if>'
+              '<else><text variable="title"/><text macro="inner"/><text variable="collection-title"/></else>'
+              '</choose></macro>')
+    items = [item(id="a", title="A", **{"collection-title": "Zeta"}),
+             item(id="b", title="B", **{"collection-title": "Alpha"}),
+             item(id="c", title="C", **{"collection-title": "Mu"}, issued=year(1990))]
+    layout = '<group delimiter=", "><text variable="title"/><text variable="collection-title"/></group>'
+    assert render(layout, items, sort='<sort><key macro="outer"/></sort>', macros=macros) == [
+        "C, Mu", "B, Alpha", "A, Zeta"]

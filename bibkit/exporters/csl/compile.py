@@ -274,6 +274,12 @@ class Compiler:
             def render(st: St, v: str) -> None:
                 if st.just_looking:
                     return
+                if st.area.endswith("_sort"):
+                    # In a macro a style sorts by, citeproc-js writes the registration number
+                    # padded to 20 digits, so that a key made of several pieces compares alike.
+                    seq = st.engine.seq.get(st.item.id)
+                    st.queue.append(padding(str(seq)) if seq else None, fmt)
+                    return
                 seq = st.engine.citation_number(st.item.id)
                 if seq is None:
                     return
@@ -429,7 +435,6 @@ class Compiler:
     def _group_runner(fmt: Fmt, body: list[Run], real: bool, has_date: bool = False) -> Run:
         def run(st: St) -> None:
             queue = st.queue
-            was_date = st.macro_with_date
             if has_date:
                 st.macro_with_date = True
             queue.open(EMPTY if st.macro_with_date and st.sort_key_flag else fmt)
@@ -441,7 +446,10 @@ class Compiler:
             queue.close()
             st.frames.pop()
             if has_date:
-                st.macro_with_date = was_date
+                # Off, not back to what it was: in citeproc-js it is one flag, and the end of a
+                # macro with a date inside one with a date lets the rest of the outer one print
+                # in the sort key (tu-dresden styles: "(= series)" after the year).
+                st.macro_with_date = False
             if frame.variable_success or (frame.term_intended and not frame.variable_attempt):
                 parent.variable_success = True
             else:
