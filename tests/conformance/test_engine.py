@@ -345,3 +345,13 @@ def test_a_sort_macro_prints_again_after_an_inner_macro_with_a_date() -> None:
     layout = '<group delimiter=", "><text variable="title"/><text variable="collection-title"/></group>'
     assert render(layout, items, sort='<sort><key macro="outer"/></sort>', macros=macros) == [
         "C, Mu", "B, Alpha", "A, Zeta"]
+
+
+def test_digits_parted_by_what_sorting_ignores_are_two_numbers() -> None:
+    """ICU reads a number from digits that stand together: "13–14" is 13, then 14 (before 35),
+    though the dash between them is ignored; a space, which the keys write as the symbol |,
+    sorts before any digit."""
+    titles = ["35", "13–14", "1314", "9", "13 14 b", "13.14 a", "1 3"]
+    items = [item(id=str(i), title=t) for i, t in enumerate(titles)]
+    assert render('<text variable="title"/>', items, sort='<sort><key variable="title"/></sort>') == [
+        "1 3", "9", "13 14 b", "13–14", "13.14 a", "35", "1314"]

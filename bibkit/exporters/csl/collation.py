@@ -134,16 +134,18 @@ _OWN_SCRIPT = {lang: re.compile(f"[{_SCRIPTS[script]}]") for script, langs in (
 # ASCII symbols in the order of ICU's root collation (which is not code-point order); other
 # symbols follow them in code-point order.
 _SYMBOL_RANK = {ch: chr(1 + i) for i, ch in enumerate("`^+<=>|~$")}
+_APART = "\x1f"  # where an ignored character stood, until the numbers are read
 
 
 @lru_cache(maxsize=4096)
 def _base(ch: str) -> str:
     """What a character of a decomposed key counts as: nothing for accents, spaces and
-    punctuation (ICU's "ignore punctuation" ignores no symbol), symbols before every digit and
-    letter. The sort keys' own separator (``|``, where a key had a space) is such a symbol."""
+    punctuation (ICU's "ignore punctuation" ignores no symbol), though they part two numbers;
+    symbols before every digit and letter. The sort keys' own separator (``|``, where a key had
+    a space) is such a symbol."""
     category = unicodedata.category(ch)
     if category[0] in "MPZC":
-        return ""
+        return _APART
     if category[0] == "S":
         return "\x00" + _SYMBOL_RANK.get(ch, ch)
     return ch
@@ -169,12 +171,14 @@ def key(text: str, lang: str = "") -> str:
     if tailored is not None:
         text = tailored.sub(place, text)
     base = "".join(_base(ch) for ch in unicodedata.normalize("NFKD", text)).casefold()
+    # Digits that something ignored stands between are two numbers, as in ICU ("13–14" is 13,
+    # then 14, and sorts before "35"); only then does what is ignored go.
+    base = _NUMBER.sub(_number, base).replace(_APART, "")
     if moved is not None:
         base = moved.sub(place, base)
     if own is not None:
         base = own.sub(_first, base)
-    base = _GEORGIAN.sub(_after_cyrillic, base)
-    return _NUMBER.sub(_number, base)
+    return _GEORGIAN.sub(_after_cyrillic, base)
 
 
 # Scripts otherwise keep the root order, which is code-point order but for Georgian (between
