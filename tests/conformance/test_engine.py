@@ -355,3 +355,16 @@ def test_digits_parted_by_what_sorting_ignores_are_two_numbers() -> None:
     items = [item(id=str(i), title=t) for i, t in enumerate(titles)]
     assert render('<text variable="title"/>', items, sort='<sort><key variable="title"/></sort>') == [
         "1 3", "9", "13 14 b", "13–14", "13.14 a", "35", "1314"]
+
+
+def test_a_lone_label_in_a_macro_called_in_a_substitution_follows_the_names() -> None:
+    """A <names> with a label and no <name> prints the name first, then the label; citeproc-js
+    builds a macro on its own, so that holds for a macro a <substitute> calls too (the
+    universitat-wien style's editors: "Jacques Cohen ed.")."""
+    items = [item(id="a", title="T", editor=[person("Cohen", "Jacques")]),
+             item(id="b", title="U", editor=[person("Doe", "J"), person("Roe", "K")])]
+    macros = ('<macro name="ed"><names variable="editor"><label form="short" prefix=" "/></names></macro>'
+              '<macro name="grouped"><group><text macro="ed"/></group></macro>')
+    for called in ('<text macro="ed"/>', '<text macro="grouped"/>'):
+        layout = f'<names variable="author"><name/><substitute>{called}</substitute></names>'
+        assert render(layout, items, macros=macros) == ["Jacques Cohen ed.", "J Doe, K Roe eds."]

@@ -73,6 +73,10 @@ class Compiler:
         # reverse when it has some of its own.
         self.name_parts: dict[str, Fmt | None] = {"family": None, "given": None}
         self.names_level = 0
+        # How many <substitute> elements the node compiled now stands in, within its macro:
+        # citeproc-js builds each macro on its own, so a macro called in a substitution starts
+        # at none (it decides where a missing <name> goes, see ``_names``).
+        self.written_in_substitute = 0
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -392,7 +396,9 @@ class Compiler:
         cached = self.macros.get(key)
         if cached is None:
             self.macro_stack.append(name)
+            written, self.written_in_substitute = self.written_in_substitute, 0
             body = self.children(macro, nesting + 2, inner_subst + 1 if inner_subst else 0)
+            self.written_in_substitute = written
             self.macro_stack.pop()
             self.macros[key] = (body, dict(self.name_parts))
         else:
@@ -789,8 +795,9 @@ class Compiler:
         fmt = Fmt.of(node, delimiter=False)
         names = NamesNode(variables, fmt, names_delimiter=node.get("delimiter"))
         children = _children(node)
-        # citeproc-js puts a missing <name> first, so a lone label follows the names.
-        has_name = not any(_tag(c) == "name" for c in children) and subst == 0
+        # citeproc-js puts a missing <name> first, so a lone label follows the names; also in a
+        # macro called in a substitution ("Cohen ed."), though not in a <substitute> itself.
+        has_name = not any(_tag(c) == "name" for c in children) and self.written_in_substitute == 0
         for child in children:
             tag = _tag(child)
             if tag == "name":
@@ -817,7 +824,9 @@ class Compiler:
             return self._wrapped(node, self._names_reinit(variables), nesting, subst, "names-singleton", variables)
         substitute = node.find(f"{NS}substitute")
         if substitute is not None:
+            self.written_in_substitute += 1
             names.substitute = self.children(substitute, nesting + 1, 1)
+            self.written_in_substitute -= 1
         # The name-parts this <names> ends with (see ``name_parts``).
         family, given = self.name_parts["family"], self.name_parts["given"]
         if family is not None or given is not None:
