@@ -9,6 +9,7 @@ a record changed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -104,14 +105,25 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
         if chosen.empty:
             raise BibkitError(f"no record in {', '.join(map(str, s.targets))} matches the selection; "
                               "nothing was exported")
+        # An output file that holds what this run would write again (same files, format, options
+        # and selection) is left as it is, without reading the entries.
+        written = f"written:{fmt}:{fingerprint(fmt, options)}:{selection!r}"
+        digest = s.digest(today)
+        if output is not None:
+            kept = s.result(written, digest)
+            size = _holds(output, kept[1]) if kept is not None and kept[1] is not None else None
+            if size is not None:
+                return Exported(found, True, False, size)
         # The whole output goes to a temporary file first: a damaged store found half-way
         # starts the export again, and the reader never sees a half-written output.
         spool = Path(tempfile.mkdtemp(prefix="bibkit-export-"))
+        content = hashlib.blake2b(digest_size=16)
         try:
             part = spool / "output"
             with part.open("wb") as fh:
                 for chunk in _chunks(s, today, fmt, options, selection, render, chosen, found):
                     fh.write(chunk)
+                    content.update(chunk)
             size = part.stat().st_size
             changed = True
             if output is None:
@@ -121,11 +133,26 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
             else:
                 with part.open("rb") as fh:
                     changed = write_chunks_if_changed(output, iter(lambda: fh.read(1 << 20), b""))
+                s.keep_result(written, digest, [], f"{size} {content.hexdigest()}".encode())
         finally:
             shutil.rmtree(spool, ignore_errors=True)
         return Exported(found, True, changed, size)
 
     return with_store(store, run)
+
+
+def _holds(output: Path, kept: bytes) -> int | None:
+    """The size of ``output`` if it holds what ``kept`` (its size and hash) describes, else None."""
+    try:
+        size, digest = kept.decode().split(" ")
+        if output.stat().st_size != int(size):
+            return None
+        with output.open("rb") as fh:
+            if hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest() != digest:
+                return None
+        return int(size)
+    except (OSError, ValueError):
+        return None
 
 
 def _choose(store: Store, selection: Selection) -> _Chosen:

@@ -305,6 +305,7 @@ class Store:
         stamp = hashlib.blake2b(STAMP.encode(), digest_size=6).hexdigest()
         self.path = folder / f"{collection}-{stamp}.sqlite"
         self.db = self._open(folder, collection)
+        self._files: str | None = None  # the digest of every file's path and hash, once a run
 
     def _open(self, folder: Path, collection: str) -> sqlite3.Connection:
         try:
@@ -363,6 +364,7 @@ class Store:
             basis = checks.basis
             stale = [p for p in paths if p in states and states[p][6] != basis]
             result = Refreshed(paths=paths, basis=basis)
+            self._files = None
             if suspects or gone or stale:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
@@ -626,6 +628,7 @@ class Store:
         """Forget everything: the next refresh parses every file again."""
         for table in ("files", "entries", "pairs", "results"):
             self.db.execute(f"DELETE FROM {table}")
+        self._files = None
 
     def paths(self) -> list[str]:
         return record_files(self.targets)
@@ -654,13 +657,16 @@ class Store:
 
     def _files_digest(self, *context: str) -> str:
         """bibkit's code, ``context`` (what else a kept result depends on), and every file's path
-        and hash."""
+        and hash (read once a run: each kept result asks for them)."""
+        if self._files is None:
+            files = hashlib.blake2b(digest_size=16)
+            rows = self.db.execute("SELECT path, hash FROM files ORDER BY path")
+            while part := rows.fetchmany(_BATCH * 8):  # joined a part at a time: bounded memory
+                files.update("".join(f"{path}\0{digest}\n" for path, digest in part).encode("utf-8", "surrogateescape"))
+            self._files = files.hexdigest()
         state = hashlib.blake2b(digest_size=16)
-        for part in (STAMP, *context):
-            state.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        files = self.db.execute("SELECT path, hash FROM files ORDER BY path")
-        while rows := files.fetchmany(_BATCH * 8):  # joined a part at a time: bounded memory
-            state.update("".join(f"{path}\0{digest}\n" for path, digest in rows).encode("utf-8", "surrogateescape"))
+        for piece in (STAMP, *context, self._files):
+            state.update(piece.encode("utf-8", "surrogateescape") + b"\0")
         return state.hexdigest()
 
 

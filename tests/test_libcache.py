@@ -126,6 +126,42 @@ def test_cli_answers_from_the_store_until_something_changes(tmp_path: Path, isol
     assert bibkit("export", "-f", "bibtex", "-r", records, "--strict").exit_code == 1
 
 
+def test_an_output_that_holds_the_export_is_left_alone_without_reading_the_entries(
+        tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing changed and the file holds what the export writes: the entries are not read, the
+    file is not touched. Another format or selection, an edited record, or an edited output
+    file is written again."""
+    from bibkit.libcache import Store as StoreClass
+
+    records = _copy(tmp_path)
+    out = tmp_path / "refs.bib"
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    written, stamp = out.read_bytes(), out.stat().st_mtime_ns
+    read: list[str] = []
+    entries = StoreClass.entries
+
+    def counted(self: StoreClass, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        read.append("entries")
+        return entries(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StoreClass, "entries", counted)
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    assert (read, out.read_bytes(), out.stat().st_mtime_ns) == ([], written, stamp)
+    out.write_bytes(written.replace(b"Pythia", b"Python"))  # edited by hand: written again
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    assert out.read_bytes() == written and read == ["entries"]
+    assert bibkit("export", "-f", "biblatex", "-r", records, "-o", out).exit_code == 0
+    assert out.read_bytes() != written and b"journaltitle" in out.read_bytes()
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    assert out.read_bytes() == written
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out, "--key", "biderman2023pythia").exit_code == 0
+    assert out.read_bytes().count(b"\n@") == 0 and b"biderman2023pythia" in out.read_bytes()
+    path = records / "biderman2023pythia.yaml"
+    path.write_text(path.read_text().replace('volume: "202"', 'volume: "999"'))
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    assert b"volume = {999}" in out.read_bytes()
+
+
 @pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json", "text"])
 def test_exports_from_the_store_equal_exports_from_the_model(tmp_path: Path, isolated_cache: Path, fmt: str) -> None:
     import bibkit as api
