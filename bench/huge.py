@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from run import BIBKIT, ROOT, Figure, measure  # type: ignore[import-not-found]
+from run import BIBKIT, ROOT, Figure, measure, retitled, victim_of  # type: ignore[import-not-found]
 
 START = "<!-- bench/huge.py: from here -->"
 END = "<!-- bench/huge.py: to here -->"
@@ -39,9 +39,9 @@ def _figures(folder: Path, work: Path) -> list[tuple[str, Figure]]:
     validate = measure([BIBKIT, "validate", "-q", records], 1, prepare=cold, env=env)
     export = measure([BIBKIT, "export", "-q", "-f", "bibtex", "-r", records, "-o", out], 1, env=env)
     warm = measure([BIBKIT, "export", "-q", "-f", "bibtex", "-r", records, "-o", out], 1, env=env)
-    victim = min((folder / "records").glob("a*.yaml"))
+    victim = victim_of(sorted((folder / "records").glob("a*.yaml")))
     original = victim.read_text()
-    victim.write_text(original.replace("title: ", "title: Edited ", 1))
+    victim.write_text(retitled(original, "Edited") or original)
     try:
         edited = measure([BIBKIT, "export", "-q", "-f", "bibtex", "-r", records, "-o", out], 1, env=env)
     finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -67,6 +68,37 @@ bibtexparser.write_file(sys.argv[2], library)
 """
 
 
+_TITLE = re.compile(r"^title: (['\"]?)(?![>|])", re.M)
+
+
+def retitled(text: str, mark: str) -> str | None:
+    """The record ``text`` with ``mark`` put before its title, inside the quotes of a quoted one,
+    so that it stays a valid record; None for a title this cannot edit (a block scalar)."""
+    m = _TITLE.search(text)
+    return None if m is None else text[:m.end()] + mark + " " + text[m.end():]
+
+
+def victim_of(files: Sequence[Path]) -> Path:
+    """The record an edit is measured on: the first from the middle whose title ``retitled``
+    can edit and which stays free of errors when edited (checked by bibkit, once)."""
+    for victim in [*files[len(files) // 2:], *files[:len(files) // 2]]:
+        original = victim.read_text()
+        edited = retitled(original, "Edited")
+        if edited is None:
+            continue
+        victim.write_text(edited)
+        try:
+            errors = _python("import sys; from pathlib import Path; from bibkit.loader import load_record; "
+                             "lo = load_record(Path(sys.argv[1])); "
+                             "print(int(lo.record is None or any(d.severity.value == 'error' for d in lo.diagnostics)))"
+                             .replace("sys.argv[1]", repr(str(victim))))
+        finally:
+            victim.write_text(original)
+        if errors == "0":
+            return victim
+    raise SystemExit("no record whose title an edit keeps valid")
+
+
 GENERATORS = {"synthetic": "generate.py", "mixed": "generate_mixed.py", "realworld": "realworld.py"}
 PYBTEX_PARSE = "import sys; from pybtex.database import parse_file; parse_file(sys.argv[1])"
 Step = tuple[Sequence[str], Callable[[], None] | None]
@@ -99,14 +131,13 @@ def apa_rows(c1k: Path, work: Path, env: dict[str, str], runs: int, cold: Callab
     pandoc_cmd = ["pandoc", "--citeproc", "--bibliography", str(c1k / "collection.json"), "--csl", str(apa),
                   "-t", "plain", "--wrap=none", str(work / "doc.md")]
     apa1k = [BIBKIT, "export", "-f", "text", "--style", "apa", "-r", str(c1k / "records")]
-    files = sorted((c1k / "records").glob("*.yaml"))
-    victim = files[len(files) // 2]
+    victim = victim_of(sorted((c1k / "records").glob("*.yaml")))
     original = victim.read_text()
     flip = [0]
 
     def edit_one() -> None:
         flip[0] += 1
-        victim.write_text(original.replace("title: ", f"title: Edit {flip[0]} ", 1))
+        victim.write_text(retitled(original, f"Edit {flip[0]}") or original)
 
     # pandoc and bibkit alternate (A B A B), so that both see the same load on a shared machine.
     pandoc, apa_cold, apa_warm = interleaved([(pandoc_cmd, None), (apa1k, cold), (apa1k, None)], runs, env,
@@ -209,14 +240,13 @@ def main() -> None:
         pybtex, pair = interleaved([(pybtex_cmd, None), ([BIBKIT, "validate", records], cold), (export_cmd, None)],
                                    args.runs, env, pairs=((0,), (1, 2)))
         export_cold, warm = interleaved([(export_cmd, cold), (export_cmd, None)], args.runs, env, pairs=((0,), (1,)))
-        files = sorted((c10k / "records").glob("*.yaml"))
-        victim = files[len(files) // 2]
+        victim = victim_of(sorted((c10k / "records").glob("*.yaml")))
         original = victim.read_text()
         flip = [0]
 
         def edit_one(victim: Path = victim, original: str = original, flip: list[int] = flip) -> None:
             flip[0] += 1
-            victim.write_text(original.replace("title: ", f"title: Edit {flip[0]} ", 1))
+            victim.write_text(retitled(original, f"Edit {flip[0]}") or original)
 
         (edited,) = interleaved([(export_cmd, edit_one)], args.runs, env, pairs=((0,),))
         victim.write_text(original)
