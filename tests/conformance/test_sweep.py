@@ -20,8 +20,8 @@ RECORD = sw.load_record()
 # The widest run recorded (the full run, else a fixed spread of styles wider than the sample)
 # may not fall below these shares, measured (docs/citeproc.md); raise them as fixes land.
 # The bar for the full run is 97% of entries and 90% of styles whole.
-WIDE_AGREEING = 0.999  # the full run of 2026-11-29: 705,495 of 706,049 entries
-WIDE_WHOLE = 0.995  # 2,744 of 2,756 styles
+WIDE_AGREEING = 0.9999  # the full run of 2026-11-29 (second): 706,036 of 706,049 entries
+WIDE_WHOLE = 0.998  # 2,752 of 2,756 styles
 
 
 @pytest.fixture(scope="module")
