@@ -105,8 +105,8 @@ _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, {", ".join(_COLUMNS[1:])});
 CREATE INDEX IF NOT EXISTS files_order ON files (sortkey, key, path);
 CREATE INDEX IF NOT EXISTS files_state ON files (path, size, mtime, ctime, ino, checked, basis, hash);
-CREATE INDEX IF NOT EXISTS files_titles ON files (tkey, path) WHERE tkey > '';
-CREATE INDEX IF NOT EXISTS files_rtitles ON files (rkey, path) WHERE rkey > '';
+CREATE INDEX IF NOT EXISTS files_titles ON files (tkey, path);
+CREATE INDEX IF NOT EXISTS files_rtitles ON files (rkey, path);
 CREATE TABLE IF NOT EXISTS entries (path TEXT, what TEXT, data TEXT, tag TEXT, PRIMARY KEY (path, what))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pairs (a TEXT, b TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;
@@ -282,12 +282,14 @@ class _StoredTitles:
         self.db = db
 
     def around(self, title: str, path: str, reverse: bool) -> list[across.Entry]:
+        # Each query has one range on the index: from the title down to the empty titles, and
+        # from the title up (a title is never empty here, so no empty one follows it). Two lower
+        # bounds on one query would leave SQLite scanning from the first title.
         column, text = ("rkey", title[::-1]) if reverse else ("tkey", title)
-        where = f"FROM files WHERE {column} > '' AND ({column}, path)"
-        before = self.db.execute(f"SELECT {column}, path {where} < (?, ?) ORDER BY {column} DESC, path DESC LIMIT ?",
-                                 (text, path, across.WINDOW)).fetchall()
-        after = self.db.execute(f"SELECT {column}, path {where} >= (?, ?) ORDER BY {column}, path LIMIT ?",
-                                (text, path, across.WINDOW + 1)).fetchall()
+        before = self.db.execute(f"SELECT {column}, path FROM files WHERE {column} > '' AND ({column}, path) < (?, ?) "
+                                 f"ORDER BY {column} DESC, path DESC LIMIT ?", (text, path, across.WINDOW)).fetchall()
+        after = self.db.execute(f"SELECT {column}, path FROM files WHERE ({column}, path) >= (?, ?) "
+                                f"ORDER BY {column}, path LIMIT ?", (text, path, across.WINDOW + 1)).fetchall()
         return before[::-1] + after
 
 
