@@ -88,10 +88,9 @@ def victim_of(files: Sequence[Path]) -> Path:
             continue
         victim.write_text(edited)
         try:
-            errors = _python("import sys; from pathlib import Path; from bibkit.loader import load_record; "
-                             "lo = load_record(Path(sys.argv[1])); "
-                             "print(int(lo.record is None or any(d.severity.value == 'error' for d in lo.diagnostics)))"
-                             .replace("sys.argv[1]", repr(str(victim))))
+            errors = _python("from pathlib import Path; from bibkit.loader import load_record; "
+                             f"lo = load_record(Path({str(victim)!r})); print(int(lo.record is None or "
+                             "any(d.severity.value == 'error' for d in lo.diagnostics)))")
         finally:
             victim.write_text(original)
         if errors == "0":
