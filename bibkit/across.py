@@ -3,8 +3,9 @@
 A collection of 100,000 records is checked for repeated citation keys (former keys too),
 arXiv identifiers, DOIs and near-duplicate titles from one small ``Facts`` tuple per record, so a streaming run holds
 these and nothing else. Near-duplicate titles are found by comparing each title with its
-neighbours in two sorted orders; ``near_duplicates_update`` finds the same pairs after an edit
-by looking again only around the titles that changed.
+neighbours in two sorted orders; after an edit, ``neighbours`` and ``repaired`` find the same
+pairs by looking again only around the titles that changed (``near_duplicates_update`` in
+memory, the store from its indexes).
 """
 
 from __future__ import annotations
@@ -224,8 +225,14 @@ def near_duplicates_update(old: dict[str, str], new: dict[str, str], pairs: set[
     after = SortedTitles(new)
     near = neighbours(SortedTitles(old), {p: old[p] for p in changed if p in old}) \
         | neighbours(after, {p: new[p] for p in changed if p in new})
+    return repaired(pairs, near, after, {p: new[p] for p in near if p in new})
+
+
+def repaired(pairs: set[Pair], near: set[str], after: Orders, titles: dict[str, str]) -> set[Pair]:
+    """The pairs after an edit: those of ``pairs`` with neither path ``near`` a change, and the
+    pairs found again around the near paths still there (``titles``: their titles after it)."""
     kept = {pair for pair in pairs if pair[0] not in near and pair[1] not in near}
-    return kept | pairs_near(after, {p: new[p] for p in near if p in new})
+    return kept | pairs_near(after, titles)
 
 
 def near_duplicate_findings(pairs: Iterable[Pair], facts: dict[str, Facts]) -> Iterator[Diagnostic]:

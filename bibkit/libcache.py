@@ -453,9 +453,8 @@ class Store:
             if not changed:
                 return len(parsed)
             near |= across.neighbours(stored, {p: after[p] for p in changed if after.get(p)})
-            kept = {pair for pair in pairs if pair[0] not in near and pair[1] not in near}
             now = dict(self._select("SELECT path, tkey FROM files WHERE tkey > '' AND path IN ({})", sorted(near)))
-            fresh = kept | across.pairs_near(stored, now)
+            fresh = across.repaired(pairs, near, stored, now)
         else:
             new_titles = dict(self.db.execute("SELECT path, tkey FROM files"))
             if new_titles == old_titles and old_titles:
