@@ -1,3 +1,3 @@
-from bibkit.cli import main
+from bibkit.cli import run
 
-main()
+run()

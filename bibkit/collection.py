@@ -12,14 +12,15 @@ import dataclasses
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from bibkit.diagnostics import BibkitError, Diagnostic
-from bibkit.exporters import STREAMS, ExportOptions, fingerprint, sort_records
+from bibkit.exporters import STREAMS, ExportOptions, Stream, fingerprint, sort_records
+from bibkit.layout import Frame, Layout, Previous, assemble, kept_form, opened
 from bibkit.libcache import Checks, Renderer, Store, StoreDamaged
 from bibkit.library import Library
 from bibkit.model import Record
@@ -90,7 +91,6 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
     (atomically; left untouched when unchanged) or to ``stdout``: every record as completely as
     it allows, unless ``validate.blocks_export`` says the findings stop the export."""
     from bibkit.rules import blocks_export
-    from bibkit.write import write_chunks_if_changed
 
     checks = Checks(today, tuple(rules))
     stream = STREAMS.get(fmt)
@@ -114,31 +114,86 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
             size = _holds(output, kept[1]) if kept is not None and kept[1] is not None else None
             if size is not None:
                 return Exported(found, True, False, size)
-        # The whole output goes to a temporary file first: a damaged store found half-way
-        # starts the export again, and the reader never sees a half-written output.
-        spool = Path(tempfile.mkdtemp(prefix="bibkit-export-"))
-        content = hashlib.blake2b(digest_size=16)
-        try:
-            part = spool / "output"
-            with part.open("wb") as fh:
-                for chunk in _chunks(s, today, fmt, options, selection, render, chosen, found):
-                    fh.write(chunk)
-                    content.update(chunk)
-            size = part.stat().st_size
-            changed = True
-            if output is None:
-                with part.open("rb") as fh:
-                    shutil.copyfileobj(fh, stdout)
-                stdout.flush()
-            else:
-                with part.open("rb") as fh:
-                    changed = write_chunks_if_changed(output, iter(lambda: fh.read(1 << 20), b""))
-                s.keep_result(written, digest, [], f"{size} {content.hexdigest()}".encode())
-        finally:
-            shutil.rmtree(spool, ignore_errors=True)
-        return Exported(found, True, changed, size)
+        job = _Job(today, fmt, options, selection, render, chosen, found, written, digest)
+        # Entries may be copied from the file this export replaces, if it is still what the last
+        # export of this kind wrote (layout.py); if that file changes meanwhile, it starts over.
+        reuse = output if job.frame is not None and chosen.records is None else None
+        with opened(reuse, s.kept(job.layout_key) if reuse else None, job.frame) as old:
+            try:
+                return _write(s, job, output, stdout, old)
+            except Moved:
+                pass
+        return _write(s, job, output, stdout, None)
 
     return with_store(store, run)
+
+
+@dataclass
+class _Job:
+    """What one export writes, and the names it keeps what it wrote under."""
+
+    today: date
+    fmt: str
+    options: ExportOptions
+    selection: Selection
+    render: Renderer | None
+    chosen: _Chosen
+    found: list[Diagnostic]
+    written: str  # the kept size and hash of the output, for the collection's ``digest``
+    digest: str
+
+    @property
+    def layout_key(self) -> str:  # the kept layout of the output (whatever the collection was)
+        return f"layout:{self.written}"
+
+    @property
+    def frame(self) -> Frame | None:
+        stream = STREAMS.get(self.fmt)
+        return None if stream is None else Frame(*(
+            part.encode("utf-8") for part in (stream.head, stream.separator, stream.tail, stream.empty)))
+
+
+class Moved(Exception):
+    """The file an export copies entries from changed while they were copied."""
+
+
+def _write(store: Store, job: _Job, output: Path | None, stdout: BinaryIO, old: Previous | None) -> Exported:
+    """Write the export to ``output`` or ``stdout``, entries copied from ``old`` where it holds
+    them; keep what the next run needs to skip or copy them."""
+    from bibkit.write import write_chunks_if_changed
+
+    content = hashlib.blake2b(digest_size=16)
+    layout = Layout()
+    size = 0
+
+    def hashed() -> Iterator[bytes | memoryview]:
+        nonlocal size
+        for chunk in _chunks(store, job, old, layout):
+            content.update(chunk)
+            size += len(chunk)
+            yield chunk
+        if old is not None and not old.unchanged():
+            raise Moved
+
+    if output is not None:
+        # The file replaced is the old output, whose size and hash ``old`` has checked.
+        same = (lambda: old.described == f"{size} {content.hexdigest()}") if old is not None else None
+        changed = write_chunks_if_changed(output, hashed(), same)
+        described = f"{size} {content.hexdigest()}"
+        store.keep_result(job.written, job.digest, [], described.encode())
+        if layout.paths and job.chosen.records is None:  # a paper's citations are never copied from
+            digest, packed = kept_form(described, layout)
+            store.keep_result(job.layout_key, digest, [], packed)
+        return Exported(job.found, True, changed, size)
+    # To standard output through a temporary file: a damaged store found half-way starts the
+    # export again, and the reader never sees a half-written output.
+    with tempfile.TemporaryFile() as spool:
+        for chunk in hashed():
+            spool.write(chunk)
+        spool.seek(0)
+        shutil.copyfileobj(spool, stdout)
+    stdout.flush()
+    return Exported(job.found, True, True, size)
 
 
 def _holds(output: Path, kept: bytes) -> int | None:
@@ -186,38 +241,24 @@ def _choose(store: Store, selection: Selection) -> _Chosen:
     return _Chosen(paths=chosen, findings=findings)
 
 
-def _chunks(store: Store, today: date, fmt: str, options: ExportOptions, selection: Selection,
-            render: Renderer | None, chosen: _Chosen, found: Sequence[Diagnostic]) -> Iterator[bytes]:
-    stream = STREAMS.get(fmt)
-    if stream is not None and render is not None:
+def _chunks(store: Store, job: _Job, old: Previous | None, layout: Layout) -> Iterator[bytes | memoryview]:
+    stream, render, chosen = STREAMS.get(job.fmt), job.render, job.chosen
+    if stream is not None and render is not None and job.frame is not None:
+        entries: Iterable[tuple[str, str, str | int]]
         if chosen.records is not None:
-            # Records as a paper cites them: few, and some under other names than stored.
-            from bibkit.exporters.bibtex import crossref_order
-
-            by_id = {id(r): path for r, path in chosen.records}
-            ordered = sort_records([r for r, _ in chosen.records])
-            if stream.crossref_last:
-                ordered = crossref_order(ordered)
-            entries: Iterator[str] = (store.entry(path, render, r) if (path := by_id[id(r)]) is not None
-                                      else render[1](r) for r in ordered)
+            entries = _cited_entries(store, stream, render, chosen.records)
         else:
-            entries = store.entries(render, chosen.paths, crossref_last=stream.crossref_last)
-        first = next(entries, None)
-        if first is None:
-            yield stream.empty.encode("utf-8")
-            return
-        yield (stream.head + first).encode("utf-8")
-        for entry in entries:
-            yield (stream.separator + entry).encode("utf-8")
-        yield stream.tail.encode("utf-8")
+            entries = store.entries(render, chosen.paths, crossref_last=stream.crossref_last,
+                                    held=old.held if old is not None else None)
+        yield from assemble(job.frame, entries, old, layout)
         return
     # A formatted list: sorting, numbering and year suffixes depend on every entry, so it is
     # rendered whole, and kept whole for as long as nothing changes (the selection holds every
     # citation of --aux, with its place: a changed .aux is another list).
     from bibkit.exporters import export as render_all
 
-    what = f"list:{fmt}:{fingerprint(fmt, options)}:{selection!r}"
-    digest = store.digest(today)
+    what = f"list:{job.fmt}:{fingerprint(job.fmt, job.options)}:{job.selection!r}"
+    digest = store.digest(job.today)
     kept = store.result(what, digest)
     if kept is not None and kept[1] is not None:
         yield kept[1]
@@ -226,6 +267,19 @@ def _chunks(store: Store, today: date, fmt: str, options: ExportOptions, selecti
         records = [r for r, _ in chosen.records]
     else:
         records = [lo.record for lo in store.loaded(chosen.paths) if lo.record is not None]
-    data = render_all(records, fmt, options)
-    store.keep_result(what, digest, found, data)
+    data = render_all(records, job.fmt, job.options)
+    store.keep_result(what, digest, job.found, data)
     yield data
+
+
+def _cited_entries(store: Store, stream: Stream, render: Renderer,
+                   records: list[tuple[Record, str | None]]) -> Iterator[tuple[str, str, str]]:
+    """Records as a paper cites them: few, and some under other names than stored (no layout:
+    such an output is never copied from)."""
+    from bibkit.exporters.bibtex import crossref_order
+
+    stored = {id(r): path for r, path in records}
+    ordered = sort_records([r for r, _ in records])
+    for record in crossref_order(ordered) if stream.crossref_last else ordered:
+        path = stored[id(record)]
+        yield "", "", store.entry(path, render, record) if path is not None else render[1](record)

@@ -361,7 +361,7 @@ class Store:
         with _bulk():
             paths = record_files(self.targets)
             states = self._states()
-            suspects = [p for p in paths if not self._unchanged(p, states.get(p))]
+            suspects = self._suspects(paths, states)
             gone = states.keys() - set(paths)
             basis = checks.basis
             stale = [p for p in paths if p in states and states[p][6] != basis]
@@ -389,15 +389,23 @@ class Store:
             "SELECT path, size, mtime, ctime, ino, checked, basis, hash FROM files WHERE path IN ({})", only)}
 
     @staticmethod
-    def _unchanged(path: str, state: tuple[Any, ...] | None) -> bool:
-        if state is None:
-            return False
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == state[1:5] \
-            and state[5] - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS
+    def _suspects(paths: list[str], states: dict[str, tuple[Any, ...]]) -> list[str]:
+        """The files that may have changed since they were stored: new ones, and those whose
+        size, times or inode differ, or that were checked too soon after a change to tell
+        (``_RACY_NS``). One loop with no call but the stat: every run makes it for every file."""
+        suspects = []
+        stat = os.stat
+        for path in paths:
+            state = states.get(path)
+            try:
+                st = stat(path)
+            except OSError:
+                suspects.append(path)
+                continue
+            if state is None or (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != state[1:5] \
+                    or state[5] - max(st.st_mtime_ns, st.st_ctime_ns) <= _RACY_NS:
+                suspects.append(path)
+        return suspects
 
     def _update(self, suspects: list[str], gone: Iterable[str], stale: list[str], checks: Checks,
                 render: Renderer | None) -> int:
@@ -532,46 +540,70 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
-    def entries(self, render: Renderer, selected: set[str] | None = None, crossref_last: bool = False) -> Iterator[str]:
-        """Each record's entry, in export order (by key, case-insensitively, then exactly; with
-        ``crossref_last``, crossref parents after their children); rendered now for records that
-        have none for ``render`` yet, else read from the store."""
+    def entries(self, render: Renderer, selected: set[str] | None = None, crossref_last: bool = False,
+                held: Callable[[str, str], int | None] | None = None) -> Iterator[tuple[str, str, str | int]]:
+        """(path, tag, entry) of each record, in export order (by key, case-insensitively, then
+        exactly; with ``crossref_last``, crossref parents after their children); rendered now for
+        records that have none for ``render`` yet, else read from the store. With ``held``, an
+        entry it knows by path and tag is not read: its place comes instead (``layout``)."""
+        what = render[0]
+        self._render_missing(render)
+        if held is None:
+            for path, data, tag in self._ordered(what, "e.data, e.tag", selected, crossref_last):
+                if type(data) is not str or _tag(data) != tag:
+                    raise StoreDamaged(path)
+                yield path, tag, data
+            return
+        for path, tag in self._ordered(what, "e.tag", selected, crossref_last):
+            place = held(path, tag)
+            yield path, tag, place if place is not None else self._entry(path, what)
+
+    def _render_missing(self, render: Renderer) -> None:
         what, fn = render
         missing = [p for (p,) in self.db.execute(
             "SELECT f.path FROM files f WHERE f.key IS NOT NULL AND NOT EXISTS "
             "(SELECT 1 FROM entries e WHERE e.path = f.path AND e.what = ?)", (what,))]
-        if missing:
-            with _bulk(), _Fanout(functools.partial(_render_stored, fn=fn), len(missing)) as fanout:
-                self.db.execute("BEGIN IMMEDIATE")
-                try:
-                    for start in range(0, len(missing), _BATCH * 4):  # bounded memory: rows a part at a time
-                        stored = list(self._select("SELECT path, loaded FROM files WHERE path IN ({})",
-                                                   missing[start:start + _BATCH * 4]))
-                        rendered: list[tuple[str, str, str, str]] = []
-                        for path, entry in fanout.map(stored):
-                            if entry is None:
-                                raise StoreDamaged(path)
-                            rendered.append((path, what, entry, _tag(entry)))
-                        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rendered)
-                    self.db.execute("COMMIT")
-                except BaseException:
-                    self.db.execute("ROLLBACK")
-                    raise
+        if not missing:
+            return
+        with _bulk(), _Fanout(functools.partial(_render_stored, fn=fn), len(missing)) as fanout:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for start in range(0, len(missing), _BATCH * 4):  # bounded memory: rows a part at a time
+                    stored = list(self._select("SELECT path, loaded FROM files WHERE path IN ({})",
+                                               missing[start:start + _BATCH * 4]))
+                    rendered: list[tuple[str, str, str, str]] = []
+                    for path, entry in fanout.map(stored):
+                        if entry is None:
+                            raise StoreDamaged(path)
+                        rendered.append((path, what, entry, _tag(entry)))
+                    self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rendered)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def _ordered(self, what: str, columns: str, selected: set[str] | None,
+                 crossref_last: bool) -> Iterator[tuple[Any, ...]]:
+        """(path, *columns) of each selected record's entry for ``what``, in export order."""
         depth = self._crossref_depths(selected) if crossref_last else {}
-        later: dict[int, list[str]] = {}
-        cursor = self.db.execute("SELECT f.path, f.sortkey, e.data, e.tag FROM files f JOIN entries e "
+        later: dict[int, list[tuple[Any, ...]]] = {}
+        cursor = self.db.execute(f"SELECT f.path, f.sortkey, {columns} FROM files f JOIN entries e "
                                  "ON e.path = f.path AND e.what = ? ORDER BY f.sortkey, f.key, f.path", (what,))
         while batch := cursor.fetchmany(_BATCH):
-            for path, sortkey, data, tag in batch:
+            for path, sortkey, *rest in batch:
                 if selected is None or path in selected:
-                    if type(data) is not str or _tag(data) != tag:
-                        raise StoreDamaged(path)
                     if depth.get(sortkey, 0):
-                        later.setdefault(depth[sortkey], []).append(data)  # parents: few, held till the end
+                        later.setdefault(depth[sortkey], []).append((path, *rest))  # parents: few, held till the end
                     else:
-                        yield data
+                        yield (path, *rest)
         for level in sorted(later):
             yield from later[level]
+
+    def _entry(self, path: str, what: str) -> str:
+        row = self.db.execute("SELECT data, tag FROM entries WHERE path = ? AND what = ?", (path, what)).fetchone()
+        if row is None or type(row[0]) is not str or _tag(row[0]) != row[1]:
+            raise StoreDamaged(path)
+        return row[0]
 
     def _crossref_depths(self, selected: set[str] | None) -> dict[str, int]:
         """``bibtex.crossref_depths`` of the selected records, from the compact keys: only records
@@ -646,6 +678,12 @@ class Store:
             return [_diagnostic_from_json(Path(d[0]), d[1:]) for d in json.loads(row[1])], row[2]
         except (ValueError, TypeError, IndexError):
             return None
+
+    def kept(self, what: str) -> tuple[str, bytes | None] | None:
+        """The digest and output kept for ``what``, whatever state they were kept for."""
+        row = self.db.execute("SELECT digest, output FROM results WHERE what = ?", (what,)).fetchone()
+        return (row[0], row[1]) if row is not None and type(row[0]) is str and type(row[1]) in (bytes, type(None)) \
+            else None
 
     def keep_result(self, what: str, digest: str, found: Sequence[Diagnostic], output: bytes | None) -> None:
         text = json.dumps([[str(d.path), *_diagnostic_to_json(d)] for d in found], ensure_ascii=False)

@@ -7,7 +7,7 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -46,9 +46,11 @@ def write_if_changed(path: Path, data: bytes, tidy: bool = True, durable: bool =
     return True
 
 
-def write_chunks_if_changed(path: Path, chunks: Iterable[bytes]) -> bool:
+def write_chunks_if_changed(path: Path, chunks: Iterable[bytes | memoryview],
+                            same: Callable[[], bool] | None = None) -> bool:
     """``write_if_changed`` for output made piece by piece, never held whole in memory: the
-    pieces go to a temporary file beside ``path``, which replaces it only if the two differ.
+    pieces go to a temporary file beside ``path``, which replaces it only if the two differ
+    (``same``, asked once every piece is written, says so without reading both files again).
     If making a piece fails, ``path`` is left as it was."""
     _remove_orphans(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
@@ -59,7 +61,7 @@ def write_chunks_if_changed(path: Path, chunks: Iterable[bytes]) -> bool:
             fh.flush()
             os.fsync(fh.fileno())
         try:
-            if filecmp.cmp(tmp, path, shallow=False):
+            if same() if same is not None else filecmp.cmp(tmp, path, shallow=False):
                 Path(tmp).unlink()
                 return False
         except FileNotFoundError:

@@ -1,0 +1,158 @@
+"""An export into the file the last export wrote copies the entries that did not change from it
+(bibkit/layout.py): the file it writes is the one a fresh export writes, whatever changed, and
+an old file that is not exactly what was written is never copied from."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from array import array
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bibkit as api
+from bibkit.layout import Layout, Previous
+from bibkit.libcache import Store
+
+from conftest import RECORDS, bibkit
+
+
+def _copy(tmp_path: Path) -> Path:
+    records = tmp_path / "records"
+    shutil.copytree(RECORDS, records)
+    return records
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The records whose entries an export reads from the store one by one (not copied)."""
+    read: list[str] = []
+    entry = Store._entry
+
+    def counted(self: Store, path: str, what: str) -> str:
+        read.append(Path(path).name)
+        return entry(self, path, what)
+
+    monkeypatch.setattr(Store, "_entry", counted)
+    return read
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json"])
+def test_an_export_after_edits_copies_the_rest_and_writes_what_a_fresh_export_writes(
+        tmp_path: Path, isolated_cache: Path, reads: list[str], fmt: str) -> None:
+    records = _copy(tmp_path)
+    out = tmp_path / "refs.out"
+    pythia = records / "biderman2023pythia.yaml"
+    steps: list[tuple[Callable[[], object], list[str]]] = [
+        (lambda: None, []),  # nothing changed: the file is left as it is
+        (lambda: _edit(pythia, 'volume: "202"', 'volume: "999"'), ["biderman2023pythia.yaml"]),
+        # A new first entry, and one moved to the end: every other entry shifts, none is read.
+        (lambda: (records / "aaa2020first.yaml").write_text("type: book\ntitle: First\nauthor: [Ada Lovelace]\n"
+                                                            "issued: 2020\n"), ["aaa2020first.yaml"]),
+        (lambda: pythia.rename(records / "zzz2023pythia.yaml"), ["zzz2023pythia.yaml"]),
+        (lambda: (records / "aaa2020first.yaml").unlink(), []),
+        (lambda: [p.write_text(p.read_text() + "note: Edited.\n") for p in sorted(records.glob("a*.yaml"))],
+         sorted(p.name for p in records.glob("a*.yaml"))),
+    ]
+    for change, read in steps:
+        change()
+        reads.clear()
+        result = bibkit("export", "-f", fmt, "-r", records, "-o", out)
+        assert result.exit_code == 0
+        assert out.read_bytes() == api.export(api.load(records).records, fmt)
+        assert sorted(reads) == read
+
+
+def test_an_old_output_that_is_not_what_was_written_is_not_copied_from(
+        tmp_path: Path, isolated_cache: Path, reads: list[str]) -> None:
+    records = _copy(tmp_path)
+    out = tmp_path / "refs.bib"
+    pythia = records / "biderman2023pythia.yaml"
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    # Edited by hand, size kept: only its hash tells.
+    out.write_bytes(out.read_bytes().replace(b"Scaling", b"Scalinx"))
+    _edit(pythia, 'volume: "202"', 'volume: "999"')
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    assert out.read_bytes() == api.export(api.load(records).records, "bibtex")
+    assert len(reads) == 0  # read whole, in one pass: nothing held
+    # A damaged layout in the store (sizes that still add up, cut beside the edited entry): not trusted.
+    (store,) = (isolated_cache / "store").glob("*.sqlite")
+    db = sqlite3.connect(store)
+    ((what, blob),) = db.execute("SELECT what, output FROM results WHERE what LIKE 'layout:%'").fetchall()
+    layout = Layout.unpack(blob)
+    i = layout.paths.index(str(pythia))
+    layout.sizes[i - 1], layout.sizes[i] = layout.sizes[i - 1] + 5, layout.sizes[i] - 5
+    db.execute("UPDATE results SET output = ? WHERE what = ?", (layout.pack(), what))
+    db.commit()
+    db.close()
+    _edit(pythia, 'volume: "999"', 'volume: "998"')
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    assert out.read_bytes() == api.export(api.load(records).records, "bibtex")
+
+
+def test_an_old_output_changed_while_it_is_copied_is_written_afresh(
+        tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _copy(tmp_path)
+    out = tmp_path / "refs.bib"
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    before = out.read_bytes()
+    copied: list[bool] = []
+    monkeypatch.setattr(Previous, "unchanged", lambda self: copied.append(True) or False)
+    _edit(records / "biderman2023pythia.yaml", 'volume: "202"', 'volume: "999"')
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    assert copied == [True]
+    assert out.read_bytes() == api.export(api.load(records).records, "bibtex") != before
+
+
+paths = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(paths, st.text("0123456789abcdef", min_size=16, max_size=16),
+                          st.integers(0, 2**40)), max_size=30))
+def test_a_layout_reads_back_as_it_was_packed(entries: list[tuple[str, str, int]]) -> None:
+    layout = Layout([p for p, _, _ in entries], [t for _, t, _ in entries], array("q", [s for _, _, s in entries]))
+    assert Layout.unpack(layout.pack()) == layout
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_anything_else_is_no_layout(blob: bytes) -> None:
+    """Bytes are a layout only in the one form ``pack`` writes; else ValueError, nothing else."""
+    try:
+        layout = Layout.unpack(blob)
+    except ValueError:
+        return
+    assert layout.pack() == blob
+
+
+def test_the_command_exits_with_its_code_its_output_written_and_exit_handlers_run(tmp_path: Path) -> None:
+    """``cli.run`` leaves the process without Python's teardown: nothing of that may be lost."""
+    probe = "import atexit; atexit.register(print, 'handler ran'); from bibkit.cli import run; run()"
+    env = {"BIBKIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+
+    def command(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", probe, *map(str, args)], env=env, capture_output=True,
+                              text=True, check=False)
+
+    exported = command("export", "-f", "bibtex", "-r", RECORDS)
+    assert exported.returncode == 0
+    assert exported.stdout == api.export(api.load(RECORDS).records, "bibtex").decode() + "handler ran\n"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x2020y.yaml").write_text("title: [unclosed\n")
+    failed = command("validate", bad)
+    assert (failed.returncode, failed.stdout.count(" BK001 "), failed.stdout.endswith("handler ran\n")) == (1, 1, True)
+    assert command("export", "-f", "nope").returncode == 2
