@@ -8,9 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bibkit.diagnostics import BibkitError
 
 from arxiv_server import FakeArxiv, entry
 from conftest import RECORDS, ROOT
@@ -167,3 +170,28 @@ def test_a_new_directory_appears_whole_with_the_modes_mkdir_and_open_give(tmp_pa
     assert not write_new_directory(into, [("c.yaml", b"title: C\n")])
     assert sorted(p.name for p in into.iterdir()) == ["a.yaml", "b.yaml"]
     assert sorted(p.name for p in into.parent.iterdir()) == ["records"]
+
+
+@pytest.mark.parametrize("count", [3, 700])
+def test_a_new_directory_holds_every_file_whoever_creates_them(tmp_path: Path, count: int) -> None:
+    """Past a few hundred files a forked child creates them (``write._FileWriter``); what it
+    cannot do is raised as the OSError it was, and nothing is left behind."""
+    from bibkit.write import write_new_directory
+
+    files = [(f"r{i:04d}.yaml", f"title: T{i}\n".encode() * (i % 7)) for i in range(count)]
+    into = tmp_path / "records"
+    assert write_new_directory(into, iter(files))
+    assert sorted((p.name, p.read_bytes()) for p in into.iterdir()) == files
+    taken = tmp_path / "taken"
+    with pytest.raises(FileExistsError) as raised:
+        write_new_directory(taken, iter([*files, files[count // 2]]))
+    assert raised.value.filename.endswith(files[count // 2][0])
+    assert not taken.exists()
+
+    def broken() -> Iterator[tuple[str, bytes]]:
+        yield from files
+        raise BibkitError("an entry that cannot be read")
+
+    with pytest.raises(BibkitError):
+        write_new_directory(taken, broken())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records"]
