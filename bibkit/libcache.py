@@ -68,7 +68,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bibkit"
 
 
-FORMAT = 4
+FORMAT = 5
 
 
 def _code_stamp() -> str:
@@ -107,6 +107,8 @@ CREATE INDEX IF NOT EXISTS files_order ON files (sortkey, key, path);
 CREATE INDEX IF NOT EXISTS files_state ON files (path, size, mtime, ctime, ino, checked, basis, hash);
 CREATE INDEX IF NOT EXISTS files_titles ON files (tkey, path);
 CREATE INDEX IF NOT EXISTS files_rtitles ON files (rkey, path);
+CREATE INDEX IF NOT EXISTS files_found ON files (path) WHERE findings != '[]';
+CREATE INDEX IF NOT EXISTS files_crossref ON files (sortkey, key, path, crossref) WHERE crossref IS NOT NULL;
 CREATE TABLE IF NOT EXISTS entries (path TEXT, what TEXT, data TEXT, tag TEXT, PRIMARY KEY (path, what))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pairs (a TEXT, b TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;

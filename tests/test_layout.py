@@ -156,3 +156,39 @@ def test_the_command_exits_with_its_code_its_output_written_and_exit_handlers_ru
     failed = command("validate", bad)
     assert (failed.returncode, failed.stdout.count(" BK001 "), failed.stdout.endswith("handler ran\n")) == (1, 1, True)
     assert command("export", "-f", "nope").returncode == 2
+
+
+def test_an_edited_title_reads_no_other_record(tmp_path: Path, isolated_cache: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """After one edited title, every query of the export reaches the other records through an
+    index of the store (their states, keys, titles and checksums), never by reading each stored
+    record: at 100,000 records a scan of the table reads hundreds of megabytes."""
+    records = _copy(tmp_path)
+    out = tmp_path / "refs.bib"
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    _edit(records / "biderman2023pythia.yaml", "Pythia: A Suite", "Pythia: The Suite")
+    queries: list[str] = []
+    connect = Store._connect
+
+    def traced(self: Store, path: Path) -> sqlite3.Connection:
+        db = connect(self, path)
+        db.set_trace_callback(queries.append)
+        return db
+
+    monkeypatch.setattr(Store, "_connect", traced)
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    (store,) = (isolated_cache / "store").glob("*.sqlite")
+    db = sqlite3.connect(store)
+    selects = [q for q in queries if q.lstrip().upper().startswith("SELECT")]
+    assert any("FROM files" in q for q in selects)
+    # A scan of the table, or of an index that sends each row back to the table, reads every
+    # record; a covering index, or a partial one (the few rows its WHERE holds), does not.
+    partial = [name for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+               if sql and " WHERE " in sql]
+
+    def reads_every_record(step: str) -> bool:
+        return step.startswith("SCAN files") and "COVERING INDEX" not in step \
+            and not any(step.endswith(f"INDEX {name}") for name in partial)
+
+    plans = {q: [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + q)] for q in selects}
+    assert {q: plan for q, plan in plans.items() if any(map(reads_every_record, plan))} == {}
