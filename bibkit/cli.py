@@ -143,8 +143,8 @@ def _reported(debug: bool = False) -> Iterator[None]:
         _err(f"bibkit: error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        _err(f"bibkit: error:{where}: {exc.strerror or exc}")
+        where = f"{exc.filename}: " if exc.filename else ""  # a closed pipe has no file name
+        _err(f"bibkit: error: {where}{exc.strerror or exc}")
         raise typer.Exit(EXIT_USAGE) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise

@@ -188,3 +188,21 @@ def test_an_empty_selection_or_collection_is_an_error(tmp_path: Path) -> None:
 def test_an_option_the_format_does_not_take_is_an_error(args: list[str], message: str) -> None:
     result = bibkit("export", "-r", RECORDS, *args)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"bibkit: error: {message}\n")
+
+
+def test_a_reader_that_stops_reading_gets_one_line_and_exit_2(tmp_path: Path) -> None:
+    """bibkit export | head: the closed pipe is an I/O error like any other, said in one line."""
+    records = tmp_path / "records"
+    records.mkdir()
+    for i in range(1500):
+        (records / f"a{i:04d}x.yaml").write_text(f"type: book\ntitle: Book {i}\nauthor: [Ada Lovelace]\nissued: 2020\n")
+    env = {"BIBKIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    child = subprocess.Popen([sys.executable, "-m", "bibkit", "export", "-f", "bibtex", "-r", str(records)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.read(10) == b"@book{a000"
+    child.stdout.close()
+    with child.stderr:
+        stderr = child.stderr.read().decode()
+    assert child.wait() == 2
+    assert stderr.startswith("bibkit: error: ") and stderr.count("\n") == 1 and "error::" not in stderr
