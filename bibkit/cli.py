@@ -19,13 +19,13 @@ import typer
 
 from bibkit import __version__
 from bibkit.diagnostics import BibkitError, Severity
-from bibkit.model import Record
 
 if TYPE_CHECKING:
     from bibkit.config import Config
     from bibkit.enrich.run import Change
     from bibkit.exporters import PageOptions
     from bibkit.imports import Imported
+    from bibkit.model import Record
 
 app = typer.Typer(
     name="bibkit",

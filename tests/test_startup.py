@@ -65,3 +65,11 @@ def test_a_run_answered_from_the_store_parses_no_yaml(tmp_path: Path, command: l
     assert "yaml" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # the first run parsed
     assert json.loads(runs[1].stderr.strip().splitlines()[-1]) == []
     assert runs[1].stdout == runs[0].stdout
+
+
+def test_the_help_imports_neither_the_record_model_nor_a_parser() -> None:
+    """``bibkit --help`` is the first thing a newcomer runs: only the command line's own modules."""
+    light = ("bibkit.model", "bibkit.loader", "yaml", "sqlite3", "bibkit.libcache")
+    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(["--help"]), json.dumps(light)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
