@@ -114,9 +114,12 @@ class Previous:
             (self._stat.st_size, self._stat.st_mtime_ns, self._stat.st_ino)
 
     def close(self) -> None:
-        self.view.release()
-        if self._map is not None:
-            self._map.close()
+        # A slice still held elsewhere (by a frame of an exception on its way up) keeps the
+        # mapping: it is then unmapped when the last slice goes, not here.
+        with contextlib.suppress(BufferError):
+            self.view.release()
+            if self._map is not None:
+                self._map.close()
         os.close(self._fd)
 
 

@@ -192,3 +192,30 @@ def test_an_edited_title_reads_no_other_record(tmp_path: Path, isolated_cache: P
 
     plans = {q: [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + q)] for q in selects}
     assert {q: plan for q, plan in plans.items() if any(map(reads_every_record, plan))} == {}
+
+
+def test_a_damaged_entry_found_while_copying_starts_the_export_again(
+        tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store found damaged half-way through a copied export: the run starts again from an
+    emptied store (``collection.with_store``), and the old file, mapped meanwhile, is let go."""
+    from bibkit.libcache import StoreDamaged
+
+    records = _copy(tmp_path)
+    out = tmp_path / "refs.bib"
+    assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+    raised: list[str] = []
+    entry = Store._entry
+
+    def damaged(self: Store, path: str, what: str) -> str:
+        if not raised:
+            raised.append(path)
+            raise StoreDamaged(path)
+        return entry(self, path, what)
+
+    monkeypatch.setattr(Store, "_entry", damaged)
+    for name in ("biderman2023pythia.yaml", "ahdritz2024openfold.yaml"):  # in the middle, and first
+        (records / name).write_text((records / name).read_text() + f"note: Edited for {name}.\n")
+        raised.clear()
+        assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+        assert raised == [str(records / name)]
+        assert out.read_bytes() == api.export(api.load(records).records, "bibtex")
