@@ -9,6 +9,7 @@ a record changed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import shutil
 import tempfile
@@ -146,7 +147,7 @@ class _Job:
     def layout_key(self) -> str:  # the kept layout of the output (whatever the collection was)
         return f"layout:{self.written}"
 
-    @property
+    @functools.cached_property
     def frame(self) -> Frame | None:
         stream = STREAMS.get(self.fmt)
         return None if stream is None else Frame(*(

@@ -552,13 +552,13 @@ class Store:
         self._render_missing(render)
         if held is None:
             for path, data, tag in self._ordered(what, "e.data, e.tag", selected, crossref_last):
-                if type(data) is not str or _tag(data) != tag:
-                    raise StoreDamaged(path)
-                yield path, tag, data
+                yield path, tag, _checked(path, data, tag)
             return
         for path, tag in self._ordered(what, "e.tag", selected, crossref_last):
-            place = held(path, tag)
-            yield path, tag, place if place is not None else self._entry(path, what)
+            place: str | int | None = held(path, tag)
+            if place is None and (place := self._stored_entry(path, what)) is None:
+                raise StoreDamaged(path)  # gone since the order was read
+            yield path, tag, place
 
     def _render_missing(self, render: Renderer) -> None:
         what, fn = render
@@ -601,11 +601,10 @@ class Store:
         for level in sorted(later):
             yield from later[level]
 
-    def _entry(self, path: str, what: str) -> str:
+    def _stored_entry(self, path: str, what: str) -> str | None:
+        """The entry stored for ``path`` and ``what``, None if there is none."""
         row = self.db.execute("SELECT data, tag FROM entries WHERE path = ? AND what = ?", (path, what)).fetchone()
-        if row is None or type(row[0]) is not str or _tag(row[0]) != row[1]:
-            raise StoreDamaged(path)
-        return row[0]
+        return None if row is None else _checked(path, row[0], row[1])
 
     def _crossref_depths(self, selected: set[str] | None) -> dict[str, int]:
         """``bibtex.crossref_depths`` of the selected records, from the compact keys: only records
@@ -627,11 +626,9 @@ class Store:
         """The entry of the record stored for ``path`` (``record``), rendered now if the store
         has none for ``render``."""
         what, fn = render
-        row = self.db.execute("SELECT data, tag FROM entries WHERE path = ? AND what = ?", (path, what)).fetchone()
-        if row is not None:
-            if type(row[0]) is not str or _tag(row[0]) != row[1]:
-                raise StoreDamaged(path)
-            return str(row[0])
+        stored = self._stored_entry(path, what)
+        if stored is not None:
+            return stored
         entry = fn(record)
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", (path, what, entry, _tag(entry)))
@@ -719,6 +716,13 @@ class StoreDamaged(Exception):
 def _tag(entry: str) -> str:
     """A check on an entry's text: a damaged entry is never written out."""
     return hashlib.blake2b(entry.encode(), digest_size=8).hexdigest()
+
+
+def _checked(path: str, data: object, tag: object) -> str:
+    """``data``, a stored entry, if it is the text its ``tag`` was made from; else the store is damaged."""
+    if type(data) is not str or _tag(data) != tag:
+        raise StoreDamaged(path)
+    return data
 
 
 def _per_record(loaded: Loaded, checks: Checks) -> list[Any]:

@@ -33,13 +33,13 @@ def _copy(tmp_path: Path) -> Path:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The records whose entries an export reads from the store one by one (not copied)."""
     read: list[str] = []
-    entry = Store._entry
+    entry = Store._stored_entry
 
-    def counted(self: Store, path: str, what: str) -> str:
+    def counted(self: Store, path: str, what: str) -> str | None:
         read.append(Path(path).name)
         return entry(self, path, what)
 
-    monkeypatch.setattr(Store, "_entry", counted)
+    monkeypatch.setattr(Store, "_stored_entry", counted)
     return read
 
 
@@ -204,15 +204,15 @@ def test_a_damaged_entry_found_while_copying_starts_the_export_again(
     out = tmp_path / "refs.bib"
     assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
     raised: list[str] = []
-    entry = Store._entry
+    entry = Store._stored_entry
 
-    def damaged(self: Store, path: str, what: str) -> str:
+    def damaged(self: Store, path: str, what: str) -> str | None:
         if not raised:
             raised.append(path)
             raise StoreDamaged(path)
         return entry(self, path, what)
 
-    monkeypatch.setattr(Store, "_entry", damaged)
+    monkeypatch.setattr(Store, "_stored_entry", damaged)
     for name in ("biderman2023pythia.yaml", "ahdritz2024openfold.yaml"):  # in the middle, and first
         (records / name).write_text((records / name).read_text() + f"note: Edited for {name}.\n")
         raised.clear()
