@@ -177,7 +177,8 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     """A long list's entries render in forked workers (fanout.py) where nothing they share can
     change a byte: an author-date style (names registered by its citations) and a numeric one
     (its citations register no name; nothing reads what its entries add) both split. So do the
-    first sort keys of a style that sorts its bibliography (APA; IEEE keeps the citation order)."""
+    first sort keys of a style that sorts its bibliography (APA; IEEE keeps the citation order),
+    and the first citations of a style that disambiguates them (APA)."""
     from bibkit.exporters.citeproc import csl_item, engine_for, resolve
     from bibkit.exporters.csl import fanout
     from bibkit.loader import load_library
@@ -209,5 +210,80 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
         in_order = engine.bibliography(items)
     finally:
         engine.parallel = True
-    assert split == ([True, True] if style == "apa" else [True])
+    assert split == ([True, True, True] if style == "apa" else [True])
     assert parallel == in_order
+
+
+@pytest.mark.parametrize("style", [
+    "apa",  # primary-name-with-initials
+    "chicago-author-date",  # primary-name
+    "harvard-cite-them-right",  # by-cite, the default
+    "institut-francais-darcheologie-orientale-en",  # all-names
+])
+def test_first_citations_rendered_in_workers_are_checked_against_the_names_registered_before_them(
+        style: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An item's first citation expands a given name where another item registered the same
+    family name before it, which a forked worker, rendering a later slice, has not seen. Each
+    worker's citations are replayed in order against the registry and rendered again where it
+    answers otherwise: the list is the list rendered in order, and both ways are taken here."""
+    from bibkit.exporters.citeproc import engine_for, resolve
+    from bibkit.exporters.csl import fanout
+    from bibkit.exporters.csl.names import NameRegistry
+
+    families = ["Smith", "Lee", "García", "van der Berg", "Nakamura", "O'Neil"]
+    givens = ["Anna", "Bob", "Anna Maria", "Chen", "B. J.", "Ørjan", "Ana"]
+    items = []
+    for n in range(360):  # two slices of 180: the second meets families the first registered
+        authors = [{"family": families[(n * 5 + k) % len(families)], "given": givens[(n + 3 * k) % len(givens)]}
+                   for k in range(1 + n % 4)]
+        items.append({"id": f"i{n}", "type": "article-journal", "author": authors, "title": f"Paper {n % 40}",
+                      "container-title": "Journal", "issued": {"date-parts": [[2000 + n % 3]]}})
+    engine = engine_for(resolve(style), "en-US")
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    answers: list[bool] = []
+    real = NameRegistry.replay
+
+    def spy(self: NameRegistry, item_id: str, log: list[list[Any]]) -> bool:
+        answers.append(real(self, item_id, log))
+        return answers[-1]
+
+    monkeypatch.setattr(NameRegistry, "replay", spy)
+    parallel = engine.bibliography(items)
+    engine.parallel = False
+    try:
+        in_order = engine.bibliography(items)
+    finally:
+        engine.parallel = True
+    assert len(answers) == len(items)
+    if engine.add_givenname and engine.givenname_rule != "by-cite":
+        assert answers.count(False) > 0  # the second slice met names it had not registered
+    assert answers.count(True) > len(items) // 2
+    assert parallel == in_order
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_list_leaves_the_garbage_collector_as_it_found_it(collecting: bool) -> None:
+    """The collector is paused while a list renders (its nodes make almost no cycles) and given
+    back as the caller had it, also to a caller of the Python API that had paused it."""
+    import gc
+
+    from bibkit.exporters.citeproc import engine_for, resolve
+
+    engine = engine_for(resolve("apa"), "en-US")
+    seen: list[bool] = []
+    real = engine._bibliography
+
+    def spy(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    engine._bibliography = spy  # type: ignore[method-assign]
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        engine.bibliography([{"id": "a", "type": "book", "title": "A"}])
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+        del engine._bibliography
+    assert seen == [False]

@@ -18,6 +18,7 @@ previous entry's names) and is not for use from two threads at once.
 from __future__ import annotations
 
 import copy
+import gc
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -645,6 +646,37 @@ class Engine:
                 entry.sortkeys.append(key)
                 entry.collation.append(None if key is None else collation.key(key, self.collation_lang))
 
+    def _first_cites(self, st: St, items: list[Item]) -> list[Any] | None:
+        """Every item's first citation, as disambiguation first compares them: ``[text, its
+        DisambigConfig's fields, the names registry's log]``, rendered in forked workers; None
+        where the list is not split (see ``fanout``).
+
+        Each one depends on the names the citations before it registered (given names expand
+        where a family name is shared), which a worker has only from its own slice: the caller
+        replays each log in order (``NameRegistry.replay``) and renders again, there, each
+        citation whose registry answered otherwise. The first date range printed takes a wrapper
+        the later ones do not: a list with one is rendered in order."""
+        if not self.parallel or fanout.split(len(items)) < 2:
+            return None
+        if self.range_wrapper is not None and any(item.has_date_range for item in items):
+            return None
+        registry = self.names_registry
+
+        def cite(item: Item) -> list[Any]:
+            log: list[list[Any]] = []
+            registry.log = log
+            try:
+                text = self._ambiguous_cite(st, item, None)
+            finally:
+                registry.log = None
+            config = self._ambig_config(st)
+            return [text, [config.names, config.givens, config.year_suffix, config.disambiguate], log]
+
+        try:
+            return fanout.fanout(cite, items, lambda: True)
+        finally:
+            self.names_registry = registry.emptied()  # the replay fills it again, in order
+
     def _compare(self, a: RegistryEntry, b: RegistryEntry) -> int:
         for pos, (_, descending) in enumerate(self.bib_sort):
             ka, ca = self._sort_key(a, pos)
@@ -669,6 +701,18 @@ class Engine:
     def bibliography(self, data: Sequence[dict[str, Any]], fmt: str = "text") -> list[tuple[str, str]]:
         """(item id, entry) in the style's order; entries that print nothing are left out,
         except in numbered styles (citeproc-js prints an error entry there)."""
+        # A list makes hundreds of thousands of short-lived output nodes and almost no cycles
+        # (a few hundred objects a thousand entries): the collector's passes cost more than the
+        # memory they would free. Forked workers inherit the pause.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._bibliography(data, fmt)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _bibliography(self, data: Sequence[dict[str, Any]], fmt: str) -> list[tuple[str, str]]:
         items = [Item(d) for d in data]
         self.seq = {}
         self.registry = {}
@@ -685,12 +729,18 @@ class Engine:
                 seen.add(item.id)
                 ordered.append(item)
         ambig: dict[str, list[str]] = {}
+        cited = bool(self.modes and self.cite_runs)
+        first = self._first_cites(st, ordered) if cited else None
         for n, item in enumerate(ordered, 1):
             akey = ""
             config = DisambigConfig()
-            if self.modes and self.cite_runs:
-                akey = self._ambiguous_cite(st, item, None)
-                config = self._ambig_config(st)
+            if cited:
+                found = first[n - 1] if first else None
+                if found is not None and self.names_registry.replay(item.id, found[2]):
+                    akey, config = found[0], DisambigConfig(*found[1])
+                else:
+                    akey = self._ambiguous_cite(st, item, None)
+                    config = self._ambig_config(st)
                 self.names_registry.mark(item.id)
             entry = RegistryEntry(item.id, n, item, akey, config)
             self.registry[item.id] = entry

@@ -10,7 +10,8 @@ meanwhile. It is used only where it cannot change a byte of the result:
 - when a worker's rendering left the state the entries share unchanged (``unchanged`` is
   asked in the worker after its slice): otherwise the caller renders everything in order.
 
-Results travel as JSON (a list of strings and ``null``).
+Results travel as JSON: ``render`` returns what JSON gives back as it was (strings, numbers,
+``None``, lists, dicts with string keys).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 MIN_PER_WORKER = 150  # smaller slices do not pay for a fork
 
@@ -42,8 +44,8 @@ def split(jobs: int, limit: int | None = None) -> int:
     return n
 
 
-def fanout(render: Callable[[T], str | None], jobs: Sequence[T], unchanged: Callable[[], bool],
-           limit: int | None = None) -> list[str | None] | None:
+def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], bool],
+           limit: int | None = None) -> list[R] | None:
     """``[render(job) for job in jobs]``, in forked workers; None when the work was not split
     (see ``split``) or when a worker, or the parent, reports that shared state changed (the
     caller then restores that state and renders in order)."""
@@ -70,7 +72,7 @@ def fanout(render: Callable[[T], str | None], jobs: Sequence[T], unchanged: Call
                     os._exit(status)
             os.close(write)
             children.append((pid, read))
-        results: list[str | None] = [render(job) for job in slices[0]]
+        results: list[R] = [render(job) for job in slices[0]]
         ok = unchanged()
     except BaseException:
         _reap(children)

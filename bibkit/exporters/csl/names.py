@@ -1058,6 +1058,8 @@ class NameRegistry:
         self._marks: dict[str, list[tuple[int, int]]] = {}
         # Counts up whenever what ``evaluate`` reads changes.
         self.version = 0
+        # While a list: what ``add`` and ``evaluate`` did, in order, for ``replay``.
+        self.log: list[list[Any]] | None = None
 
     @property
     def read(self) -> bool:
@@ -1096,6 +1098,11 @@ class NameRegistry:
         pkey, ikey, skey = self._keys(item_id, name)
         if not pkey:
             return
+        if self.log is not None:
+            self.log.append([pkey, ikey, skey])
+        self._add(item_id, pkey, ikey, skey)
+
+    def _add(self, item_id: str, pkey: str, ikey: str, skey: str) -> None:
         self._added.setdefault(item_id, set()).add((pkey, ikey))
         entry = self.reg.get(pkey)
         if entry is None:
@@ -1118,6 +1125,13 @@ class NameRegistry:
                     self.version += 1
                 elif item_id not in sub["skey"][skey]["items"]:
                     sub["skey"][skey]["items"].append(item_id)
+
+    def emptied(self) -> NameRegistry:
+        """A registry without names that keeps the keys made so far (a name's keys depend on
+        its item and itself alone)."""
+        empty = NameRegistry(self.engine)
+        empty._cache = self._cache
+        return empty
 
     def save(self) -> NameRegistry:
         """A copy to ``restore`` from."""
@@ -1149,14 +1163,28 @@ class NameRegistry:
         return self._marks.get(item_id) == self._counts(item_id)
 
     def evaluate(self, item_id: str, name: Name, position: int, request: int, form: str, initials: Any) -> int:
-        engine = self.engine
         pkey, ikey, _ = self._keys(item_id, name)
+        param = 0 if form == "short" else 1 if isinstance(initials, str) else 2
+        answer = self._answer(pkey, ikey, position, request, param, isinstance(initials, str))
+        if self.log is not None:
+            self.log.append([pkey, ikey, position, request, param, isinstance(initials, str), answer])
+        return answer
+
+    def replay(self, item_id: str, log: list[list[Any]]) -> bool:
+        """Do again what a rendering of the item logged (``log``) did to the registry, in order.
+        False at the first answer this registry gives otherwise: that rendering met another
+        state, and the item must be rendered again from here (what it adds again, it adds
+        without effect: adding is idempotent)."""
+        for op in log:
+            if len(op) == 3:
+                self._add(item_id, *op)
+            elif self._answer(*op[:6]) != op[6]:
+                return False
+        return True
+
+    def _answer(self, pkey: str, ikey: str, position: int, request: int, param: int, initials: bool) -> int:
+        engine = self.engine
         rule = engine.givenname_rule
-        param = 2
-        if form == "short":
-            param = 0
-        elif isinstance(initials, str):
-            param = 1
         entry = self.reg.get(pkey)
         if entry is None or ikey not in entry["ikey"]:
             return param
@@ -1169,7 +1197,7 @@ class NameRegistry:
         if rule in ("all-names", "primary-name", "by-cite", ""):
             if entry["count"] > 1:
                 param = 1
-            if entry["ikey"][ikey]["count"] > 1 or (entry["count"] > 1 and not isinstance(initials, str)):
+            if entry["ikey"][ikey]["count"] > 1 or (entry["count"] > 1 and not initials):
                 param = 2
         elif rule in ("all-names-with-initials", "primary-name-with-initials"):
             param = 1 if entry["count"] > 1 else 0
