@@ -98,6 +98,18 @@ def test_markup_is_formatting_in_html_and_markdown_and_dropped_in_text() -> None
     assert render('<text variable="title"/>', items) == ["On E. coli x2 & <script>"]
 
 
+def test_markup_in_a_styles_ordinal_term_is_formatting_too() -> None:
+    # The term as styles write it (college-montmorency): escaped twice, read as markup.
+    terms = ('<locale><terms><term name="ordinal">&amp;lt;sup&amp;gt;e&amp;lt;/sup&amp;gt;</term>'
+             '<term name="edition">édition</term></terms></locale>')
+    layout = ('<group delimiter=" "><text variable="title"/>'
+              '<number variable="edition" form="ordinal"/><text term="edition"/></group>')
+    items = [item(id="b", title="B", edition="3"), item(id="a", title="A", edition="12")]
+    sort = '<sort><key variable="edition"/></sort>'
+    assert render(layout, items, macros=terms, sort=sort) == ["B 3e édition", "A 12e édition"]
+    assert render(layout, items, "html", macros=terms) == ["B 3<sup>e</sup> édition", "A 12<sup>e</sup> édition"]
+
+
 # -- punctuation and layout ---------------------------------------------------------------------
 
 

@@ -171,6 +171,16 @@ def test_output_is_the_same_cold_warm_and_after_an_edit(tmp_path: Path, monkeypa
     assert export() == cold
 
 
+def _both_ways(engine: Any, items: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """The list rendered with forked workers where the engine splits it, then in order."""
+    parallel = engine.bibliography(items)
+    engine.parallel = False
+    try:
+        return parallel, engine.bibliography(items)
+    finally:
+        engine.parallel = True
+
+
 @pytest.mark.parametrize("style", ["apa", "ieee"])
 def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
         style: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,12 +214,7 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
         return result
 
     monkeypatch.setattr(fanout, "fanout", spy)
-    parallel = engine.bibliography(items)
-    engine.parallel = False
-    try:
-        in_order = engine.bibliography(items)
-    finally:
-        engine.parallel = True
+    parallel, in_order = _both_ways(engine, items)
     assert split == ([True, True, True] if style == "apa" else [True])
     assert parallel == in_order
 
@@ -248,12 +253,7 @@ def test_first_citations_rendered_in_workers_are_checked_against_the_names_regis
         return answers[-1]
 
     monkeypatch.setattr(NameRegistry, "replay", spy)
-    parallel = engine.bibliography(items)
-    engine.parallel = False
-    try:
-        in_order = engine.bibliography(items)
-    finally:
-        engine.parallel = True
+    parallel, in_order = _both_ways(engine, items)
     assert len(answers) == len(items)
     if engine.add_givenname and engine.givenname_rule != "by-cite":
         assert answers.count(False) > 0  # the second slice met names it had not registered

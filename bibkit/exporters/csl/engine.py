@@ -171,7 +171,9 @@ class Engine:
         self.sorting = False
         self.parallel = True  # may the entries be rendered in forked processes (fanout.py)
         self._sort_state: St | None = None
-        self._sort_renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case)
+        self._sort_renderer = self._numbering(
+            Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case))
+        self._number_state: St | None = None
         # id(node) -> (node, localized): the node is kept so that its id (lxml makes a new
         # proxy object for an element each time one is asked for) cannot be reused.
         self._date_cache: dict[int, tuple[Any, Any]] = {}
@@ -578,6 +580,25 @@ class Engine:
         out = renderer.string([top])
         return "".join(piece for piece in out if isinstance(piece, str))
 
+    def _numbering(self, renderer: Renderer) -> Renderer:
+        """``renderer``, printing a number's formatted text as citeproc-js does: appended to a
+        queue as text and that one leaf flattened, so that markup in it (a style's ordinal term
+        ``<sup>e</sup>``) formats instead of printing as it is written."""
+        escape = renderer.fmt.escape
+
+        def number_text(text: str) -> str:
+            if self.flipflop.plain(text):
+                return escape(text)
+            st = self._number_state
+            if st is None:
+                st = self._number_state = self._new_state()
+            st.queue.reset()
+            st.queue.append(text, None, not_serious=True)
+            return "".join(piece for piece in renderer.string(st.queue.root.blobs) if isinstance(piece, str))
+
+        renderer.number_text = number_text
+        return renderer
+
     def _ambiguous_cite(self, st: St, item: Item, request: DisambigConfig | None) -> str:
         """The item's citation as a later citation would read, with ``request``'s name
         expansion; what disambiguation compares (citeproc-js's getAmbiguousCite)."""
@@ -586,7 +607,7 @@ class Engine:
         st.disambig_request = request
         st.position = 1
         self._start(st, item, "citation")
-        renderer = Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case)
+        renderer = self._numbering(Renderer(FORMATS["text"], self.quotes, suppress_decorations=True, case=self.case))
         text = self._render(st, self.cite_runs, renderer, entry=False)
         st.suppress_decorations = False
         st.just_looking = False
@@ -768,7 +789,7 @@ class Engine:
         if self.descending_numbers:
             self.number_map = {n: len(entries) - n + 1 for n in range(1, len(entries) + 1)}
         renderer = Renderer(FORMATS.get(fmt, FORMATS["text"]), self.quotes, case=self.case)
-        renderer = _entry_renderer(renderer)
+        renderer = self._numbering(_entry_renderer(renderer))
         out: list[tuple[str, str]] = []
         st.last_rendered_name = None
         def render(entry: RegistryEntry) -> str:

@@ -104,6 +104,10 @@ class FlipFlopper:
                     forced.append(False)
         return strings, tags, forced
 
+    def plain(self, text: str) -> bool:
+        """``text`` holds neither markup nor quotes: ``process`` would leave it as it is."""
+        return self._signal.isdisjoint(text)
+
     def process(self, blob: Blob) -> None:
         """Turn ``blob``'s text into nested blobs where it holds markup or quotes."""
         text = blob.blobs
