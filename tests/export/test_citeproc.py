@@ -172,11 +172,12 @@ def test_output_is_the_same_cold_warm_and_after_an_edit(tmp_path: Path, monkeypa
 
 
 def _both_ways(engine: Any, items: list[dict[str, Any]]) -> tuple[Any, Any]:
-    """The list rendered with forked workers where the engine splits it, then in order."""
-    parallel = engine.bibliography(items)
+    """The list rendered with forked workers where the engine splits it, then in order; with
+    each, what disambiguation left for each entry."""
+    parallel = engine.bibliography(items), {key: entry.disambig for key, entry in engine.registry.items()}
     engine.parallel = False
     try:
-        return parallel, engine.bibliography(items)
+        return parallel, (engine.bibliography(items), {key: entry.disambig for key, entry in engine.registry.items()})
     finally:
         engine.parallel = True
 
@@ -259,6 +260,45 @@ def test_first_citations_rendered_in_workers_are_checked_against_the_names_regis
         assert answers.count(False) > 0  # the second slice met names it had not registered
     assert answers.count(True) > len(items) // 2
     assert parallel == in_order
+
+
+def test_citations_like_no_other_rendered_again_in_workers_leave_what_they_leave_in_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Disambiguation renders again the citation of each item that is like no other's once the
+    names registered since its first citation may expand its given names otherwise. Those run
+    in forked workers, replayed in order: the list and every entry's expansion are what
+    rendering in order leaves."""
+    from bibkit.exporters.csl import fanout, make_engine
+    from bibkit.exporters.csl.engine import Engine
+
+    style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
+             '<updated>2024-01-01T00:00:00+00:00</updated></info><citation disambiguate-add-givenname="true" '
+             'disambiguate-add-year-suffix="true" givenname-disambiguation-rule="all-names"><layout>'
+             '<group delimiter=" "><names variable="author"><name form="short" initialize-with=". "/></names>'
+             '<date variable="issued"><date-part name="year"/></date></group></layout></citation><bibliography>'
+             '<layout><group delimiter=". "><names variable="author"><name initialize-with=". "/></names>'
+             '<date variable="issued"><date-part name="year"/></date></group></layout></bibliography></style>')
+    families = ["Smith", "Lee", "García", "Nakamura"]
+    items = []
+    for n in range(400):  # each cited like no other (a year of its own); initials shared four items on
+        given = f"{chr(65 + n // 8 % 26)}{'xy'[n % 8 // 4]}a {chr(65 + n // 208)}ob"
+        items.append({"id": f"i{n}", "type": "book", "issued": {"date-parts": [[1500 + n]]},
+                      "author": [{"family": families[n % 4], "given": given}]})
+    engine = make_engine(style.encode())
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    split: list[int] = []
+    real = Engine._lone_cites
+
+    def spy(self: Engine, *args: Any) -> Any:
+        found = real(self, *args)
+        split.append(len(found or ()))
+        return found
+
+    monkeypatch.setattr(Engine, "_lone_cites", spy)
+    parallel, in_order = _both_ways(engine, items)
+    assert split[0] > 300 and split[1:] == [0]  # rendered in workers, then in order
+    assert parallel == in_order
+    assert any(config.givens != [[1]] for config in in_order[1].values())  # some expanded further
 
 
 @pytest.mark.parametrize("collecting", [True, False])

@@ -594,7 +594,7 @@ class Engine:
                 st = self._number_state = self._new_state()
             st.queue.reset()
             st.queue.append(text, None, not_serious=True)
-            return "".join(piece for piece in renderer.string(st.queue.root.blobs) if isinstance(piece, str))
+            return "".join(piece for piece in renderer.string(list(st.queue.root.blobs)) if isinstance(piece, str))
 
         renderer.number_text = number_text
         return renderer
@@ -698,6 +698,40 @@ class Engine:
         finally:
             self.names_registry = registry.emptied()  # the replay fills it again, in order
 
+    def _lone_cites(self, st: St, ambig: dict[str, list[str]]) -> dict[str, list[Any]] | None:
+        """For each item whose citation is like no other's and whose names' registry counts
+        changed since its first citation: that citation rendered again, which is all that
+        disambiguation does for it (``Disambiguator.run``: its given names' expansion, found
+        again). ``{item id: [the expansion, the names registry's log]}``, rendered in forked
+        workers from the registry as it is now; None where the list is not split.
+
+        Disambiguating the citations that are alike, in order, can register further names
+        (names added to tell them apart): the caller replays each log where ``run`` would
+        render the citation (``NameRegistry.replay``) and runs it there where the registry
+        answers otherwise."""
+        if not self.parallel or not self.add_givenname:
+            return None
+        registry = self.names_registry
+        ids = [group[0] for group in ambig.values() if len(group) == 1 and not registry.unchanged(group[0])]
+        if fanout.split(len(ids)) < 2:
+            return None
+
+        def cite(item_id: str) -> list[Any]:
+            log: list[list[Any]] = []
+            registry.log = log
+            try:
+                self._ambiguous_cite(st, self.registry[item_id].item, None)
+            finally:
+                registry.log = None
+            return [[list(given) for given in st.disambig_settings.givens], log]
+
+        saved = registry.save()
+        try:
+            found = fanout.fanout(cite, ids, lambda: True)
+        finally:
+            registry.restore(saved)  # what the parent's own slice added is replayed in order
+        return None if found is None else dict(zip(ids, found, strict=True))
+
     def _compare(self, a: RegistryEntry, b: RegistryEntry) -> int:
         for pos, (_, descending) in enumerate(self.bib_sort):
             ka, ca = self._sort_key(a, pos)
@@ -776,10 +810,17 @@ class Engine:
                     break
                 if item.has_date_range:
                     self._ambiguous_cite(st, item, None)
-        if self.modes and self.cite_runs:
+        if cited:
             disambiguator = Disambiguator(self, st, ambig)
-            for akey in ambig:
-                disambiguator.run(akey)
+            lone = self._lone_cites(st, ambig)
+            for akey, ids in ambig.items():
+                found = lone.get(ids[0]) if lone and len(ids) == 1 else None
+                if found is not None and self.names_registry.replay(ids[0], found[1]):
+                    disambig = self.registry[ids[0]].disambig
+                    assert disambig is not None
+                    disambig.givens = found[0]
+                else:
+                    disambiguator.run(akey)
         entries = list(self.registry.values())
         if self.bib_sort:
             self._first_sort_keys(entries)
