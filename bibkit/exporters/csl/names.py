@@ -741,13 +741,22 @@ class NameOutput:
                     blobs[i].suffix += delimiter
                 blobs.append(final)
                 blobs.append(last)
-        queue = self.st.queue
-        queue.open()
+        # What citeproc-js's queue does here (open a level, append each blob, close, pop the
+        # level), built directly: a level holding each blob in a level of its own, both
+        # inheriting the decorations above.
+        above = self.st.queue.stack[-1].alldecor
+        level = Blob()
+        wrapped = level.blobs
+        assert isinstance(wrapped, list)
         for blob in blobs:
-            queue.append(blob, EMPTY, not_serious=True)
-        queue.close()
-        result: Blob = queue.pop()
-        return result
+            if blob is not None:
+                wrapper = Blob([blob])
+                if above:
+                    wrapper.alldecor = above
+                wrapped.append(wrapper)
+        if above:
+            level.alldecor = above
+        return level
 
     def _render_names(self, v: str, names: list[Name], pos: int, spec: NameSpec, delimiter: str, etal_mode: int,
                       joins: Callable[[], tuple[dict[str, Blob], dict[str, Blob] | None, dict[str, Blob]]],
