@@ -455,15 +455,14 @@ def _quoted(blob: Any) -> bool:
 
 def fix(parent: Any, punctuation_in_quote: bool) -> None:
     """Punctuation after a quoted child moves inside its closing mark, or out of it."""
-    if not isinstance(parent.blobs, list):
-        return
     for child in parent.blobs:
-        if _quoted(child):
+        if child.decorations and _quoted(child):
             if punctuation_in_quote:
                 _swap_in(child)
             else:
                 _swap_out(child)
-        fix(child, punctuation_in_quote)
+        if child.blobs.__class__ is list:
+            fix(child, punctuation_in_quote)
 
 
 def _swap_in(child: Any) -> None:
