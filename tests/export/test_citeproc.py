@@ -301,6 +301,27 @@ def test_citations_like_no_other_rendered_again_in_workers_leave_what_they_leave
     assert any(config.givens != [[1]] for config in in_order[1].values())  # some expanded further
 
 
+def test_a_list_whose_citations_print_a_date_range_registers_them_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first date range an engine prints takes a wrapper the later ones do not; where the
+    citations print dates, the first one registered takes it (test_engine.py has the rule).
+    A worker rendering a later slice's citations cannot pass that on, so such a list registers
+    its citations in order: the bibliography's range then prints without the wrapper."""
+    from bibkit.exporters.csl import fanout, make_engine
+
+    style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
+             '<updated>2024-01-01T00:00:00+00:00</updated></info><citation disambiguate-add-year-suffix="true">'
+             '<layout><text variable="title"/><date variable="issued" prefix="{" suffix="}"><date-part name="year"/>'
+             '</date></layout></citation><bibliography><layout><text variable="title" suffix=" "/>'
+             '<date variable="issued" prefix="(" suffix=")"><date-part name="year"/></date></layout></bibliography>'
+             '</style>')
+    items = [{"id": f"i{n}", "type": "book", "title": f"T{n}",
+              "issued": {"date-parts": [[1500 + n], [1501 + n]] if n == 300 else [[1500 + n]]}} for n in range(400)]
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    parallel, in_order = _both_ways(make_engine(style.encode()), items)
+    assert ("i300", "T300 (1800–1801)") in parallel[0]
+    assert parallel == in_order
+
+
 @pytest.mark.parametrize("collecting", [True, False])
 def test_a_list_leaves_the_garbage_collector_as_it_found_it(collecting: bool) -> None:
     """The collector is paused while a list renders (its nodes make almost no cycles) and given

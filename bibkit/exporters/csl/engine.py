@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import gc
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any
@@ -677,9 +677,7 @@ class Engine:
         replays each log in order (``NameRegistry.replay``) and renders again, there, each
         citation whose registry answered otherwise. The first date range printed takes a wrapper
         the later ones do not: a list with one is rendered in order."""
-        if not self.parallel or fanout.split(len(items)) < 2:
-            return None
-        if self.range_wrapper is not None and any(item.has_date_range for item in items):
+        if not self.parallel or fanout.split(len(items)) < 2 or self._range_unprinted(items):
             return None
         registry = self.names_registry
 
@@ -698,6 +696,11 @@ class Engine:
         finally:
             self.names_registry = registry.emptied()  # the replay fills it again, in order
 
+    def _range_unprinted(self, items: Iterable[Item]) -> bool:
+        """Whether rendering ``items`` might print the list's first date range, which takes a
+        wrapper the later ones do not (``range_wrapper``): then they render in order."""
+        return self.range_wrapper is not None and any(item.has_date_range for item in items)
+
     def _lone_cites(self, st: St, ambig: dict[str, list[str]]) -> dict[str, list[Any]] | None:
         """For each item whose citation is like no other's and whose names' registry counts
         changed since its first citation: that citation rendered again, which is all that
@@ -713,7 +716,7 @@ class Engine:
             return None
         registry = self.names_registry
         ids = [group[0] for group in ambig.values() if len(group) == 1 and not registry.unchanged(group[0])]
-        if fanout.split(len(ids)) < 2:
+        if fanout.split(len(ids)) < 2 or self._range_unprinted(self.registry[i].item for i in ids):
             return None
 
         def cite(item_id: str) -> list[Any]:
@@ -843,8 +846,7 @@ class Engine:
         # registry (a name first seen in the bibliography, where given names are disambiguated):
         # fan out where neither can matter. A style without givenname disambiguation (numeric
         # styles: their citations register no name) never reads what its entries add.
-        # The first date range printed takes a wrapper the later ones do not: in order.
-        ranges_in_order = self.range_wrapper is not None and any(e.item.has_date_range for e in entries)
+        ranges_in_order = self._range_unprinted(entry.item for entry in entries)
         if (self.subsequent_author_substitute is None and self.parallel and not ranges_in_order
                 and fanout.split(len(entries)) > 1):
             saved = registry.save()
