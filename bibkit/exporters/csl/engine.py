@@ -682,12 +682,7 @@ class Engine:
         registry = self.names_registry
 
         def cite(item: Item) -> list[Any]:
-            log: list[list[Any]] = []
-            registry.log = log
-            try:
-                text = self._ambiguous_cite(st, item, None)
-            finally:
-                registry.log = None
+            text, log = self._logged_cite(st, item)
             config = self._ambig_config(st)
             return [text, [config.names, config.givens, config.year_suffix, config.disambiguate], log]
 
@@ -695,6 +690,17 @@ class Engine:
             return fanout.fanout(cite, items, lambda: True)
         finally:
             self.names_registry = registry.emptied()  # the replay fills it again, in order
+
+    def _logged_cite(self, st: St, item: Item) -> tuple[str, list[list[Any]]]:
+        """The item's citation as disambiguation compares it, and the log of what rendering it
+        asked the names registry (for ``NameRegistry.replay``)."""
+        registry = self.names_registry
+        log: list[list[Any]] = []
+        registry.log = log
+        try:
+            return self._ambiguous_cite(st, item, None), log
+        finally:
+            registry.log = None
 
     def _range_unprinted(self, items: Iterable[Item]) -> bool:
         """Whether rendering ``items`` might print the list's first date range, which takes a
@@ -720,12 +726,7 @@ class Engine:
             return None
 
         def cite(item_id: str) -> list[Any]:
-            log: list[list[Any]] = []
-            registry.log = log
-            try:
-                self._ambiguous_cite(st, self.registry[item_id].item, None)
-            finally:
-                registry.log = None
+            _, log = self._logged_cite(st, self.registry[item_id].item)
             return [[list(given) for given in st.disambig_settings.givens], log]
 
         saved = registry.save()
