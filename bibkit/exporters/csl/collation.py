@@ -8,8 +8,9 @@ symbols (which ICU does not ignore: the keys' own separator ``|`` is one) before
 digit runs as numbers. Languages whose alphabets have letters of their own (Turkish ``ç``
 after ``c``, Swedish ``å ä ö`` after ``z``, Spanish ``ñ`` after ``n``, ...) place them as
 ICU's tailorings do, and a language written in another script sorts that script first, as
-ICU reorders scripts; within a script other than Latin, letters keep their code-point order,
-which for Chinese is not ICU's pinyin order.
+ICU reorders scripts; within a script other than Latin and Han, letters keep their code-point
+order. Han characters take their place in ICU's order: by pinyin in Chinese, by radical and
+strokes (CLDR's root order) in every other language.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 _NUMBER = re.compile(r"\d+")
 
@@ -114,7 +116,7 @@ _MOVED = {lang: _pattern([k for k in table if k.isascii() and len(k) == 1], "(?!
 
 # A language written in another script sorts its own script first, after digits and before
 # Latin (ICU's reordering: Russian б before a, Chinese 佚名 before Aamport); other scripts keep the
-# root order. ICU orders Han by pinyin in Chinese, which bibkit does not: by code point here.
+# root order.
 _SCRIPTS = {
     "cyrillic": "\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f",
     "greek": "\u0370-\u03ff\u1f00-\u1fff",
@@ -128,13 +130,45 @@ _SCRIPTS = {
 }
 _OWN_SCRIPT = {lang: re.compile(f"[{_SCRIPTS[script]}]") for script, langs in (
     ("cyrillic", "ru uk bg sr mk be kk ky mn tg"), ("greek", "el"), ("georgian", "ka"), ("armenian", "hy"),
-    ("hebrew", "he yi"), ("arabic", "ar fa ur ps"), ("thai", "th"), ("han", "zh")) for lang in langs.split()}
+    ("hebrew", "he yi"), ("arabic", "ar fa ur ps"), ("thai", "th")) for lang in langs.split()}
+
+# Han is ordered by neither code point nor script: ICU places each character by its pinyin in
+# Chinese (which also sorts Han first, as above) and by radical and strokes in other languages.
+# scripts/han_order.mjs writes both orders from ICU for the 27,584 characters of the Basic
+# Multilingual Plane. A character becomes the code point of its place, counted from
+# ``_HAN_PLACES``: above every other script (ICU puts Han last in the root order) and below the
+# letters ``_after`` makes. Japanese and Korean order Han by reading; bibkit gives them the root
+# order. The supplementary planes' Han (Extension B on, rare in names and titles) sort after
+# the rest, by code point, where ICU would interleave them.
+_HAN = re.compile(f"[{_SCRIPTS['han']}]")
+_HAN_PLACES = 0x20000
+_HAN_FIRST = frozenset({"zh"})
 
 
-# ASCII symbols in the order of ICU's root collation (which is not code-point order); other
-# symbols follow them in code-point order.
-_SYMBOL_RANK = {ch: chr(1 + i) for i, ch in enumerate("`^+<=>|~$")}
+@lru_cache(maxsize=2)
+def _han_order(name: str) -> dict[str, str]:
+    text = Path(__file__).with_name(f"han-{name}.txt").read_text(encoding="utf-8")
+    chars = "".join(line for line in text.splitlines() if not line.startswith("#"))
+    return {ch: chr(_HAN_PLACES + i) for i, ch in enumerate(chars)}
+
+
+def _han(text: str, lang: str) -> str:
+    order = _han_order(lang if lang in _HAN_FIRST else "root")
+    lead = "\x02" if lang in _HAN_FIRST else ""  # first, as _first places a language's own script
+    after = chr(_HAN_PLACES + len(order))
+    return _HAN.sub(lambda m: lead + (order.get(m.group()) or after + m.group()), text)
+
+
+# ASCII symbols in the order of ICU's root collation (which is not code-point order), with the
+# kana long vowel mark, which ICU sorts among them; other symbols follow them in code-point order.
+_SYMBOL_RANK = {ch: chr(1 + i) for i, ch in enumerate("`^+<=>|~\u30fc$")}
 _APART = "\x1f"  # where an ignored character stood, until the numbers are read
+
+# Kana as ICU compares them at citeproc-js's strength: katakana as hiragana, small as full size
+# (voicing marks are accents, which decomposition parts and ``_base`` ignores).
+_SMALL_KANA = dict(zip("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ", strict=True))
+_KANA = {chr(c): _SMALL_KANA.get(chr(c - 0x60), chr(c - 0x60)) for c in range(0x30A1, 0x30F7)}
+_KANA.update(_SMALL_KANA)
 
 
 @lru_cache(maxsize=4096)
@@ -146,9 +180,9 @@ def _base(ch: str) -> str:
     category = unicodedata.category(ch)
     if category[0] in "MPZC":
         return _APART
-    if category[0] == "S":
+    if category[0] == "S" or ch == "\u30fc":
         return "\x00" + _SYMBOL_RANK.get(ch, ch)
-    return ch
+    return _KANA.get(ch, ch)
 
 
 def dotted_lower(text: str) -> str:
@@ -161,6 +195,7 @@ def key(text: str, lang: str = "") -> str:
     """What ``text`` sorts by in language ``lang`` (a tag's primary subtag: "tr", "sv", ...)."""
     text = (dotted_lower(text) if lang in ("tr", "az") else text.lower()).lstrip("[]'\"")
     own = _OWN_SCRIPT.get(lang)
+    han = lang
     if lang not in _TAILORED:
         lang = ""
     tailored, moved, table = _TAILORED[lang], _MOVED[lang], TAILORINGS[lang]
@@ -178,6 +213,8 @@ def key(text: str, lang: str = "") -> str:
         base = moved.sub(place, base)
     if own is not None:
         base = own.sub(_first, base)
+    if _HAN.search(base):
+        base = _han(base, han)
     return _GEORGIAN.sub(_after_cyrillic, base)
 
 
