@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from test_validate_corpus import EXPECT, _cases
 
+from bibkit.loader import load_record
+
 from conftest import TEST_RECORDS, bibkit
 
 SINGLE_FILES = [(t, h) for t, h in _cases() if t.is_file()]
@@ -113,8 +115,47 @@ def test_import_of_latin1_bibtex_says_how_it_was_read(tmp_path: Path) -> None:
     source.write_bytes(b"@article{x, title = {Caf\xe9 Society}, author = {M\xfcller, A}, year = 2001, journal = {J}}\n")
     result = bibkit("import", source, "--into", tmp_path / "records")
     assert result.exit_code == 0, result.stderr
-    assert "not UTF-8 (byte 0xe9 at offset 24); read as Latin-1" in result.stderr
+    assert "not UTF-8 (byte 0xe9 at offset 24); read as Windows-1252 (it declares no encoding)" in result.stderr
     assert "title: Café Society" in (tmp_path / "records" / "x.yaml").read_text()
+
+
+def _title(path: Path) -> str:
+    record = load_record(path).record
+    assert record is not None
+    return record.title
+
+
+@pytest.mark.parametrize(("head", "body", "title"), [
+    # JabRef's header names Java's charset; BibDesk's the one macOS shows.
+    (b"% This file was created with JabRef 2.6.\n% Encoding: MacRoman\n\n", b"\xbfkland: \x8ee", "økland: ée"),
+    (b"%% Saved with string encoding Western (Mac OS Roman)\n\n", b"\xbfkland", "økland"),
+    (b"% Encoding: ISO8859_2\n", b"\xb3\xf3d\xbc", "łódź"),
+    (b"% Encoding: Cp1251\n", b"\xcc\xee\xf1\xea\xe2\xe0", "Москва"),
+    # Undeclared: Windows-1252's quotes and dashes, not Latin-1's control characters.
+    (b"", b"\x93Quoted\x94 \x96 dashed", "“Quoted” – dashed"),
+    # A declaration the bytes do not fit: Windows-1252 again.
+    (b"% Encoding: UTF-8\n", b"Caf\xe9", "Café"),
+    (b"% Encoding: no-such-codec\n", b"Caf\xe9", "Café"),
+    # Undefined in Windows-1252: Latin-1, which keeps every byte.
+    (b"", b"Caf\xe9 \x81", "Café \x81"),
+])
+def test_import_reads_a_file_in_the_encoding_it_declares(tmp_path: Path, head: bytes, body: bytes, title: str) -> None:
+    source = tmp_path / "old.bib"
+    source.write_bytes(head + b"@article{x, title = {" + body + b"}, year = 2001, journal = {J}}\n")
+    result = bibkit("import", source, "--into", tmp_path / "records")
+    assert result.exit_code == 0, result.stderr
+    assert "not UTF-8" in result.stderr
+    assert _title(tmp_path / "records" / "x.yaml") == title
+
+
+def test_import_reads_utf8_as_utf8_whatever_the_file_declares(tmp_path: Path) -> None:
+    """A file saved again as UTF-8 often keeps its old declaration."""
+    source = tmp_path / "new.bib"
+    source.write_bytes("% Encoding: Cp1252\n@article{x, title = {Café}, year = 2001, journal = {J}}\n".encode())
+    result = bibkit("import", source, "--into", tmp_path / "records")
+    assert result.exit_code == 0, result.stderr
+    assert "not UTF-8" not in result.stderr
+    assert _title(tmp_path / "records" / "x.yaml") == "Café"
 
 
 def test_import_keys_that_would_escape_the_directory(tmp_path: Path) -> None:

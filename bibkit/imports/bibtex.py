@@ -19,7 +19,7 @@ from typing import Any
 from bibkit import keys
 from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TYPES, DATE_FIELDS, NAME_FIELDS, OTHERS, TEXT_FIELDS
-from bibkit.imports import Imported, KeyBook
+from bibkit.imports import Imported, KeyBook, encoding
 from bibkit.imports.bibparse import RawEntry, stream
 from bibkit.latex import latex_to_rich, unescape
 from bibkit.model import ArxivId, Date, Doi, Person, Record, check_url
@@ -395,13 +395,9 @@ def records(path: Path, book: KeyBook, result: Imported) -> Iterator[Record]:
         data = path.read_bytes()
     except OSError as exc:
         raise BibkitError(f"{path}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Old .bib files are often Latin-1; every byte means something there, so nothing is lost.
-        text = data.decode("latin-1")
-        result.notes.append(("(file)", f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                             "read as Latin-1"))
+    text, note = encoding.decode(data)
+    if note is not None:
+        result.notes.append(("(file)", note))
     bib, entries = stream(text)
     del text, data  # the parser holds the text while it reads
     start = len(result.problems)
