@@ -1,7 +1,8 @@
 """Generated citation keys, for entries that come without one.
 
 A pattern is text with placeholders: ``{family}`` (first author's family name with its
-particle, accents and everything but letters removed, lower case), ``{Family}`` (the same,
+particle, in ASCII (``folding.to_ascii``: Økland ``okland``), everything but letters and digits
+removed, lower case), ``{Family}`` (the same,
 capitalised), ``{year}``, ``{firstword}`` (the first title word that is not a, an, the, on,
 of, in, for, to, do, does, how, can, is, are, what; lower case) and ``{arxiv}`` (the arXiv
 identifier, ``/`` and ``.`` as ``_``). A key already taken (compared without regard to case)
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 
 from bibkit.diagnostics import BibkitError
+from bibkit.folding import to_ascii
 from bibkit.model import Record
 
 DEFAULT_PATTERN = "{family}{year}{firstword}"
@@ -23,8 +24,7 @@ _FIELDS = frozenset({"family", "Family", "year", "firstword", "arxiv"})
 
 
 def _ascii_letters(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).replace("ł", "l").replace("Ł", "L").replace("ø", "o")
-    return "".join(c for c in folded if c.isascii() and c.isalnum())
+    return "".join(c for c in to_ascii(text) if c.isalnum())
 
 
 def check_pattern(pattern: str) -> None:

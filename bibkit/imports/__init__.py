@@ -16,6 +16,7 @@ from pathlib import Path
 from bibkit import keys
 from bibkit.diagnostics import BibkitError
 from bibkit.dump import dump_yaml, record_data
+from bibkit.folding import to_ascii
 from bibkit.keygen import DEFAULT_PATTERN, generate_key
 from bibkit.library import Loaded
 from bibkit.loader import load_library
@@ -55,7 +56,15 @@ class KeyBook:
             self.batch.add(key.casefold())
             self._taken.add(key.casefold())
             return key
-        new = generate_key(record, self._taken, self.pattern, self._next)
+        # A key with accents or letters BibTeX cannot take (``økland2009``) keeps its ASCII
+        # spelling (``okland2009``) where that is a key and free: the nearest to what the
+        # user's LaTeX cites.
+        ascii_key = to_ascii(key) if key and not keys.is_valid_key(key) else ""
+        if ascii_key and keys.is_valid_key(ascii_key) and ascii_key.casefold() not in self._taken:
+            new = ascii_key
+            self._taken.add(new.casefold())
+        else:
+            new = generate_key(record, self._taken, self.pattern, self._next)
         self.batch.add(new.casefold())
         why = ("appears twice in the file (bibtex and biber use the first)" if key and keys.is_valid_key(key)
                else "is not a key BibTeX and biber accept" if key else "is missing")

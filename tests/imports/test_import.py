@@ -229,6 +229,23 @@ def test_keybook_generates_unique_keys() -> None:
     assert "is not a key BibTeX and biber accept" in notes[-1][1]
 
 
+def test_a_key_with_accents_keeps_its_ascii_spelling() -> None:
+    """JabRef and BibDesk users' keys (``økland2009``): BibTeX and biber under pdflatex cannot
+    take them, so the key becomes its ASCII spelling, or a new key where that one is taken."""
+    book = KeyBook({"muller2001"})
+    rec = Record(key="", type="article", title="Threshold", author=(Person(family="Økland"),), issued=Date(2009))
+    notes: list[tuple[str, str]] = []
+    assert book.claim("økland2009threshold", rec, notes) == "okland2009threshold"
+    assert "imported as 'okland2009threshold'" in notes[-1][1]
+    assert book.claim("Hernández:2009", rec, notes) == "Hernandez:2009"
+    assert book.claim("Straße", rec, notes) == "Strasse"
+    # taken (in the directory, or earlier in the file): a key by the pattern
+    assert book.claim("müller2001", rec, notes) == "okland2009threshold" + "a"
+    assert book.claim("hernández:2009", rec, notes) == "okland2009thresholdb"
+    # nothing ASCII left: a key by the pattern
+    assert book.claim("中文", rec, notes) == "okland2009thresholdc"
+
+
 # BibLaTeX's extended name format, both ways, as biber reads it.
 
 EXTENDED = r"""@book{heuvel2001,
