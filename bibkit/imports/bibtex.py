@@ -138,8 +138,12 @@ def parse_name(text: str) -> Person | None:
     if _EXTENDED.match(text):
         return _extended_name(text)
     from pybtex.database import Person as PybtexPerson
+    from pybtex.exceptions import PybtexError
 
-    p = PybtexPerson(text)
+    try:
+        p = PybtexPerson(text)
+    except PybtexError as exc:  # "Too many commas in ...": bibtex warns and guesses
+        raise ValueError(str(exc)) from None
     last = " ".join(p.last_names)
     if not p.first_names and not p.middle_names and not p.prelast_names and not p.lineage_names:
         if last == OTHERS:
@@ -292,7 +296,11 @@ def record_from_entry(raw: RawEntry, key: str, notes: list[tuple[str, str]]) -> 
     names: dict[str, tuple[Person, ...]] = {}
     for bib, role in NAMES.items():
         if fields.get(bib):
-            people, truncated = _names(fields[bib])
+            try:
+                people, truncated = _names(fields[bib])
+            except ValueError as exc:
+                keep(bib, f"a name in it cannot be read: {exc}")
+                continue
             if role in ("author", "editor"):
                 values[role] = people
             else:

@@ -465,6 +465,20 @@ def test_what_cannot_be_read_is_kept_as_written_and_said(tmp_path: Path) -> None
     assert "year kept in 'extra'" in said and "'title' is given twice" in said
 
 
+def test_names_bibtex_cannot_read_are_kept_as_written_and_the_rest_read(tmp_path: Path) -> None:
+    """Google Scholar writes some author lists with commas for ``and``: a name with "too many
+    commas", which bibtex warns about and guesses. The field is kept as written (and exported
+    again as it is); the entry's other fields are read as usual."""
+    record, notes = _one(tmp_path, "@article{a, title = {The Impacts}, year = {2016}, journal = {USGCRP},\n"
+                                   "  author = {Crimmins, A., J. Balbus, J.L. Gamble, and L. Ziska, Eds.},\n"
+                                   "  editor = {Smith, Ann}}")
+    assert record.title == "The Impacts" and record.issued == Date(2016) and record.text["container-title"] == "USGCRP"
+    assert record.author == () and record.editor == (Person("Smith", "Ann"),)
+    assert record.extra == {"author": "Crimmins, A., J. Balbus, J.L. Gamble, and L. Ziska, Eds."}
+    assert any("author kept in 'extra': a name in it cannot be read" in why for _, why in notes)
+    assert "author = {Crimmins, A., J. Balbus, J.L. Gamble, and L. Ziska, Eds.}" in export([record], "bibtex").decode()
+
+
 def test_an_entry_the_reader_fails_on_is_kept_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The importer's last line of defence: a bug in reading one entry loses nothing of it."""
     from bibkit.imports import bibtex
