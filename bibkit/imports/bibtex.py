@@ -204,9 +204,28 @@ def _month(text: str) -> int | None:
 _YEAR_RANGE = re.compile(r"(\d{4})\s*(?:-{1,2}|–|/)\s*(\d{4})")
 
 
+def _unbraced(value: str) -> str:
+    value = value.strip()
+    while value.startswith("{") and value.endswith("}") and _closes_at_end(value):
+        value = value[1:-1].strip()
+    return value
+
+
+def _closes_at_end(value: str) -> bool:
+    """Whether the brace that opens ``value`` is the one that ends it (``{a}`` but not ``{a}{b}``)."""
+    depth = 0
+    for i, char in enumerate(value):
+        depth += (char == "{") - (char == "}")
+        if depth == 0:
+            return i == len(value) - 1
+    return False
+
+
 def _date(fields: dict[str, str]) -> tuple[Date | None, list[str]]:
     """The date, and the names of date fields it could not read exactly (kept as written)."""
-    fields = {k: v for k, v in fields.items() if v.strip()}  # an empty field says nothing
+    # An empty field says nothing; a value in a brace group of its own (Web of Science's
+    # ``year = {{2000}}``, as JabRef imports it) is the value inside.
+    fields = {k: _unbraced(v) for k, v in fields.items() if v.strip()}
     if "date" in fields:
         text = fields["date"].strip()
         try:

@@ -444,6 +444,8 @@ BIB_READS: dict[str, tuple[str, dict[str, Any]]] = {
     "a URL with TeX escapes": (
         r"@misc{a, title = {T}, url = {https://example.org/a\_b?c=100\%#d\#e}}",
         {"url": "https://example.org/a_b?c=100%#d#e"}),
+    "a date in brace groups of its own (Web of Science, as JabRef imports it)": (
+        "@article{a, title = {T}, year = {{2000}}, month = {{AUG}}}", {"issued": Date(2000, 8)}),
     "a journal's issue alone": ("@article{a, title = {T}, issue = {Special issue}}",
                                 {"text": {"issue": "Special issue"}}),
     "a report's issue alone is its number": ("@techreport{a, title = {T}, issue = {7}}",
