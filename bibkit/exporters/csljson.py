@@ -17,7 +17,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bibkit.fields import CSL_EXTRA_VARIABLES, CSL_JSON_NAMES, CSL_TEXT_FIELDS, CSL_TYPES, FIELD_BY_NAME, NAME_FIELDS
+from bibkit.fields import (
+    CSL_EXTRA_VARIABLES,
+    CSL_JSON_NAMES,
+    CSL_TEXT_FIELDS,
+    CSL_TYPES,
+    FIELD_BY_NAME,
+    NAME_FIELDS,
+    Kind,
+)
 from bibkit.model import Date, Person, Record
 
 NAME_KEYS = ("family", "given", "non-dropping-particle", "dropping-particle", "suffix", "literal")
@@ -87,7 +95,7 @@ def item(r: Record) -> dict[str, Any]:
     # else to `custom`, the only place the schema leaves for it.
     # (A text field the record holds is also kept as written when its LaTeX has commands rich text
     # cannot hold: that copy is for BibTeX, and stays in `custom`.)
-    top = {k: v for k, v in r.extra.items() if _is_variable(k) and k not in r.text}
+    top = {k: v for k, v in r.extra.items() if _is_variable(k, v) and k not in r.text}
     rest = {k: v for k, v in r.extra.items() if k not in top and k != "custom"}
     if rest:
         custom["extra"] = rest
@@ -106,9 +114,17 @@ def item(r: Record) -> dict[str, Any]:
     return out
 
 
-def _is_variable(name: str) -> bool:
+def _is_variable(name: str, value: object) -> bool:
+    """A CSL variable, with a value of its shape: a BibTeX name list or date kept as written is
+    text, which as a CSL name or date variable would make the item invalid (it goes to custom)."""
     spec = FIELD_BY_NAME.get(name)
-    return name != "type" and ((spec is not None and spec.csl) or name in CSL_EXTRA_VARIABLES)
+    if name == "type" or spec is None or not spec.csl:
+        return name in CSL_EXTRA_VARIABLES
+    if spec.kind is Kind.NAMES:
+        return isinstance(value, list)
+    if spec.kind is Kind.DATE:
+        return isinstance(value, dict)
+    return True
 
 
 def render(records: Sequence[Record]) -> bytes:

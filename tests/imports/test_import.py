@@ -479,6 +479,13 @@ def test_names_bibtex_cannot_read_are_kept_as_written_and_the_rest_read(tmp_path
     assert record.extra == {"author": "Crimmins, A., J. Balbus, J.L. Gamble, and L. Ziska, Eds."}
     assert any("author kept in 'extra': a name in it cannot be read" in why for _, why in notes)
     assert "author = {Crimmins, A., J. Balbus, J.L. Gamble, and L. Ziska, Eds.}" in export([record], "bibtex").decode()
+    # CSL-JSON has no place for names as text: the item stays valid, the text goes to custom.
+    import jsonschema
+
+    schema = Path(__file__).resolve().parent.parent / "data" / "realworld" / "csl-schema" / "csl-data.json"
+    items = json.loads(export([record], "csl-json"))
+    jsonschema.Draft7Validator(json.loads(schema.read_text())).validate(items)
+    assert "author" not in items[0] and items[0]["custom"]["extra"]["author"].startswith("Crimmins")
 
 
 def test_an_entry_the_reader_fails_on_is_kept_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
