@@ -257,6 +257,30 @@ def test_the_first_date_range_of_a_list_as_citeproc_js_prints_it(
         assert [text for _, text in engine.bibliography(items, "text")] == expected
 
 
+NOTMAD = [person("Lengerich", "Ben"), person("Ellington", "Caleb"), person("Kellis", "Manolis")]
+TWINS = [item(id="a1", type="article-journal", title="NOTMAD", author=NOTMAD, issued={"date-parts": [[2021]]}),
+         item(id="c", type="article-journal", title="Other", author=[
+             person("Lengerich", "Benjamin J."), person("Caruana", "Rich"), person("Nunnally", "Mark")],
+             issued={"date-parts": [[2022]]}),
+         item(id="a2", type="report", title="NOTMAD", author=NOTMAD, issued={"date-parts": [[2021]]})]
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (0, 2, 1), (1, 0, 2)])
+def test_twins_get_year_suffixes_whoever_registers_between_them(order: tuple[int, int, int]) -> None:
+    """Two items cited alike (Lengerich et al., 2021) and a third whose first author has the
+    same family name and other initials (B. J.). The citation that registers an item expands no
+    given name (citeproc-js), so the twins share their ambiguity key in any order and get year
+    suffixes; bibkit's keys had the initials for a twin registered after the third. citeproc-js
+    prints this list in every order."""
+    from bibkit.exporters.citeproc import engine_for, resolve
+
+    engine = engine_for(resolve("apa"), "en-US")
+    out = [text for _, text in engine.bibliography([TWINS[i] for i in order], "text")]
+    assert out == ["Lengerich, B., Ellington, C., & Kellis, M. (2021a). NOTMAD.",
+                   "Lengerich, B., Ellington, C., & Kellis, M. (2021b). NOTMAD.",
+                   "Lengerich, B. J., Caruana, R., & Nunnally, M. (2022). Other."]
+
+
 AZERBAYEV = [item(id="p", type="book", title="ProofNet", author=[
                  person("Azerbayev", "Zhangir"), person("Piotrowski", "Bartosz"), person("Schoelkopf", "Hailey"),
                  person("Ayers", "Edward")]),

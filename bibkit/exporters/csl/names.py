@@ -1174,7 +1174,7 @@ class NameRegistry:
     def evaluate(self, item_id: str, name: Name, position: int, request: int, form: str, initials: Any) -> int:
         pkey, ikey, _ = self._keys(item_id, name)
         param = 0 if form == "short" else 1 if isinstance(initials, str) else 2
-        answer = self._answer(pkey, ikey, position, request, param, isinstance(initials, str))
+        answer = self._answer(item_id, pkey, ikey, position, request, param, isinstance(initials, str))
         if self.log is not None:
             self.log.append([pkey, ikey, position, request, param, isinstance(initials, str), answer])
         return answer
@@ -1187,15 +1187,22 @@ class NameRegistry:
         for op in log:
             if len(op) == 3:
                 self._add(item_id, *op)
-            elif self._answer(*op[:6]) != op[6]:
+            elif self._answer(item_id, *op[:6]) != op[6]:
                 return False
         return True
 
-    def _answer(self, pkey: str, ikey: str, position: int, request: int, param: int, initials: bool) -> int:
+    def _answer(self, item_id: str, pkey: str, ikey: str, position: int, request: int, param: int,
+                initials: bool) -> int:
         engine = self.engine
         rule = engine.givenname_rule
         entry = self.reg.get(pkey)
         if entry is None or ikey not in entry["ikey"]:
+            return param
+        if item_id not in engine.registry:
+            # The citation that registers an item (its ambiguity key) expands no given name,
+            # whatever other items' names are: citeproc-js answers so for an item it has not
+            # registered yet. Two items with the same citation are then in one group whoever
+            # was registered between them (and get year suffixes).
             return param
         if rule == "by-cite" and param <= request:
             return request
