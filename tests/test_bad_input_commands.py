@@ -136,6 +136,8 @@ def _title(path: Path) -> str:
     # A declaration the bytes do not fit: Windows-1252 again.
     (b"% Encoding: UTF-8\n", b"Caf\xe9", "Café"),
     (b"% Encoding: no-such-codec\n", b"Caf\xe9", "Café"),
+    (b"% Encoding: rot13\n", b"Caf\xe9", "Café"),  # a transform Python names, not a text encoding
+    (b"% Encoding: zlib\n", b"Caf\xe9", "Café"),
     # Undefined in Windows-1252: Latin-1, which keeps every byte.
     (b"", b"Caf\xe9 \x81", "Café \x81"),
 ])

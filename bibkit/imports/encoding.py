@@ -36,9 +36,11 @@ def declared(data: bytes) -> str | None:
     name = m.group(1).decode("ascii", "replace").strip().lower()
     name = _NAMES.get(name, name.removeprefix("x-"))
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    # Python also names transforms of bytes (rot13, base64, zlib): a file cannot declare those.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def decode(data: bytes) -> tuple[str, str | None]:
