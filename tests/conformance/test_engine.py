@@ -281,6 +281,19 @@ def test_twins_get_year_suffixes_whoever_registers_between_them(order: tuple[int
                    "Lengerich, B. J., Caruana, R., & Nunnally, M. (2022). Other."]
 
 
+@pytest.mark.parametrize("empty", [{}, {"family": "", "given": ""}, {"name": "Microsoft"}])
+def test_a_name_with_nothing_to_print_is_left_out_of_the_join(empty: dict[str, str]) -> None:
+    """Hand-written CSL-JSON has names without family, given or literal (an affiliation as
+    {"name": ...}). citeproc-js joins the names without them; bibkit gave the one before the
+    last its delimiter as well (``Leach, P., , & Berners-Lee``). Expected: citeproc-js's."""
+    from bibkit.exporters.citeproc import engine_for, resolve
+
+    names = [person("Aa", "B"), person("Leach", "P"), empty, person("Berners-Lee", "T"), empty]
+    out = engine_for(resolve("apa"), "en-US").bibliography(
+        [item(id="a", type="book", title="T", author=names, issued={"date-parts": [[1999]]})], "text")
+    assert [text for _, text in out] == ["Aa, B., Leach, P., & Berners-Lee, T. (1999). T."]
+
+
 AZERBAYEV = [item(id="p", type="book", title="ProofNet", author=[
                  person("Azerbayev", "Zhangir"), person("Piotrowski", "Bartosz"), person("Schoelkopf", "Hailey"),
                  person("Ayers", "Edward")]),

@@ -765,6 +765,8 @@ class NameOutput:
         blobs: list[Any] = []
         for i, name in enumerate(names):
             self._rendered(name)
+            if not name.literal and not name.family and not name.given:
+                continue  # prints nothing, and citeproc-js joins the names without it
             if not name.literal:
                 blob = self._personal(name, pos, i, spec)
                 st.queue.append(blob, spec.fmt, not_serious=True)
