@@ -294,6 +294,35 @@ def test_a_name_with_nothing_to_print_is_left_out_of_the_join(empty: dict[str, s
     assert [text for _, text in out] == ["Aa, B., Leach, P., & Berners-Lee, T. (1999). T."]
 
 
+_MMS = [person(family, "A.") for family in ("Chasapis", "Gary", "Bandyopadhyay", "Chhiber", "Parashar", "Matthaeus",
+                                             "Shay", "Burch", "Moore", "Pollock", "Giles")]
+MARUCA = [
+    item(id="m2011", type="article-journal", title="Heating", issued={"date-parts": [[2011]]},
+         author=[person("Maruca", "B.A."), person("Kasper", "J.C."), person("Bale", "S.D.")]),
+    item(id="m2012", type="article-journal", title="Helium", issued={"date-parts": [[2012]]},
+         author=[person("Maruca", "Bennett A."), person("Kasper", "Justin C."), person("Gary", "S. Peter")]),
+    item(id="m2013", type="article-journal", title="Collisional", issued={"date-parts": [[2013]]},
+         author=[person("Maruca", "B. A."), person("Bale", "S. D."), person("Sorriso-Valvo", "L."),
+                 person("Kasper", "J. C."), person("Stevens", "M. L.")]),
+    item(id="m2018", type="article-journal", title="MMS", issued={"date-parts": [[2018]]},
+         author=[person("Maruca", "B. A."), *_MMS])]
+
+
+def test_disambiguation_takes_a_groups_items_in_citeproc_js_order() -> None:
+    """Four items cited alike (Maruca et al.) in MLA, which adds names and then given names.
+    citeproc-js takes the group's items ordered by their names' counts compared as text (12
+    names before 3), and compares the first with the others; bibkit ordered them as numbers,
+    and the 2011 and 2012 items were told apart by a given name (B.A. against Bennett A.) where
+    citeproc-js adds names. Expected: citeproc-js's list."""
+    from bibkit.exporters.citeproc import engine_for, resolve
+
+    out = [text for _, text in engine_for(resolve("modern-language-association"), "en-US").bibliography(MARUCA)]
+    assert out == ["Maruca, B. A., S. D. Bale, et al. Collisional. 2013.",
+                   "Maruca, B.A., J. C. Kasper, and S. D. Bale. Heating. 2011.",
+                   "Maruca, B. A., A. Chasapis, et al. MMS. 2018.",
+                   "Maruca, Bennett A., Justin C. Kasper, and S. Peter Gary. Helium. 2012."]
+
+
 AZERBAYEV = [item(id="p", type="book", title="ProofNet", author=[
                  person("Azerbayev", "Zhangir"), person("Piotrowski", "Bartosz"), person("Schoelkopf", "Hailey"),
                  person("Ayers", "Edward")]),

@@ -1220,10 +1220,13 @@ class Disambiguator:
 
 
 def _bundle_order(a: tuple[list[int], Item], b: tuple[list[int], Item]) -> int:
-    if a[0] > b[0]:
-        return 1
-    if a[0] < b[0]:
-        return -1
+    """The order disambiguation takes a group's items in: by their names' counts, as citeproc-js
+    compares two arrays with ``>``, which is as text (``[18]`` before ``[3]``: "18" < "3"), then
+    by id. The first item is the one the others are compared with, so the order decides the
+    outcome where given names and added names would each tell items apart."""
+    ka, kb = ",".join(map(str, a[0])), ",".join(map(str, b[0]))
+    if ka != kb:
+        return 1 if ka > kb else -1
     return (a[1].id > b[1].id) - (a[1].id < b[1].id)
 
 
