@@ -19,6 +19,7 @@ goes on where it stopped, and a second run renders only what an edit of the engi
     .venv/bin/python tests/conformance/sweep.py --sample 60     # a fixed spread of 60 styles
     .venv/bin/python tests/conformance/sweep.py --styles apa 'harvard-*' --show 5
     .venv/bin/python tests/conformance/sweep.py --no-pandoc     # citeproc-js only (faster)
+    .venv/bin/python tests/conformance/sweep.py --records records --styles apa   # your own records
 
 It prints agreement per style family (the style's citation format), per locale, the styles
 that are not whole, and the most frequent causes of disagreement.
@@ -585,9 +586,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--allow-lower", action="store_true", help="with --record: write worse numbers too")
     parser.add_argument("--cached-only", action="store_true",
                         help="only the styles whose citeproc-js reference is cached (while a run fills the cache)")
+    parser.add_argument("--records", nargs="+", type=Path, metavar="DIR",
+                        help="compare these record folders' items instead of the sweep's corpus (a lab's own "
+                             "collection, or another producer's file after `bibkit import`)")
     args = parser.parse_args(argv)
+    if args.records and args.record:
+        print("--record takes the sweep's own corpus, not --records", file=sys.stderr)
+        return 2
     styles = pick(all_styles(), args.styles, args.sample)
-    records = corpus()
+    if args.records:
+        from bibkit.exporters import sort_records
+        from bibkit.loader import load_library
+
+        records = sort_records(load_library(args.records).records)
+    else:
+        records = corpus()
     if args.cached_only:
         cache = Cache(Path(os.environ.get("BIBKIT_SWEEP_CACHE", DEFAULT_CACHE)), items_digest(records),
                       reference_versions())

@@ -11,6 +11,8 @@ The full sweep is one command, too slow for every test run:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sweep as sw
 
@@ -76,3 +78,19 @@ def test_a_disagreement_is_counted() -> None:
                             pandoc=["[1] A", "[2] B."])
     assert result.entries == 2 and result.agreeing == 1 and not result.whole
     assert result.disagreements() == [(1, "[2] B", "[2] B.")]
+
+
+def test_a_lab_can_sweep_its_own_records(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--records``: a collection's own items (the shipped records here) in the styles named,
+    against citeproc-js; the report counts those items, not the corpus's."""
+    from conftest import RECORDS
+
+    monkeypatch.setenv("BIBKIT_SWEEP_CACHE", str(tmp_path))
+    assert sw.main(["--no-pandoc", "--records", str(RECORDS), "--styles", "apa", "ieee"]) == 0
+    captured = capsys.readouterr()
+    shipped = len(list(RECORDS.glob("*.yaml")))
+    assert f"2 styles x {shipped} items" in captured.err
+    assert f"entries agreeing: {2 * shipped}/{2 * shipped}" in captured.out
+    # the record is the corpus's: another collection's numbers never go into it
+    assert sw.main(["--no-pandoc", "--records", str(RECORDS), "--record"]) == 2
