@@ -115,16 +115,13 @@ def item(r: Record) -> dict[str, Any]:
 
 
 def _is_variable(name: str, value: object) -> bool:
-    """A CSL variable, with a value of its shape: a BibTeX name list or date kept as written is
-    text, which as a CSL name or date variable would make the item invalid (it goes to custom)."""
+    """A CSL variable, with a value of its shape: a BibTeX name list kept as written is text,
+    which as a CSL name variable would make the item invalid (it goes to custom). A date may be
+    text: the schema takes an EDTF string."""
     spec = FIELD_BY_NAME.get(name)
     if name == "type" or spec is None or not spec.csl:
         return name in CSL_EXTRA_VARIABLES
-    if spec.kind is Kind.NAMES:
-        return isinstance(value, list)
-    if spec.kind is Kind.DATE:
-        return isinstance(value, dict)
-    return True
+    return spec.kind is not Kind.NAMES or isinstance(value, list)
 
 
 def render(records: Sequence[Record]) -> bytes:
