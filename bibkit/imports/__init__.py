@@ -56,10 +56,11 @@ class KeyBook:
             self.batch.add(key.casefold())
             self._taken.add(key.casefold())
             return key
-        # A key with accents or letters BibTeX cannot take (``økland2009``) keeps its ASCII
-        # spelling (``okland2009``) where that is a key and free: the nearest to what the
-        # user's LaTeX cites.
-        ascii_key = to_ascii(key) if key and not keys.is_valid_key(key) else ""
+        # A key made from a name that BibTeX and biber cannot take, for its accents or its
+        # apostrophe (``økland2009``, Scopus's and the ACM's ``D'Aurizio2020``), keeps its ASCII
+        # spelling without the apostrophe (``okland2009``, ``DAurizio2020``) where that is a key
+        # and free: the nearest to what the user's LaTeX cites.
+        ascii_key = to_ascii(key).replace("'", "") if key and not keys.is_valid_key(key) else ""
         if ascii_key and keys.is_valid_key(ascii_key) and ascii_key.casefold() not in self._taken:
             new = ascii_key
             self._taken.add(new.casefold())

@@ -230,8 +230,9 @@ def test_keybook_generates_unique_keys() -> None:
 
 
 def test_a_key_with_accents_keeps_its_ascii_spelling() -> None:
-    """JabRef and BibDesk users' keys (``økland2009``): BibTeX and biber under pdflatex cannot
-    take them, so the key becomes its ASCII spelling, or a new key where that one is taken."""
+    """JabRef and BibDesk users' keys (``økland2009``) and the keys Scopus and the ACM make from
+    names (``D'Aurizio2020``): BibTeX and biber (under pdflatex) cannot take them, so the key
+    becomes its ASCII spelling without the apostrophe, or a new key where that one is taken."""
     book = KeyBook({"muller2001"})
     rec = Record(key="", type="article", title="Threshold", author=(Person(family="Økland"),), issued=Date(2009))
     notes: list[tuple[str, str]] = []
@@ -239,6 +240,8 @@ def test_a_key_with_accents_keeps_its_ascii_spelling() -> None:
     assert "imported as 'okland2009threshold'" in notes[-1][1]
     assert book.claim("Hernández:2009", rec, notes) == "Hernandez:2009"
     assert book.claim("Straße", rec, notes) == "Strasse"
+    assert book.claim("D'Aurizio2020139033", rec, notes) == "DAurizio2020139033"  # Scopus, the ACM
+    assert book.claim("O’Neil:2001", rec, notes) == "ONeil:2001"
     # taken (in the directory, or earlier in the file): a key by the pattern
     assert book.claim("müller2001", rec, notes) == "okland2009threshold" + "a"
     assert book.claim("hernández:2009", rec, notes) == "okland2009thresholdb"
