@@ -21,7 +21,7 @@ from bibkit.diagnostics import BibkitError
 from bibkit.fields import CSL_TYPES, DATE_FIELDS, NAME_FIELDS, OTHERS, TEXT_FIELDS
 from bibkit.imports import Imported, KeyBook, encoding
 from bibkit.imports.bibparse import RawEntry, stream
-from bibkit.latex import latex_to_rich, unescape
+from bibkit.latex import group_end, latex_to_rich, unescape
 from bibkit.model import ArxivId, Date, Doi, Person, Record, check_url
 
 ENTRY_TYPE = {
@@ -205,20 +205,11 @@ _YEAR_RANGE = re.compile(r"(\d{4})\s*(?:-{1,2}|–|/)\s*(\d{4})")
 
 
 def _unbraced(value: str) -> str:
+    """The value inside a brace group that is the whole value (``{2000}``, not ``{a}{b}``)."""
     value = value.strip()
-    while value.startswith("{") and value.endswith("}") and _closes_at_end(value):
+    while value.startswith("{") and group_end(value, 0) == len(value) - 1:
         value = value[1:-1].strip()
     return value
-
-
-def _closes_at_end(value: str) -> bool:
-    """Whether the brace that opens ``value`` is the one that ends it (``{a}`` but not ``{a}{b}``)."""
-    depth = 0
-    for i, char in enumerate(value):
-        depth += (char == "{") - (char == "}")
-        if depth == 0:
-            return i == len(value) - 1
-    return False
 
 
 def _date(fields: dict[str, str]) -> tuple[Date | None, list[str]]:
