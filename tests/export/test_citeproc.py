@@ -251,8 +251,8 @@ def test_first_citations_rendered_in_workers_are_checked_against_the_names_regis
     answers: list[bool] = []
     real = NameRegistry.replay
 
-    def spy(self: NameRegistry, item_id: str, log: list[list[Any]]) -> bool:
-        answers.append(real(self, item_id, log))
+    def spy(self: NameRegistry, log: list[list[Any]]) -> bool:
+        answers.append(real(self, log))
         return answers[-1]
 
     monkeypatch.setattr(NameRegistry, "replay", spy)
@@ -287,18 +287,60 @@ def test_citations_like_no_other_rendered_again_in_workers_leave_what_they_leave
     engine = make_engine(style.encode())
     monkeypatch.setattr(fanout, "workers", lambda: 2)
     split: list[int] = []
-    real = Engine._lone_cites
+    real = Engine._group_runs
 
     def spy(self: Engine, *args: Any) -> Any:
         found = real(self, *args)
         split.append(len(found or ()))
         return found
 
-    monkeypatch.setattr(Engine, "_lone_cites", spy)
+    monkeypatch.setattr(Engine, "_group_runs", spy)
     parallel, in_order = _both_ways(engine, items)
     assert split[0] > 300 and split[1:] == [0]  # rendered in workers, then in order
     assert parallel == in_order
     assert any(config.givens != [[1]] for config in in_order[1].values())  # some expanded further
+
+
+def test_groups_of_alike_citations_disambiguated_in_workers_leave_what_they_leave_in_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups of alike citations are disambiguated in forked workers, and replayed in order. A
+    group told apart by what the style prints only to disambiguate (here the editors) registers
+    those names, and a later group whose author shares an editor's family name then expands
+    its given name: a worker that ran the later group without the earlier one answered
+    otherwise, and that group runs again in order. The list and every entry's expansion are
+    what disambiguating in order leaves."""
+    from bibkit.exporters.csl import fanout, make_engine
+    from bibkit.exporters.csl.names import NameRegistry
+
+    style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
+             '<updated>2024-01-01T00:00:00+00:00</updated></info><citation disambiguate-add-givenname="true" '
+             'givenname-disambiguation-rule="all-names"><layout><group delimiter=" "><names variable="author">'
+             '<name form="short" initialize-with=". "/></names><date variable="issued"><date-part name="year"/></date>'
+             '<choose><if disambiguate="true"><names variable="editor" prefix="ed. "><name form="short"/></names></if>'
+             '</choose></group></layout></citation><bibliography><layout><group delimiter=". ">'
+             '<names variable="author"><name initialize-with=". "/></names><date variable="issued">'
+             '<date-part name="year"/></date></group></layout></bibliography></style>')
+    pairs = 320
+    items = []
+    for k in range(pairs):  # two alike citations a pair ("Fam7 1507"), told apart by their editors
+        for n, editor in enumerate(["Bob", "Carl"]):
+            items.append({"id": f"p{k}-{n}", "type": "book", "issued": {"date-parts": [[1500 + k]]},
+                          "author": [{"family": f"Fam{k}", "given": "Anna"}],
+                          "editor": [{"family": f"Fam{(k + pairs // 2 + n) % pairs}", "given": editor}]})
+    engine = make_engine(style.encode())
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    answers: list[bool] = []
+    real = NameRegistry.replay
+
+    def spy(self: NameRegistry, log: list[list[Any]]) -> bool:
+        answers.append(real(self, log))
+        return answers[-1]
+
+    monkeypatch.setattr(NameRegistry, "replay", spy)
+    parallel, in_order = _both_ways(engine, items)
+    assert len(answers) >= pairs and answers.count(False) > 0 and answers.count(True) > 0
+    assert parallel == in_order
+    assert in_order[1]["p7-0"] != in_order[1]["p167-0"]  # the later group expanded its author's given name
 
 
 def test_a_list_whose_citations_print_a_date_range_registers_them_in_order(monkeypatch: pytest.MonkeyPatch) -> None:

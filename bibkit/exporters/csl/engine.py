@@ -707,34 +707,64 @@ class Engine:
         wrapper the later ones do not (``range_wrapper``): then they render in order."""
         return self.range_wrapper is not None and any(item.has_date_range for item in items)
 
-    def _lone_cites(self, st: St, ambig: dict[str, list[str]]) -> dict[str, list[Any]] | None:
-        """For each item whose citation is like no other's and whose names' registry counts
-        changed since its first citation: that citation rendered again, which is all that
-        disambiguation does for it (``Disambiguator.run``: its given names' expansion, found
-        again). ``{item id: [the expansion, the names registry's log]}``, rendered in forked
-        workers from the registry as it is now; None where the list is not split.
+    def _group_runs(self, st: St, ambig: dict[str, list[str]],
+                    disambiguator: Disambiguator) -> dict[str, list[Any]] | None:
+        """Disambiguation of each group of alike citations, and of each citation like no other
+        whose names' registry counts changed since its first rendering (for those, disambiguation
+        finds their given names' expansion again), run in forked workers from the registry as it
+        is now. ``{ambiguity key: [each member's state (``_member``), the names registry's
+        log]}``; None where the list is not split.
 
-        Disambiguating the citations that are alike, in order, can register further names
-        (names added to tell them apart): the caller replays each log where ``run`` would
-        render the citation (``NameRegistry.replay``) and runs it there where the registry
-        answers otherwise."""
-        if not self.parallel or not self.add_givenname:
+        A group's run reads the names registry, which the runs before it in order can change
+        (names added to tell citations apart): the caller replays each log in order
+        (``NameRegistry.replay``) and runs the group again, there, where the registry answers
+        otherwise. Nothing else a run reads is written by another group's run."""
+        if not self.parallel or not self.modes:
             return None
         registry = self.names_registry
-        ids = [group[0] for group in ambig.values() if len(group) == 1 and not registry.unchanged(group[0])]
-        if fanout.split(len(ids)) < 2 or self._range_unprinted(self.registry[i].item for i in ids):
+        akeys = [akey for akey, ids in ambig.items()
+                 if len(ids) > 1 or (self.add_givenname and not registry.unchanged(ids[0]))]
+        members = [self.registry[i] for akey in akeys for i in ambig[akey]]
+        if fanout.split(len(akeys)) < 2 or self._range_unprinted(entry.item for entry in members):
             return None
 
-        def cite(item_id: str) -> list[Any]:
-            _, log = self._logged_cite(st, self.registry[item_id].item)
-            return [[list(given) for given in st.disambig_settings.givens], log]
+        def run(akey: str) -> list[Any]:
+            log: list[list[Any]] = []
+            registry.log = log
+            try:
+                disambiguator.run(akey)
+            finally:
+                registry.log = None
+            return [[self._member(self.registry[i]) for i in ambig[akey]], log]
 
         saved = registry.save()
+        # The parent runs a slice of its own: what it leaves in the registry and the entries is
+        # put back, and replayed in order by the caller.
+        before = [self._member(entry) for entry in members]
         try:
-            found = fanout.fanout(cite, ids, lambda: True)
+            found = fanout.fanout(run, akeys, lambda: True)
         finally:
-            registry.restore(saved)  # what the parent's own slice added is replayed in order
-        return None if found is None else dict(zip(ids, found, strict=True))
+            registry.restore(saved)
+            for entry, state in zip(members, before, strict=True):
+                self._restore_member(entry, state)
+        return None if found is None else dict(zip(akeys, found, strict=True))
+
+    @staticmethod
+    def _member(entry: RegistryEntry) -> list[Any]:
+        """What disambiguation leaves in an entry, as JSON carries it: its ambiguity key and
+        expansion, and the sort keys its year suffixes' order rendered."""
+        config = entry.disambig or DisambigConfig()
+        return [entry.akey, config.names, config.givens, config.year_suffix, config.disambiguate,
+                list(entry.sortkeys)]
+
+    def _restore_member(self, entry: RegistryEntry, state: list[Any]) -> None:
+        akey, names, givens, year_suffix, disambiguate, sortkeys = state
+        entry.akey = akey
+        entry.disambig = DisambigConfig(list(names), [list(g) for g in givens], year_suffix, disambiguate)
+        del entry.sortkeys[:], entry.collation[:]
+        for key in sortkeys:
+            entry.sortkeys.append(key)
+            entry.collation.append(None if key is None else collation.key(key, self.collation_lang))
 
     def _compare(self, a: RegistryEntry, b: RegistryEntry) -> int:
         for pos, (_, descending) in enumerate(self.bib_sort):
@@ -795,7 +825,7 @@ class Engine:
             config = DisambigConfig()
             if cited:
                 found = first[n - 1] if first else None
-                if found is not None and self.names_registry.replay(item.id, found[2]):
+                if found is not None and self.names_registry.replay(found[2]):
                     akey, config = found[0], DisambigConfig(*found[1])
                 else:
                     akey = self._ambiguous_cite(st, item, None)
@@ -816,13 +846,12 @@ class Engine:
                     self._ambiguous_cite(st, item, None)
         if cited:
             disambiguator = Disambiguator(self, st, ambig)
-            lone = self._lone_cites(st, ambig)
+            runs = self._group_runs(st, ambig, disambiguator)
             for akey, ids in ambig.items():
-                found = lone.get(ids[0]) if lone and len(ids) == 1 else None
-                if found is not None and self.names_registry.replay(ids[0], found[1]):
-                    disambig = self.registry[ids[0]].disambig
-                    assert disambig is not None
-                    disambig.givens = found[0]
+                found = runs.get(akey) if runs else None
+                if found is not None and self.names_registry.replay(found[1]):
+                    for item_id, state in zip(ids, found[0], strict=True):
+                        self._restore_member(self.registry[item_id], state)
                 else:
                     disambiguator.run(akey)
         entries = list(self.registry.values())

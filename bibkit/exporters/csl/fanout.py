@@ -1,10 +1,14 @@
-"""Work split over forked processes, for the last stage of a long bibliography.
+"""Work split over forked processes, for the stages of a long bibliography.
 
 Once a list is sorted and disambiguated, its entries render independently of each other (a
 style's ``subsequent-author-substitute`` apart, which the caller checks). ``fanout`` forks
-worker processes, each renders a contiguous slice from a copy of the engine (copy-on-write, no
-start-up, no pickled engine), and sends back its strings; the parent renders a slice of its own
-meanwhile. It is used only where it cannot change a byte of the result:
+worker processes, each renders jobs from a copy of the engine (copy-on-write, no start-up, no
+pickled engine), and sends back its strings; the parent renders jobs of its own meanwhile.
+The jobs are dealt in small chunks, each process taking the next chunk when it has finished
+one (tickets read from a pipe): jobs differ in cost (a group of alike citations against a
+lone one), and a forked worker runs slower than its parent (the pages it touches are copied),
+so halves fixed in advance leave one process waiting for the other. It is used only where it
+cannot change a byte of the result:
 
 - in a process with a single thread and ``os.fork`` (a fork copies one thread only);
 - when a worker's rendering left the state the entries share unchanged (``unchanged`` is
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -25,7 +30,8 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-MIN_PER_WORKER = 150  # smaller slices do not pay for a fork
+MIN_PER_WORKER = 150  # fewer jobs a process do not pay for a fork
+CHUNKS_PER_WORKER = 12  # chunks dealt a process, on average: fine enough to even out, few enough to be cheap
 
 
 def workers() -> int:
@@ -52,19 +58,32 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
     n = split(len(jobs), limit)
     if n < 2:
         return None
-    size = -(-len(jobs) // n)
-    slices = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    size = max(1, len(jobs) // (n * CHUNKS_PER_WORKER))
+    starts = range(0, len(jobs), size)
+    tickets_in, tickets_out = os.pipe()
+    # Every ticket is written before the first fork, in one write below the pipe's atomic size,
+    # and the writing end is closed: a read then takes one whole ticket, or none at the end.
+    os.write(tickets_out, b"".join(struct.pack("=I", start) for start in starts))
+    os.close(tickets_out)
+
+    def chunks() -> dict[int, list[R]]:
+        done: dict[int, list[R]] = {}
+        while len(ticket := os.read(tickets_in, 4)) == 4:
+            start = struct.unpack("=I", ticket)[0]
+            done[start] = [render(job) for job in jobs[start:start + size]]
+        return done
+
     children: list[tuple[int, int]] = []
     try:
-        for part in slices[1:]:
+        for _ in range(n - 1):
             read, write = os.pipe()
             pid = os.fork()
             if pid == 0:  # the worker: render, report, leave without running any cleanup
                 status = 1
                 try:
                     os.close(read)
-                    texts = [render(job) for job in part]
-                    data = json.dumps({"ok": unchanged(), "texts": texts}).encode()
+                    mine = list(chunks().items())
+                    data = json.dumps({"ok": unchanged(), "chunks": mine}).encode()
                     with os.fdopen(write, "wb") as out:
                         out.write(data)
                     status = 0
@@ -72,11 +91,13 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
                     os._exit(status)
             os.close(write)
             children.append((pid, read))
-        results: list[R] = [render(job) for job in slices[0]]
+        found = chunks()
         ok = unchanged()
     except BaseException:
         _reap(children)
         raise
+    finally:
+        os.close(tickets_in)
     for pid, read in children:
         with os.fdopen(read, "rb") as pipe:
             data = pipe.read()
@@ -85,11 +106,13 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
             answer = json.loads(data) if os.waitstatus_to_exitcode(status) == 0 else {}
         except ValueError:
             answer = {}
-        if not answer.get("ok") or not isinstance(answer.get("texts"), list):
+        if not answer.get("ok") or not isinstance(answer.get("chunks"), list):
             ok = False
             continue
-        results.extend(answer["texts"])
-    return results if ok and len(results) == len(jobs) else None
+        for start, texts in answer["chunks"]:
+            found[start] = texts
+    results = [text for start in starts for text in found.get(start, ())]
+    return results if ok and len(results) == len(jobs) and len(found) == len(starts) else None
 
 
 def _reap(children: list[tuple[int, int]]) -> None:

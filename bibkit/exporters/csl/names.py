@@ -1110,7 +1110,7 @@ class NameRegistry:
         if not pkey:
             return
         if self.log is not None:
-            self.log.append([pkey, ikey, skey])
+            self.log.append([item_id, pkey, ikey, skey])
         self._add(item_id, pkey, ikey, skey)
 
     def _add(self, item_id: str, pkey: str, ikey: str, skey: str) -> None:
@@ -1178,18 +1178,18 @@ class NameRegistry:
         param = 0 if form == "short" else 1 if isinstance(initials, str) else 2
         answer = self._answer(item_id, pkey, ikey, position, request, param, isinstance(initials, str))
         if self.log is not None:
-            self.log.append([pkey, ikey, position, request, param, isinstance(initials, str), answer])
+            self.log.append([item_id, pkey, ikey, position, request, param, isinstance(initials, str), answer])
         return answer
 
-    def replay(self, item_id: str, log: list[list[Any]]) -> bool:
-        """Do again what a rendering of the item logged (``log``) did to the registry, in order.
-        False at the first answer this registry gives otherwise: that rendering met another
-        state, and the item must be rendered again from here (what it adds again, it adds
-        without effect: adding is idempotent)."""
+    def replay(self, log: list[list[Any]]) -> bool:
+        """Do again what a rendering logged (``log``) did to the registry, in order. False at
+        the first answer this registry gives otherwise: that rendering met another state, and
+        what it rendered must be rendered again from here (what that adds again, it adds without
+        effect: adding is idempotent)."""
         for op in log:
-            if len(op) == 3:
-                self._add(item_id, *op)
-            elif self._answer(item_id, *op[:6]) != op[6]:
+            if len(op) == 4:
+                self._add(*op)
+            elif self._answer(*op[:7]) != op[7]:
                 return False
         return True
 

@@ -1,0 +1,61 @@
+"""Forked workers (bibkit.exporters.csl.fanout): the jobs' results in the jobs' order, dealt in
+chunks to whichever process is free, and nothing when any process reports a change."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from bibkit.exporters.csl import fanout
+
+
+@pytest.fixture(autouse=True)
+def two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+
+
+def test_results_come_back_in_the_order_of_the_jobs() -> None:
+    jobs = list(range(1000))
+    assert fanout.fanout(lambda n: [n, str(n * n)], jobs, lambda: True) == [[n, str(n * n)] for n in jobs]
+
+
+def test_slow_jobs_are_shared_whichever_half_of_the_list_they_are_in() -> None:
+    """The first half of the jobs is slow: halves fixed in advance would leave them all to one
+    process. Dealt in chunks, both processes render some of them, and each renders fewer than
+    all of them."""
+    parent = os.getpid()
+
+    def render(n: int) -> int:
+        if n < 150:
+            time.sleep(0.004)
+        return os.getpid()
+
+    pids = fanout.fanout(render, list(range(300)), lambda: True)
+    assert pids is not None
+    slow = pids[:150]
+    assert parent in slow and any(pid != parent for pid in slow)
+
+
+def test_a_worker_that_changed_shared_state_makes_the_caller_render_in_order() -> None:
+    parent = os.getpid()
+    assert fanout.fanout(lambda n: n, list(range(400)), lambda: os.getpid() == parent) is None
+    assert fanout.fanout(lambda n: n, list(range(400)), lambda: os.getpid() != parent) is None
+
+
+def test_a_worker_that_fails_makes_the_caller_render_in_order() -> None:
+    parent = os.getpid()
+
+    def render(n: int) -> int:
+        if os.getpid() != parent:
+            raise ValueError("a worker's error")
+        time.sleep(0.001)  # the worker takes a chunk before the parent has taken them all
+        return n
+
+    assert fanout.fanout(render, list(range(400)), lambda: True) is None
+
+
+def test_too_few_jobs_are_not_split() -> None:
+    assert fanout.fanout(lambda n: n, list(range(2 * fanout.MIN_PER_WORKER - 1)), lambda: True) is None
+    assert fanout.fanout(lambda n: n, list(range(2 * fanout.MIN_PER_WORKER)), lambda: True) is not None
