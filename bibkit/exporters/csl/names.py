@@ -662,9 +662,9 @@ class NameOutput:
             if not name.given and not name.family:
                 continue
             registry.add(st.item.id, name, i)
-            if i >= len(settings.givens[pos]):
-                settings.givens[pos].append(registry.evaluate(st.item.id, name, i, 0, form, initials))
             base = registry.evaluate(st.item.id, name, i, 0, form, initials)
+            if i >= len(settings.givens[pos]):
+                settings.givens[pos].append(base)
             if st.disambig_request is not None:
                 value = settings.givens[pos][i] if i < len(settings.givens[pos]) else 0
                 if (value == 1 and engine.givenname_rule == "by-cite"
@@ -1071,6 +1071,9 @@ class NameRegistry:
         self.version = 0
         # While a list: what ``add`` and ``evaluate`` did, in order, for ``replay``.
         self.log: list[list[Any]] | None = None
+        # Only the first name of a list is registered and may expand (most author-date styles):
+        # the other names' answers are their form's level, with nothing to look up.
+        self.primary = engine.givenname_rule.startswith("primary-")
 
     @property
     def read(self) -> bool:
@@ -1174,8 +1177,10 @@ class NameRegistry:
         return self._marks.get(item_id) == self._counts(item_id)
 
     def evaluate(self, item_id: str, name: Name, position: int, request: int, form: str, initials: Any) -> int:
-        pkey, ikey, _ = self._keys(item_id, name)
         param = 0 if form == "short" else 1 if isinstance(initials, str) else 2
+        if position and self.primary:
+            return param  # (``_answer``'s answer for a name after the first, whatever is registered)
+        pkey, ikey, _ = self._keys(item_id, name)
         answer = self._answer(item_id, pkey, ikey, position, request, param, isinstance(initials, str))
         if self.log is not None:
             self.log.append([item_id, pkey, ikey, position, request, param, isinstance(initials, str), answer])
