@@ -390,3 +390,38 @@ def test_a_list_leaves_the_garbage_collector_as_it_found_it(collecting: bool) ->
         (gc.enable if was else gc.disable)()
         del engine._bibliography
     assert seen == [False]
+
+
+def test_a_saved_names_registry_restores_what_was_added_since() -> None:
+    """The registry is saved before work that may be thrown away (forked stages); restoring
+    takes back every name added since, at every level (family, initials, given names, items),
+    and what the registry answers is again what it answered."""
+    import copy
+
+    from bibkit.exporters.citeproc import engine_for, resolve
+    from bibkit.exporters.csl.engine import RegistryEntry
+    from bibkit.exporters.csl.items import Item
+    from bibkit.exporters.csl.names import read_name
+
+    engine = engine_for(resolve("chicago-author-date"), "en-US")
+    registry = engine.names_registry
+    smith_a, smith_b, smith_a2 = (read_name({"family": "Smith", "given": g}) for g in ("Anna", "Bob", "Alice"))
+    for item_id in ("i1", "i2", "i3"):
+        engine.registry[item_id] = RegistryEntry(item_id, 1, Item({"id": item_id}))
+    registry.add("i1", smith_a, 0)
+    registry.mark("i1")
+
+    def state() -> tuple[Any, list[int]]:
+        answers = [registry.evaluate(i, n, 0, 0, "long", ". ") for i, n in (("i1", smith_a), ("i3", smith_a2))]
+        return copy.deepcopy((registry.reg, registry._added)), answers + [registry.unchanged("i1")]
+
+    before = state()
+    saved = registry.save()
+    registry.add("i2", smith_b, 0)  # a family name's second initials: the first Smith expands
+    registry.add("i3", smith_a2, 0)  # the same initials, another given name
+    registry.add("i2", smith_a, 0)  # the same given name, another item
+    registry.add("i1", read_name({"family": "Jones", "given": "Carl"}), 0)  # another name of the first item
+    registry.mark("i2")
+    assert state() != before
+    registry.restore(saved)
+    assert state() == before

@@ -1148,11 +1148,15 @@ class NameRegistry:
         return empty
 
     def save(self) -> NameRegistry:
-        """A copy to ``restore`` from."""
-        import copy
-
+        """A copy to ``restore`` from: what ``_add`` changes in place is copied (a list's marks
+        are replaced whole, never changed)."""
         saved = NameRegistry(self.engine)
-        saved.reg, saved._added, saved._marks = copy.deepcopy((self.reg, self._added, self._marks))
+        saved.reg = {pkey: {"count": entry["count"], "items": list(entry["items"]), "ikey": {
+            ikey: {"count": sub["count"], "items": list(sub["items"]),
+                   "skey": {skey: {"items": list(leaf["items"])} for skey, leaf in sub["skey"].items()}}
+            for ikey, sub in entry["ikey"].items()}} for pkey, entry in self.reg.items()}
+        saved._added = {item_id: set(keys) for item_id, keys in self._added.items()}
+        saved._marks = dict(self._marks)
         saved._cache, saved.version = dict(self._cache), self.version
         return saved
 
