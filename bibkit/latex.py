@@ -408,8 +408,12 @@ def _protect_pieces(nodes: Sequence[richtext.Node]) -> str:
     """Rich-text nodes as LaTeX; plain pieces get per-word protection, spans their markup."""
     # The words as a reader sees them, spans included: marking a word nocase must not change
     # which other words are protected (an export imported again is exported the same).
-    plain = richtext.Rich(tuple(nodes)).plain()
-    words_all = _title_words(re.split(r"(\s+)", plain))
+    if len(nodes) == 1 and isinstance(nodes[0], str):  # most titles: the words found once, for both
+        tokens = _tokens(nodes[0])
+        words_all = _words_of(tokens)
+    else:
+        tokens = None
+        words_all = _words_of(_tokens(richtext.Rich(tuple(nodes)).plain()))
     sentence_case = _is_sentence_case(words_all)
     flat = "".join(n if isinstance(n, str) else "\x00" for n in nodes)
     colon = flat.find(":")
@@ -418,7 +422,7 @@ def _protect_pieces(nodes: Sequence[richtext.Node]) -> str:
     state = _ProtectState(starts_next=True, pos=0)
     for node in nodes:
         if isinstance(node, str):
-            out.append(_protect_text(node, state, sentence_case, lead_end))
+            out.append(_protect_text(tokens or _tokens(node), state, sentence_case, lead_end))
         else:
             out.append(_latex_node(node))
             state.starts_next = False
@@ -433,42 +437,58 @@ class _ProtectState:
         self.starts_next, self.pos = starts_next, pos
 
 
-def _title_words(tokens: list[str]) -> list[tuple[str, bool, bool]]:
+_SPACES = re.compile(r"(\s+)")
+_Tokens = list[tuple[str, list[re.Match[str]]]]
+
+
+def _tokens(text: str) -> _Tokens:
+    """The text split at white space (kept as tokens of their own), each token with its words."""
+    return [(tok, [] if not tok or tok.isspace() else list(_WORD.finditer(tok))) for tok in _SPACES.split(text)]
+
+
+def _ends_clause(tok: str) -> bool:
+    return tok.rstrip().endswith((":", "?", "!", ".")) or tok.strip() in ("-", "–", "—")
+
+
+def _words_of(tokens: _Tokens) -> list[tuple[str, bool, bool]]:
     words: list[tuple[str, bool, bool]] = []  # (word, starts a (sub)title, leads its token)
     starts_next = True
-    for tok in tokens:
-        for i, m in enumerate(_WORD.finditer(tok)):
+    for tok, found in tokens:
+        for i, m in enumerate(found):
             words.append((m.group(), starts_next, i == 0))
             starts_next = False
-        if tok.rstrip().endswith((":", "?", "!", ".")) or tok.strip() in ("-", "–", "—"):
+        if _ends_clause(tok):
             starts_next = True
     return words
 
 
-def _protect_text(text: str, state: _ProtectState, sentence_case: bool, lead_end: int) -> str:
+def _protect_text(tokens: _Tokens, state: _ProtectState, sentence_case: bool, lead_end: int) -> str:
     out: list[str] = []
-    for tok in re.split(r"(\s+)", text):
+    for tok, found in tokens:
         if tok.isspace() or not tok:
             out.append(tok)
             state.pos += len(tok)
             continue
-        pieces: list[str] = []
-        last = 0
-        for i, m in enumerate(_WORD.finditer(tok)):
-            word = m.group()
+        braced = []
+        for i, m in enumerate(found):
             starts = state.starts_next and i == 0
             if i == 0:
                 state.starts_next = False
-            pieces.append(escape(tok[last:m.start()]))
             in_lead = lead_end >= 0 and state.pos + m.start() < lead_end
-            if _protect(word, tok, starts, sentence_case, in_lead):
-                pieces.append("{" + escape(word) + "}")
-            else:
-                pieces.append(escape(word))
-            last = m.end()
-        pieces.append(escape(tok[last:]))
-        out.append("".join(pieces))
-        if tok.rstrip().endswith((":", "?", "!", ".")) or tok.strip() in ("-", "–", "—"):
+            if _protect(m.group(), tok, starts, sentence_case, in_lead):
+                braced.append(m)
+        if not braced:
+            # (escaping is the same piece by piece: no pair of characters escape joins, such
+            # as "--", can straddle a word's edge)
+            out.append(escape(tok))
+        else:
+            last = 0
+            for m in braced:
+                out.append(escape(tok[last:m.start()]))
+                out.append("{" + escape(m.group()) + "}")
+                last = m.end()
+            out.append(escape(tok[last:]))
+        if _ends_clause(tok):
             state.starts_next = True
         state.pos += len(tok)
     return "".join(out)
@@ -497,7 +517,7 @@ def lowercased_names(title: str) -> list[str]:
         nodes = richtext.parse(title).nodes
     except richtext.RichTextError:
         return []
-    if _is_sentence_case(_title_words(re.split(r"(\s+)", richtext.Rich(nodes).plain()))):
+    if _is_sentence_case(_words_of(_tokens(richtext.Rich(nodes).plain()))):
         return []
     plain = " ".join(n if isinstance(n, str) else "\x00" for n in nodes)
     tokens = plain.split()
