@@ -438,12 +438,14 @@ class _ProtectState:
 
 
 _SPACES = re.compile(r"(\s+)")
-_Tokens = list[tuple[str, list[re.Match[str]]]]
+# A token, its words, and whether it ends a clause (the next word starts a subtitle).
+_Tokens = list[tuple[str, list[re.Match[str]], bool]]
 
 
 def _tokens(text: str) -> _Tokens:
     """The text split at white space (kept as tokens of their own), each token with its words."""
-    return [(tok, [] if not tok or tok.isspace() else list(_WORD.finditer(tok))) for tok in _SPACES.split(text)]
+    return [(tok, [], False) if not tok or tok.isspace() else (tok, list(_WORD.finditer(tok)), _ends_clause(tok))
+            for tok in _SPACES.split(text)]
 
 
 def _ends_clause(tok: str) -> bool:
@@ -453,18 +455,18 @@ def _ends_clause(tok: str) -> bool:
 def _words_of(tokens: _Tokens) -> list[tuple[str, bool, bool]]:
     words: list[tuple[str, bool, bool]] = []  # (word, starts a (sub)title, leads its token)
     starts_next = True
-    for tok, found in tokens:
+    for _, found, ends in tokens:
         for i, m in enumerate(found):
             words.append((m.group(), starts_next, i == 0))
             starts_next = False
-        if _ends_clause(tok):
+        if ends:
             starts_next = True
     return words
 
 
 def _protect_text(tokens: _Tokens, state: _ProtectState, sentence_case: bool, lead_end: int) -> str:
     out: list[str] = []
-    for tok, found in tokens:
+    for tok, found, ends in tokens:
         if tok.isspace() or not tok:
             out.append(tok)
             state.pos += len(tok)
@@ -488,7 +490,7 @@ def _protect_text(tokens: _Tokens, state: _ProtectState, sentence_case: bool, le
                 out.append("{" + escape(m.group()) + "}")
                 last = m.end()
             out.append(escape(tok[last:]))
-        if _ends_clause(tok):
+        if ends:
             state.starts_next = True
         state.pos += len(tok)
     return "".join(out)

@@ -419,8 +419,10 @@ def render_entry(dialect: Dialect, record: Record, ascii: bool = False) -> str:
         people, truncated = record.people(role), role == "author" and record.author_truncated
         if people or truncated:
             items.append((bib, "{" + _names(people, truncated, dialect.person) + "}", None))
+    own_text = record.text
     for name, get in dialect.fields:
-        if value := get(record):
+        # (a text field read straight from the record: most of the table, for every entry)
+        if value := (own_text.get(get.name) if isinstance(get, _Text) else get(record)):
             items.append((name, _value(dialect, name, value), value))
     # What the tables do not write goes under its record name: nothing a record holds is dropped.
     items += [(n, _value(dialect, n, v), v) for n, v in record.text.items() if n not in _WRITTEN_TEXT and v]
