@@ -603,3 +603,23 @@ def test_kept_findings_follow_the_order_of_the_folders(tmp_path: Path) -> None:
             found = collection.validate(store, today)[0]
         assert found == validate(load_library(folders), today)
         assert any(d.code == "BK040" and d.path.parent == folders[1] for d in found)
+
+
+def test_a_store_filled_from_empty_builds_every_index_it_dropped(tmp_path: Path) -> None:
+    """Filling an empty store with many records drops the indexes of ``files`` and builds them
+    once at the end: every one is there afterwards, and the store answers as a fresh run does."""
+    from bibkit import libcache
+
+    records = tmp_path / "records"
+    records.mkdir()
+    for n in range(2):  # more files than a few: the store is filled in bulk
+        for path in RECORDS.glob("*.yaml"):
+            shutil.copy(path, records / f"{n}-{path.name}")
+    count = len(list(records.glob("*.yaml")))
+    assert count > libcache._FEW_CHANGES
+    today = date(2026, 11, 29)
+    with Store(tmp_path / "c", [records]) as store:
+        assert collection.validate(store, today, ())[0] == validate(load_library([records]), today)
+        indexes = {name for (name,) in store.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'")}
+    assert set(libcache._FILE_INDEXES) <= indexes
