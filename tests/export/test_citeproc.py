@@ -220,6 +220,21 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     assert parallel == in_order
 
 
+def _replay_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each replay of a worker's names-registry log answered, in order (True: as in the worker)."""
+    from bibkit.exporters.csl.names import NameRegistry
+
+    answers: list[bool] = []
+    real = NameRegistry.replay
+
+    def spy(self: NameRegistry, log: list[list[Any]]) -> bool:
+        answers.append(real(self, log))
+        return answers[-1]
+
+    monkeypatch.setattr(NameRegistry, "replay", spy)
+    return answers
+
+
 @pytest.mark.parametrize("style", [
     "apa",  # primary-name-with-initials
     "chicago-author-date",  # primary-name
@@ -236,7 +251,6 @@ def test_first_citations_rendered_in_workers_are_checked_against_the_names_regis
     rendered in order, and both ways are taken here."""
     from bibkit.exporters.citeproc import engine_for, resolve
     from bibkit.exporters.csl import fanout
-    from bibkit.exporters.csl.names import NameRegistry
 
     families = ["Smith", "Lee", "García", "van der Berg", "Nakamura", "O'Neil"]
     givens = ["Anna", "Bob", "Anna Maria", "Chen", "B. J.", "Ørjan", "Ana"]
@@ -248,14 +262,7 @@ def test_first_citations_rendered_in_workers_are_checked_against_the_names_regis
                       "container-title": "Journal", "issued": {"date-parts": [[2000 + n % 3]]}})
     engine = engine_for(resolve(style), "en-US")
     monkeypatch.setattr(fanout, "workers", lambda: 2)
-    answers: list[bool] = []
-    real = NameRegistry.replay
-
-    def spy(self: NameRegistry, log: list[list[Any]]) -> bool:
-        answers.append(real(self, log))
-        return answers[-1]
-
-    monkeypatch.setattr(NameRegistry, "replay", spy)
+    answers = _replay_answers(monkeypatch)
     parallel, in_order = _both_ways(engine, items)
     assert len(answers) == len(items)
     assert answers.count(False) == 0  # the second slice met names it had not registered, unread
@@ -310,7 +317,6 @@ def test_groups_of_alike_citations_disambiguated_in_workers_leave_what_they_leav
     otherwise, and that group runs again in order. The list and every entry's expansion are
     what disambiguating in order leaves."""
     from bibkit.exporters.csl import fanout, make_engine
-    from bibkit.exporters.csl.names import NameRegistry
 
     style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
              '<updated>2024-01-01T00:00:00+00:00</updated></info><citation disambiguate-add-givenname="true" '
@@ -329,14 +335,7 @@ def test_groups_of_alike_citations_disambiguated_in_workers_leave_what_they_leav
                           "editor": [{"family": f"Fam{(k + pairs // 2 + n) % pairs}", "given": editor}]})
     engine = make_engine(style.encode())
     monkeypatch.setattr(fanout, "workers", lambda: 2)
-    answers: list[bool] = []
-    real = NameRegistry.replay
-
-    def spy(self: NameRegistry, log: list[list[Any]]) -> bool:
-        answers.append(real(self, log))
-        return answers[-1]
-
-    monkeypatch.setattr(NameRegistry, "replay", spy)
+    answers = _replay_answers(monkeypatch)
     parallel, in_order = _both_ways(engine, items)
     assert len(answers) >= pairs and answers.count(False) > 0 and answers.count(True) > 0
     assert parallel == in_order
