@@ -46,10 +46,13 @@ class KeyBook:
     _taken: set[str] | None = None
     _next: dict[str, int] = field(default_factory=dict)
 
-    def claim(self, key: str, record: Record, notes: list[tuple[str, str]], line: int | None = None) -> str:
+    def claim(self, key: str, record: Record, notes: list[tuple[str, str]], line: int | None = None,
+              first_wins: str = "bibtex and biber use the first") -> str:
         """``key`` itself unless the file used it already (compared without case, as BibTeX does)
         or BibTeX and biber would reject it; then a key by ``pattern``. A key that a record in
-        the target directory has is kept: the import updates that record (``merge``)."""
+        the target directory has is kept: the import updates that record (``merge``).
+        ``first_wins`` says which of two entries with one key the file's readers take ("" where
+        that is not for bibkit to say)."""
         if self._taken is None:
             self._taken = self.existing | self.batch
         if key and keys.is_valid_key(key) and key.casefold() not in self.batch:
@@ -67,7 +70,8 @@ class KeyBook:
         else:
             new = generate_key(record, self._taken, self.pattern, self._next)
         self.batch.add(new.casefold())
-        why = ("appears twice in the file (bibtex and biber use the first)" if key and keys.is_valid_key(key)
+        twice = f"appears twice in the file ({first_wins})" if first_wins else "appears twice in the file"
+        why = (twice if key and keys.is_valid_key(key)
                else "is not a key BibTeX and biber accept" if key else "is missing")
         where = f"line {line}: " if line else ""
         notes.append((key or new, f"{where}key {key!r} {why}; imported as {new!r}"))

@@ -67,12 +67,26 @@ def test_entries_without_title_key_or_unique_key_are_imported_and_reported(tmp_p
     result = bibkit("import", bib, "--into", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
     assert f"{bib}: notitle: line 1: no title; imported as it is\n" in result.stderr
-    assert "line 3: key 'ok' appears twice in the file" in result.stderr
+    assert "line 3: key 'ok' appears twice in the file (bibtex and biber use the first)" in result.stderr
     assert "line 4: key '' is missing; imported as" in result.stderr
     records = {r.key: r for r in load_library([tmp_path / "out"]).records}
     assert len(records) == 4 and {"notitle", "ok"} <= set(records)
     assert records["notitle"].title == "" and records["ok"].title == "Fine"
     assert sorted(r.title for r in records.values()) == ["", "Fine", "No Key", "Second"]
+
+
+def test_an_id_twice_in_a_csl_json_file_is_reported_without_bibtex_s_rule(tmp_path: Path) -> None:
+    """Two CSL-JSON items with one id: the second gets a key of its own, and the note says so
+    without BibTeX's rule for repeated keys, which no CSL processor follows."""
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps([{"id": "same", "type": "book", "title": "First"},
+                               {"id": "same", "type": "book", "title": "Second"}]))
+    result = bibkit("import", src, "--into", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert "key 'same' appears twice in the file; imported as" in result.stderr
+    assert "biber" not in result.stderr
+    records = load_library([tmp_path / "out"]).records
+    assert sorted(r.title for r in records) == ["First", "Second"] and "same" in {r.key for r in records}
 
 
 def test_keeps_keys_verbatim_and_generates_missing_ones(tmp_path: Path) -> None:
