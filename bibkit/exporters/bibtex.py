@@ -62,8 +62,12 @@ def _name(p: Person) -> str:
         # Wal", "et al."); otherwise they are braced, so that BibTeX keeps them together (they
         # read back as a literal name).
         text = " ".join((*particle, *family))
-        if _first_von_last([*particle, *family]) == ([], particle, family) and not _AND.search(text):
+        if _first_von_last([*particle, *family]) == ([], particle, family) and not _splits(text):
             return escape(text)
+        # A family name BibTeX would split at a comma or an "and" is braced on its own after a
+        # von part it finds as one (Mendeley's "et al. {H. Taennler, A. Wicki}").
+        if particle and _first_von_last([*particle, "X"]) == ([], particle, ["X"]) and not _splits(" ".join(particle)):
+            return escape(" ".join(particle)) + " {" + escape(" ".join(family)) + "}"
         return "{" + escape(text) + "}"
     # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts, but
     # for the von part, which runs to the last lower-case word: a family name with a lower-case
@@ -99,12 +103,15 @@ def _biblatex_name(p: Person) -> str:
     return ", ".join(f"{k}={{{escape(v)}}}" for k, v in parts if v) + ", useprefix=false"
 
 
+def _splits(text: str) -> bool:
+    """Whether BibTeX would split a name at ``text``'s comma or word "and"."""
+    return "," in text or bool(_AND.search(text))
+
+
 def _name_part(text: str) -> str:
     """A name part BibTeX will not split: a comma or a word "and" inside it is braced."""
     escaped = escape(text)
-    if "," in text or _AND.search(text):
-        return "{" + escaped + "}"
-    return escaped
+    return "{" + escaped + "}" if _splits(text) else escaped
 
 
 def _pages(r: Record) -> str | None:

@@ -229,6 +229,9 @@ NAMES_TO_SPLIT = [
     ("Jane", "", "Doe", "III"),
     ("Ann Marie", "", "Lovelace", ""),
     ("", "", "Plato", ""),
+    ("", "et al.", "H. Taennler, A. Wicki", ""),  # Mendeley's et al. {H. Taennler, A. Wicki}: no comma for BibTeX
+    ("", "", "Taennler, Wicki", ""),
+    ("Ada", "", "King, Countess", ""),
 ]
 
 
