@@ -426,7 +426,7 @@ class Store:
         parsed: set[str] = set()
         writes: list[tuple[Any, ...]] = []
         touches: list[tuple[Any, ...]] = []
-        filling = not few and self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
+        filling = not few and not old_titles  # (every stored file has a row there, title or not)
         if filling:  # (in the transaction: a run stopped half-way leaves them as they were)
             for name in _FILE_INDEXES:
                 self.db.execute(f"DROP INDEX IF EXISTS {name}")

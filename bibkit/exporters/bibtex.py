@@ -66,7 +66,7 @@ def _name(p: Person) -> str:
             return escape(text)
         # A family name BibTeX would split at a comma or an "and" is braced on its own after a
         # von part it finds as one (Mendeley's "et al. {H. Taennler, A. Wicki}").
-        if particle and _first_von_last([*particle, "X"]) == ([], particle, ["X"]) and not _splits(" ".join(particle)):
+        if particle and _reads_as_von(particle) and not _splits(" ".join(particle)):
             return escape(" ".join(particle)) + " {" + escape(" ".join(family)) + "}"
         return "{" + escape(text) + "}"
     # "von Last, Jr, First": the comma form leaves BibTeX nothing to guess about the parts, but
@@ -90,6 +90,11 @@ def _first_von_last(words: list[str]) -> tuple[list[str], list[str], list[str]]:
     if not lower:
         return words[:-1], [], words[-1:]
     return words[:lower[0]], words[lower[0]:lower[-1] + 1], words[lower[-1] + 1:]
+
+
+def _reads_as_von(words: list[str]) -> bool:
+    """Whether BibTeX takes ``words``, before a last name, as the von part, all of them."""
+    return _first_von_last([*words, "Last"]) == ([], words, ["Last"])
 
 
 def _biblatex_name(p: Person) -> str:

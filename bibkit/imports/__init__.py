@@ -47,12 +47,12 @@ class KeyBook:
     _next: dict[str, int] = field(default_factory=dict)
 
     def claim(self, key: str, record: Record, notes: list[tuple[str, str]], line: int | None = None,
-              first_wins: str = "bibtex and biber use the first") -> str:
+              first_wins: str = "") -> str:
         """``key`` itself unless the file used it already (compared without case, as BibTeX does)
         or BibTeX and biber would reject it; then a key by ``pattern``. A key that a record in
         the target directory has is kept: the import updates that record (``merge``).
-        ``first_wins`` says which of two entries with one key the file's readers take ("" where
-        that is not for bibkit to say)."""
+        ``first_wins`` says which of two entries with one key the file's readers take, where the
+        format has a rule for it."""
         if self._taken is None:
             self._taken = self.existing | self.batch
         if key and keys.is_valid_key(key) and key.casefold() not in self.batch:

@@ -427,7 +427,7 @@ def records(path: Path, book: KeyBook, result: Imported) -> Iterator[Record]:
                                     "every field kept in 'extra' as written"))
             draft = Record(key=raw.key, type=ENTRY_TYPE.get(raw.type, "document"), title="",
                            extra={raw.names[k]: v for k, v in raw.fields.items() if v.strip()})
-        key = book.claim(raw.key, draft, result.notes, raw.line)
+        key = book.claim(raw.key, draft, result.notes, raw.line, first_wins="bibtex and biber use the first")
         if not draft.title:
             result.notes.append((key, f"line {raw.line}: no title; imported as it is"))
         yield draft if key == raw.key else _with_key(draft, key)

@@ -209,7 +209,7 @@ def _item(index: int, item: Any, book: KeyBook, result: Imported) -> Record | No
     key = (_text(item.get("citation-key")) or ident) if keys.is_valid_key(_text(item.get("citation-key")) or "") \
         else ident
     draft = Record(key=key, **values)
-    new_key = book.claim(key, draft, result.notes, first_wins="")  # (CSL processors differ in which they keep)
+    new_key = book.claim(key, draft, result.notes)  # (CSL processors differ in which of two they keep)
     if ident and ident != new_key:
         draft = dataclasses.replace(draft, extra={**draft.extra, "id": item["id"]})
     if "citation-key" in item and item["citation-key"] != new_key:

@@ -694,13 +694,8 @@ class Engine:
     def _logged_cite(self, st: St, item: Item) -> tuple[str, list[list[Any]]]:
         """The item's citation as disambiguation compares it, and the log of what rendering it
         asked the names registry (for ``NameRegistry.replay``)."""
-        registry = self.names_registry
-        log: list[list[Any]] = []
-        registry.log = log
-        try:
+        with self.names_registry.logging() as log:
             return self._ambiguous_cite(st, item, None), log
-        finally:
-            registry.log = None
 
     def _range_unprinted(self, items: Iterable[Item]) -> bool:
         """Whether rendering ``items`` might print the list's first date range, which takes a
@@ -729,12 +724,8 @@ class Engine:
             return None
 
         def run(akey: str) -> list[Any]:
-            log: list[list[Any]] = []
-            registry.log = log
-            try:
+            with registry.logging() as log:
                 disambiguator.run(akey)
-            finally:
-                registry.log = None
             return [[self._member(self.registry[i]) for i in ambig[akey]], log]
 
         saved = registry.save()

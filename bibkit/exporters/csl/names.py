@@ -12,9 +12,10 @@ particles written into the family or given name (``van Gogh``) are recognised. O
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -1189,6 +1190,16 @@ class NameRegistry:
         if self.log is not None:
             self.log.append([item_id, pkey, ikey, position, request, param, isinstance(initials, str), answer])
         return answer
+
+    @contextlib.contextmanager
+    def logging(self) -> Iterator[list[list[Any]]]:
+        """What ``add`` and ``evaluate`` do meanwhile, in order, for ``replay``."""
+        log: list[list[Any]] = []
+        self.log = log
+        try:
+            yield log
+        finally:
+            self.log = None
 
     def replay(self, log: list[list[Any]]) -> bool:
         """Do again what a rendering logged (``log``) did to the registry, in order. False at
