@@ -50,7 +50,7 @@ from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.library import MAX_BYTES, Library, Loaded, record_files
+from bibkit.library import Library, Loaded, read_capped, record_files
 from bibkit.model import Record
 
 if TYPE_CHECKING:
@@ -182,9 +182,9 @@ def _examine(path: str, job: _Job) -> tuple[str, str, tuple[Any, ...]]:
     (path, "write", the row to store: the file parsed, checked and rendered)."""
     checked = time.time_ns()
     try:
-        st = os.stat(path)
         with open(path, "rb") as fh:
-            data: bytes | None = fh.read(MAX_BYTES + 1)
+            st = os.fstat(fh.fileno())
+            data: bytes | None = read_capped(fh, st.st_size)
     except OSError:
         data = None
     row = job.rows.get(path)

@@ -10,12 +10,27 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from bibkit import keys
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.model import Record
 
 MAX_BYTES = 4 * 1024 * 1024  # the largest shipped record (450 authors) is 22 kB
+
+
+def read_capped(fh: BinaryIO, size: int | None = None) -> bytes:
+    """A record file's bytes, or its first ``MAX_BYTES + 1``: enough to know it is too large.
+
+    The buffer is sized by the file's size, not by the limit: a read of ``MAX_BYTES + 1`` at once
+    maps that much memory (and gives most of it back) for every file of a few hundred bytes. A
+    file that grew since its size (``size``, else its stat now) was read is read on, up to the limit."""
+    if size is None:
+        size = os.fstat(fh.fileno()).st_size
+    data = fh.read(min(size, MAX_BYTES) + 1)
+    if size < len(data) <= MAX_BYTES:
+        data += fh.read(MAX_BYTES + 1 - len(data))
+    return data
 
 
 @dataclass(slots=True)

@@ -29,7 +29,7 @@ from bibkit.fields import (
     TEXT_FIELDS,
     Kind,
 )
-from bibkit.library import MAX_BYTES, Library, Loaded, record_paths
+from bibkit.library import MAX_BYTES, Library, Loaded, read_capped, record_paths
 from bibkit.model import ArxivId, Date, Doi, Person, Provenance, Record, check_url
 
 T = TypeVar("T")
@@ -61,7 +61,7 @@ def load_library(paths: Iterable[Path]) -> Library:
 def load_record(path: Path) -> Loaded:
     try:
         with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)  # enough to know it is too large, and no more
+            data = read_capped(fh)
     except OSError as exc:
         return _failed(path, Span(), "BK000", f"cannot read: {exc.strerror or exc}")
     return load_text(path, data)

@@ -116,6 +116,24 @@ def test_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
+
+def test_a_record_is_read_whole_up_to_the_limit_whatever_size_it_had(tmp_path: Path) -> None:
+    """The read is sized by the file's stat; a file that grew since (a stale size) is still read
+    whole, and one over the limit gives the limit and one byte more, however large it says it is."""
+    from bibkit.library import MAX_BYTES, read_capped
+
+    small = tmp_path / "small.yaml"
+    small.write_bytes(b"type: article\ntitle: T\n")
+    with small.open("rb") as fh:
+        assert read_capped(fh) == small.read_bytes()
+    with small.open("rb") as fh:
+        assert read_capped(fh, size=3) == small.read_bytes()  # grew after its stat
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"x" * (MAX_BYTES + 100))
+    for size in (None, 10, MAX_BYTES + 100):
+        with big.open("rb") as fh:
+            assert len(read_capped(fh, size)) == MAX_BYTES + 1
+
 @pytest.mark.slow
 def test_huge_field_within_the_limit_is_read(tmp_path: Path) -> None:
     big = tmp_path / "big2023title.yaml"
