@@ -37,24 +37,21 @@ import json
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
+from bibkit.fanout import fanout
 from bibkit.library import Library, Loaded, read_capped, record_files
 from bibkit.model import Record
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -201,60 +198,21 @@ def _examine(path: str, job: _Job) -> tuple[str, str, tuple[Any, ...]]:
     return path, "write", values
 
 
-# Each file is parsed (and each entry rendered) on its own, so past this many items the work is
-# shared among processes forked from this one, one a core: they inherit what the work needs and
-# hand back plain values, which this process alone writes. Below it, starting them costs more
-# than they save.
-_PARALLEL_FROM = 256
-_CHUNK = 64
-_work: Callable[[Any], Any] | None = None  # the forked workers' work, set before the fork
+# Each file is parsed (and each entry rendered) on its own, so the work is shared among processes
+# forked from this one (bibkit.fanout: one a core, they inherit what the work needs and hand back
+# plain values, which this process alone writes), a part at a time: what waits to be written
+# stays bounded at any size.
+_PART = 2000
 
 
-def _work_on(items: list[Any]) -> list[Any]:
-    assert _work is not None
-    return [_work(item) for item in items]
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-class _Fanout(Generic[T, R]):
-    """``work`` mapped over lists of items, results in order: in forked workers when ``expected``
-    items are enough and there are cores and a safe ``fork`` (Linux; not Windows, and on macOS
-    fork is unsafe with system frameworks), else here."""
-
-    def __init__(self, work: Callable[[T], R], expected: int) -> None:
-        self.work = work
-        self.pool: Pool | None = None
-        workers = _workers()
-        if expected >= _PARALLEL_FROM and workers > 1 and sys.platform == "linux":
-            import multiprocessing  # only here: ~10 ms of start-up that small runs do not need
-
-            global _work
-            _work = work
-            self.pool = multiprocessing.get_context("fork").Pool(workers)
-
-    def map(self, items: list[T]) -> Iterator[R]:
-        if self.pool is None:
-            yield from map(self.work, items)
-            return
-        for done in self.pool.imap(_work_on, [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]):
-            yield from done
-
-    def __enter__(self) -> _Fanout[T, R]:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _work
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
-        _work = None
+def _shared(work: Callable[[T], R], items: Sequence[T], meanwhile: Callable[[], object] | None = None,
+            ) -> Iterator[R]:
+    """``map(work, items)``, in forked workers wherever ``fanout`` splits a part; ``meanwhile``
+    runs before each part, while the workers start on it (writing what the last part gave)."""
+    for start in range(0, len(items), _PART):
+        part = items[start:start + _PART]
+        done = fanout(work, part, lambda: True, meanwhile=meanwhile)
+        yield from (done if done is not None else map(work, part))
 
 
 def _render_stored(stored: tuple[str, str], fn: Callable[[Record], str]) -> tuple[str, str | None]:
@@ -430,15 +388,17 @@ class Store:
         if filling:  # (in the transaction: a run stopped half-way leaves them as they were)
             for name in _FILE_INDEXES:
                 self.db.execute(f"DROP INDEX IF EXISTS {name}")
-        with _Fanout(functools.partial(_examine, job=_Job(rows, checks, render)), len(suspects)) as fanout:
-            for path, kind, values in fanout.map(suspects):
-                if kind == "touch":
-                    touches.append(values)
-                    continue
-                parsed.add(path)
-                writes.append(values)
-                if len(writes) >= _BATCH and not few:
-                    self._write(writes)
+        def write_some() -> None:
+            if writes and not few:
+                self._write(writes)
+
+        for path, kind, values in _shared(functools.partial(_examine, job=_Job(rows, checks, render)), suspects,
+                                          write_some):
+            if kind == "touch":
+                touches.append(tuple(values))  # (a worker's come as JSON gives them: lists)
+                continue
+            parsed.add(path)
+            writes.append(tuple(values))
         if few:
             stored = _StoredTitles(self.db)
             compact = [_COLUMNS.index(c) for c in _NAMES]
@@ -579,14 +539,14 @@ class Store:
             "(SELECT 1 FROM entries e WHERE e.path = f.path AND e.what = ?)", (what,))]
         if not missing:
             return
-        with _bulk(), _Fanout(functools.partial(_render_stored, fn=fn), len(missing)) as fanout:
+        with _bulk():
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                for start in range(0, len(missing), _BATCH * 4):  # bounded memory: rows a part at a time
+                for start in range(0, len(missing), _PART):  # bounded memory: rows a part at a time
                     stored = list(self._select("SELECT path, loaded FROM files WHERE path IN ({})",
-                                               missing[start:start + _BATCH * 4]))
+                                               missing[start:start + _PART]))
                     rendered: list[tuple[str, str, str, str]] = []
-                    for path, entry in fanout.map(stored):
+                    for path, entry in _shared(functools.partial(_render_stored, fn=fn), stored):
                         if entry is None:
                             raise StoreDamaged(path)
                         rendered.append((path, what, entry, _tag(entry)))

@@ -190,8 +190,8 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     (its citations register no name; nothing reads what its entries add) both split. So do the
     first sort keys of a style that sorts its bibliography (APA; IEEE keeps the citation order),
     and the first citations of a style that disambiguates them (APA)."""
+    from bibkit import fanout
     from bibkit.exporters.citeproc import csl_item, engine_for, resolve
-    from bibkit.exporters.csl import fanout
     from bibkit.loader import load_library
 
     records = load_library([RECORDS]).records
@@ -249,8 +249,8 @@ def test_first_citations_rendered_in_workers_are_checked_against_the_names_regis
     in order: every worker's citations replay without a difference. The replay stays the check
     (a citation whose answer differed would be rendered again, in order): the list is the list
     rendered in order, and both ways are taken here."""
+    from bibkit import fanout
     from bibkit.exporters.citeproc import engine_for, resolve
-    from bibkit.exporters.csl import fanout
 
     families = ["Smith", "Lee", "García", "van der Berg", "Nakamura", "O'Neil"]
     givens = ["Anna", "Bob", "Anna Maria", "Chen", "B. J.", "Ørjan", "Ana"]
@@ -275,7 +275,8 @@ def test_citations_like_no_other_rendered_again_in_workers_leave_what_they_leave
     names registered since its first citation may expand its given names otherwise. Those run
     in forked workers, replayed in order: the list and every entry's expansion are what
     rendering in order leaves."""
-    from bibkit.exporters.csl import fanout, make_engine
+    from bibkit import fanout
+    from bibkit.exporters.csl import make_engine
     from bibkit.exporters.csl.engine import Engine
 
     style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
@@ -316,7 +317,8 @@ def test_groups_of_alike_citations_disambiguated_in_workers_leave_what_they_leav
     its given name: a worker that ran the later group without the earlier one answered
     otherwise, and that group runs again in order. The list and every entry's expansion are
     what disambiguating in order leaves."""
-    from bibkit.exporters.csl import fanout, make_engine
+    from bibkit import fanout
+    from bibkit.exporters.csl import make_engine
 
     style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
              '<updated>2024-01-01T00:00:00+00:00</updated></info><citation disambiguate-add-givenname="true" '
@@ -347,7 +349,8 @@ def test_a_list_whose_citations_print_a_date_range_registers_them_in_order(monke
     citations print dates, the first one registered takes it (test_engine.py has the rule).
     A worker rendering a later slice's citations cannot pass that on, so such a list registers
     its citations in order: the bibliography's range then prints without the wrapper."""
-    from bibkit.exporters.csl import fanout, make_engine
+    from bibkit import fanout
+    from bibkit.exporters.csl import make_engine
 
     style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
              '<updated>2024-01-01T00:00:00+00:00</updated></info><citation disambiguate-add-year-suffix="true">'

@@ -28,9 +28,9 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]
 
 import bibkit.exporters.csl.collation as collation
-import bibkit.exporters.csl.fanout as fanout
 import bibkit.exporters.csl.locale as localemod
 import bibkit.exporters.csl.textcase as textcase
+import bibkit.fanout as fanout
 from bibkit.exporters.csl.compile import NS, Compiler, Run, _children, _tag
 from bibkit.exporters.csl.items import NAME_VARIABLES, Item
 from bibkit.exporters.csl.locale import CSL_NS, Locale

@@ -1,4 +1,4 @@
-"""Forked workers (bibkit.exporters.csl.fanout): the jobs' results in the jobs' order, dealt in
+"""Forked workers (bibkit.fanout): the jobs' results in the jobs' order, dealt in
 chunks to whichever process is free, and nothing when any process reports a change."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bibkit.exporters.csl import fanout
+from bibkit import fanout
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +59,22 @@ def test_a_worker_that_fails_makes_the_caller_render_in_order() -> None:
 def test_too_few_jobs_are_not_split() -> None:
     assert fanout.fanout(lambda n: n, list(range(2 * fanout.MIN_PER_WORKER - 1)), lambda: True) is None
     assert fanout.fanout(lambda n: n, list(range(2 * fanout.MIN_PER_WORKER)), lambda: True) is not None
+
+
+@pytest.mark.parametrize("jobs", [400, 10])
+def test_meanwhile_runs_once_here_while_the_workers_start(jobs: int) -> None:
+    """Split or not, ``meanwhile`` runs once, in this process; when split, before this process
+    has taken any job, so that a worker has the first chunks (this process is busy meanwhile)."""
+    parent = os.getpid()
+    calls: list[int] = []
+
+    def busy() -> None:
+        calls.append(os.getpid())
+        time.sleep(0.2)
+
+    pids = fanout.fanout(lambda n: os.getpid(), list(range(jobs)), lambda: True, meanwhile=busy)
+    assert calls == [parent]
+    if jobs >= 2 * fanout.MIN_PER_WORKER:
+        assert pids is not None and pids[0] != parent  # the worker took the first chunk
+    else:
+        assert pids is None

@@ -1,21 +1,21 @@
-"""Work split over forked processes, for the stages of a long bibliography.
+"""Work split over forked processes: a bibliography's stages, and a collection's records.
 
-Once a list is sorted and disambiguated, its entries render independently of each other (a
-style's ``subsequent-author-substitute`` apart, which the caller checks). ``fanout`` forks
-worker processes, each renders jobs from a copy of the engine (copy-on-write, no start-up, no
-pickled engine), and sends back its strings; the parent renders jobs of its own meanwhile.
-The jobs are dealt in small chunks, each process taking the next chunk when it has finished
-one (tickets read from a pipe): jobs differ in cost (a group of alike citations against a
-lone one), and a forked worker runs slower than its parent (the pages it touches are copied),
-so halves fixed in advance leave one process waiting for the other. It is used only where it
-cannot change a byte of the result:
+The jobs each render independently: the entries of a sorted and disambiguated list (a style's
+``subsequent-author-substitute`` apart, which the caller checks), the records a store parses or
+the entries it renders. ``fanout`` forks worker processes, each renders jobs from a copy of
+what the parent holds (copy-on-write: no start-up, nothing pickled on the way in), and sends
+back its results; the parent renders jobs of its own meanwhile. The jobs are dealt in small
+chunks, each process taking the next chunk when it has finished one (tickets read from a pipe):
+jobs differ in cost (a group of alike citations against a lone one), and a forked worker runs
+slower than its parent (the pages it touches are copied), so halves fixed in advance leave one
+process waiting for the other. It is used only where it cannot change a byte of the result:
 
-- in a process with a single thread and ``os.fork`` (a fork copies one thread only);
-- when a worker's rendering left the state the entries share unchanged (``unchanged`` is
-  asked in the worker after its slice): otherwise the caller renders everything in order.
+- on Linux, in a process with a single thread (a fork copies one thread only);
+- when a worker's rendering left the state the jobs share unchanged (``unchanged`` is asked
+  in the worker after its slice): otherwise the caller renders everything in order.
 
 Results travel as JSON: ``render`` returns what JSON gives back as it was (strings, numbers,
-``None``, lists, dicts with string keys).
+``None``, lists, dicts with string keys), or the caller turns it back (tuples come as lists).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -45,18 +46,24 @@ def workers() -> int:
 def split(jobs: int, limit: int | None = None) -> int:
     """Into how many processes ``jobs`` would be split (1: not split)."""
     n = min(limit or workers(), jobs // MIN_PER_WORKER, 8)
-    if n < 2 or not hasattr(os, "fork") or threading.active_count() != 1:
+    # (macOS has fork, but a forked child may crash in its system frameworks: Python's own
+    # multiprocessing does not fork there)
+    if n < 2 or sys.platform != "linux" or threading.active_count() != 1:
         return 1
     return n
 
 
 def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], bool],
-           limit: int | None = None) -> list[R] | None:
+           limit: int | None = None, meanwhile: Callable[[], object] | None = None) -> list[R] | None:
     """``[render(job) for job in jobs]``, in forked workers; None when the work was not split
     (see ``split``) or when a worker, or the parent, reports that shared state changed (the
-    caller then restores that state and renders in order)."""
+    caller then restores that state and renders in order). ``meanwhile`` runs once in any case,
+    in this process: after the workers have started, before it takes jobs of its own (the
+    workers go on with theirs while it writes what an earlier call gave, say)."""
     n = split(len(jobs), limit)
     if n < 2:
+        if meanwhile is not None:
+            meanwhile()
         return None
     size = max(1, len(jobs) // (n * CHUNKS_PER_WORKER))
     starts = range(0, len(jobs), size)
@@ -91,6 +98,8 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
                     os._exit(status)
             os.close(write)
             children.append((pid, read))
+        if meanwhile is not None:
+            meanwhile()
         found = chunks()
         ok = unchanged()
     except BaseException:
