@@ -388,7 +388,8 @@ class Store:
         if filling:  # (in the transaction: a run stopped half-way leaves them as they were)
             for name in _FILE_INDEXES:
                 self.db.execute(f"DROP INDEX IF EXISTS {name}")
-        def write_some() -> None:
+
+        def write_some() -> None:  # a part's rows, while the workers parse the next (the last: below)
             if writes and not few:
                 self._write(writes)
 
