@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -47,6 +48,24 @@ def bibkit(*args: str | Path) -> Run:
 @pytest.fixture
 def run() -> object:
     return bibkit
+
+
+def count_splits(monkeypatch: pytest.MonkeyPatch, where: object) -> list[bool]:
+    """Whether each call of ``bibkit.fanout.fanout``, as the module ``where`` calls it, split
+    its work among forked workers (a test of the same result with and without workers must
+    see that the workers ran)."""
+    from bibkit import fanout
+
+    splits: list[bool] = []
+    real = fanout.fanout
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        done = real(*args, **kwargs)
+        splits.append(done is not None)
+        return done
+
+    monkeypatch.setattr(where, "fanout", counted)
+    return splits
 
 
 def require_tool(name: str) -> str:

@@ -12,7 +12,6 @@ import sysconfig
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +22,7 @@ from bibkit.libcache import Checks, Store
 from bibkit.loader import load_library
 from bibkit.rules import validate
 
-from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit
+from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit, count_splits
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -327,15 +326,7 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
             shutil.copy(bad, records / f"zz-{bad.parent.name}-{bad.name}")
     monkeypatch.setattr(fanout, "MIN_PER_WORKER", 2)
     monkeypatch.setattr(libcache, "_PART", 11)  # parts of several chunks, the last a short one
-    split: list[int] = []
-    shared = fanout.fanout
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        done = shared(*args, **kwargs)
-        split.append(done is not None)
-        return done
-
-    monkeypatch.setattr(libcache, "fanout", counted)
+    split = count_splits(monkeypatch, libcache)
     runs = {}
     for workers in (1, 2, 3):
         monkeypatch.setattr(fanout, "workers", lambda workers=workers: workers)

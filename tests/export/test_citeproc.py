@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import RECORDS, ROOT, bibkit
+from conftest import RECORDS, ROOT, bibkit, count_splits
 
 pytestmark = pytest.mark.slow  # formatted lists: the CSL engine, which mutation testing leaves out
 
@@ -206,15 +206,7 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
             items.append(item)
     engine = engine_for(resolve(style), "en-US")
     monkeypatch.setattr(fanout, "workers", lambda: 2)  # two processes, whatever this machine has
-    split: list[bool] = []
-    real = fanout.fanout
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        result = real(*args, **kwargs)
-        split.append(result is not None)
-        return result
-
-    monkeypatch.setattr(fanout, "fanout", spy)
+    split = count_splits(monkeypatch, fanout)
     parallel, in_order = _both_ways(engine, items)
     assert split == ([True, True, True] if style == "apa" else [True])
     assert parallel == in_order
