@@ -12,6 +12,7 @@ import sysconfig
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -315,20 +316,31 @@ def test_no_cache_writes_nothing(tmp_path: Path, isolated_cache: Path) -> None:
     (("export", "-f", "csl-json"), False)])
 def test_files_parsed_in_worker_processes_give_what_one_process_gives(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...], validated: bool) -> None:
-    """The parsing, and the rendering of entries, is shared among forked workers, a part of the
-    files at a time: the same findings and the same output, in the same order, bad records
-    included; and the store they fill is the one the next run reads. ``validated``: the records
-    were parsed by a ``validate`` before, and the export renders the entries the store lacks."""
+    """The parsing, and the rendering of entries, is shared among forked workers: the same
+    findings and the same output, in the same order, bad records included; and the store they
+    fill is the one the next run reads. ``validated``: the records were parsed by a ``validate``
+    before, and the export renders the entries the store lacks, a part of them at a time."""
     from bibkit import fanout, libcache
     records = _copy(tmp_path)
     if command == ("validate",):  # bad records last, where the last chunk is
         for bad in sorted((TEST_RECORDS / "bad").rglob("*.yaml")):
             shutil.copy(bad, records / f"zz-{bad.parent.name}-{bad.name}")
+    monkeypatch.setattr(libcache, "_PARALLEL_FROM", 4)
+    monkeypatch.setattr(libcache, "_CHUNK", 3)
     monkeypatch.setattr(fanout, "MIN_PER_WORKER", 2)
     monkeypatch.setattr(libcache, "_PART", 11)  # parts of several chunks, the last a short one
     split = count_splits(monkeypatch, libcache)
+    pooled: list[bool] = []
+    pool_init = libcache._Pool.__init__
+
+    def counted_pool(self: Any, *args: Any) -> None:
+        pool_init(self, *args)
+        pooled.append(self.pool is not None)
+
+    monkeypatch.setattr(libcache._Pool, "__init__", counted_pool)
     runs = {}
     for workers in (1, 2, 3):
+        monkeypatch.setattr(libcache, "_workers", lambda workers=workers: workers)
         monkeypatch.setattr(fanout, "workers", lambda workers=workers: workers)
         monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / f"cache{workers}"))
         target = tmp_path / f"out{workers}"
@@ -341,7 +353,13 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
         assert (again.exit_code, again.stdout, again.stderr) == (first.exit_code, first.stdout, first.stderr)
         runs[workers] = (first.exit_code, first.stdout, first.stderr, out)
     assert runs[1] == runs[2] == runs[3]
-    assert sum(split) > 3  # the parts were shared out
+    assert any(pooled)  # the files were parsed in workers
+    if validated:
+        assert sum(split) > 3  # the entries' parts were shared out
+        # ... and they are the entries an export renders as it parses (not after a validate)
+        monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / "cache-direct"))
+        assert bibkit(*command, "-r", records, "-o", tmp_path / "direct").exit_code == 0
+        assert (tmp_path / "direct").read_bytes() == runs[1][3]
     if command == ("validate",):
         assert runs[1][1].count("zz-") > 30  # the bad records' findings
     else:
