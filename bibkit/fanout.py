@@ -1,8 +1,8 @@
-"""Work split over forked processes: a bibliography's stages, and a collection's records.
+"""Work split over forked processes: a bibliography's stages, and a store's entries.
 
 The jobs each render independently: the entries of a sorted and disambiguated list (a style's
-``subsequent-author-substitute`` apart, which the caller checks), the records a store parses or
-the entries it renders. ``fanout`` forks worker processes, each renders jobs from a copy of
+``subsequent-author-substitute`` apart, which the caller checks), and the export entries the
+record store renders from the records it holds. ``fanout`` forks worker processes, each renders jobs from a copy of
 what the parent holds (copy-on-write: no start-up, nothing pickled on the way in), and sends
 back its results; the parent renders jobs of its own meanwhile. The jobs are dealt in small
 chunks, each process taking the next chunk when it has finished one (tickets read from a pipe):
