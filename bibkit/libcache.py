@@ -50,7 +50,6 @@ from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.fanout import fanout
 from bibkit.library import Library, Loaded, read_capped, record_files
 from bibkit.model import Record
 
@@ -274,6 +273,8 @@ def _shared(work: Callable[[T], R], items: Sequence[T], meanwhile: Callable[[], 
             ) -> list[R]:
     """``[work(item) for item in items]``, in forked workers where ``fanout`` splits them;
     ``meanwhile`` runs once, while the workers start (writing what the last part gave)."""
+    from bibkit.fanout import fanout  # only here: a run that renders no stored entry does not need it
+
     done = fanout(work, items, lambda: True, meanwhile=meanwhile)
     return done if done is not None else [work(item) for item in items]
 

@@ -329,7 +329,7 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
     monkeypatch.setattr(libcache, "_CHUNK", 3)
     monkeypatch.setattr(fanout, "MIN_PER_WORKER", 2)
     monkeypatch.setattr(libcache, "_PART", 11)  # parts of several chunks, the last a short one
-    split = count_splits(monkeypatch, libcache)
+    split = count_splits(monkeypatch, fanout)
     pooled: list[bool] = []
     pool_init = libcache._Pool.__init__
 
