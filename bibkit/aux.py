@@ -36,10 +36,6 @@ _COMMANDS = re.compile(
 MAX_FILES = 1000  # \include'd chapters; anything beyond is a loop or not a LaTeX run
 
 
-# The findings about what a paper cites (not about the records): an export stops on an error
-# among them (validate.blocks_export).
-CITATION_CODES = frozenset({"BK070", "BK071", "BK072"})
-
 @dataclass(frozen=True, slots=True)
 class Citation:
     key: str

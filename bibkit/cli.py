@@ -7,15 +7,18 @@ Exit codes: 0 success; 1 findings in the records (or a failed export because of 
 from __future__ import annotations
 
 import contextlib
+import copy
 import enum
+import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.main import get_command_name
 
 from bibkit import __version__
 from bibkit.diagnostics import BibkitError, Severity
@@ -330,7 +333,6 @@ def export(
                bibkit export -f bibtex --aux paper.aux -o paper-refs.bib
                bibkit export -f html-page --group-by type --member 'Stella Biderman' -o pubs.html
     """
-    from bibkit.aux import read_aux
     from bibkit.collection import export as run_export
     from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
     from bibkit.exporters import ExportOptions
@@ -353,9 +355,13 @@ def export(
         style = style or (settings.style if settings else "apa")
         locale = locale or (settings.locale if settings else "en-US")
         page = _page_options(fmt, settings, page_title, group_by, selected_first, member or [])
+        cited = None
+        if aux is not None:  # (imported only then: most exports cite nothing)
+            from bibkit.aux import read_aux
+
+            cited = read_aux(aux)
         selection = Selection(keys=tuple(key or ()), tags=tuple(tag or ()), authors=tuple(author or ()),
-                              years=Selection.parse_years(year) if year else None,
-                              cited=read_aux(aux) if aux is not None else None)
+                              years=Selection.parse_years(year) if year else None, cited=cited)
         options = ExportOptions(style=style, locale=locale, ascii=ascii_, page=page)
         rules = settings.rules if settings else ()
         strict = strict or (settings.strict if settings else False)
@@ -758,8 +764,6 @@ def build(
     Examples:  bibkit build
                bibkit build --check --config pyproject.toml
     """
-    import os
-
     from bibkit.build import build as run_build
     from bibkit.libcache import cache_root
     from bibkit.report import REPORTERS
@@ -794,7 +798,23 @@ def build(
 
 
 def main() -> None:
-    app()
+    _app_for(sys.argv[1:2], os.environ)()
+
+
+def _app_for(first: Sequence[str], environ: Mapping[str, str]) -> typer.Typer:
+    """``app``, or, when the first argument names one of its commands, a copy of it that holds
+    only that command. Before it parses anything, typer makes a click command of every command's
+    signature (about 8 ms, most of it evaluating annotations): a run uses one. Shell completion
+    (click's ``_<PROG>_COMPLETE``) may ask about any command, and gets them all."""
+    if not first or any(name.startswith("_") and name.endswith("_COMPLETE") for name in environ):
+        return app
+    chosen = [info for info in app.registered_commands
+              if info.callback is not None and (info.name or get_command_name(info.callback.__name__)) == first[0]]
+    if not chosen:  # an option, a misspelt command: the whole app says what there is
+        return app
+    only = copy.copy(app)
+    only.registered_commands = chosen
+    return only
 
 
 def run() -> None:
@@ -808,7 +828,6 @@ def run() -> None:
     Python's own.
     """
     import atexit
-    import os
 
     if sys.getprofile() is not None or sys.gettrace() is not None:
         main()

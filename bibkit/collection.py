@@ -214,10 +214,10 @@ def _holds(output: Path, kept: bytes) -> int | None:
 def _choose(store: Store, selection: Selection) -> _Chosen:
     """The records ``selection`` takes (every key it names must exist), and with ``--aux`` the
     findings about the paper's citations (``select.choose``)."""
-    from bibkit.aux import cited_records
-
     cited = selection.cited
     rest = dataclasses.replace(selection, cited=None)
+    if cited is not None:  # (imported only then: most exports cite nothing)
+        from bibkit.aux import cited_records
     if cited is not None and not cited.everything:
         # Only the records the paper names matter: found on compact keys, read from the store.
         wanted = {c.key for c in cited.citations}

@@ -10,7 +10,6 @@ build gives the same files from wherever it is run.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +86,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def _has_tool_table(pyproject: Path) -> bool:
+    import tomllib  # (here and below: a run in a folder with no configuration reads no TOML)
+
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -104,6 +105,8 @@ def load_config(path: Path, display: str | None = None, *, outputs: bool = True)
     need, cheaply. A style of the project's ``styles/`` or a ``.csl`` path still resolves
     against the configuration's directory.
     """
+    import tomllib
+
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -170,12 +170,13 @@ def blocks_export(unreadable: bool, found: Iterable[Diagnostic], strict: bool = 
     findings are reported and every record is written as completely as it allows, as biber does."""
     if unreadable:
         return True
-    from bibkit.aux import CITATION_CODES
-
     errors = [d for d in found if d.severity is Severity.ERROR]
     return any(d.code in CITATION_CODES for d in errors) or (strict and bool(errors))
 
 
+# The findings about what a paper cites (bibkit.aux; not about the records): an export stops on
+# an error among them.
+CITATION_CODES = frozenset({"BK070", "BK071", "BK072"})
 # What the loader says of a file it cannot make a record of (docs/validation.md).
 UNREADABLE_CODES = frozenset({"BK000", "BK001", "BK002", "BK003", "BK004", "BK005", "BK006", "BK007"})
 
@@ -183,8 +184,6 @@ UNREADABLE_CODES = frozenset({"BK000", "BK001", "BK002", "BK003", "BK004", "BK00
 def why_blocked(found: Iterable[Diagnostic]) -> str:
     """What ``blocks_export`` stopped on, as an error message says it (from the findings alone:
     a cached answer has no library)."""
-    from bibkit.aux import CITATION_CODES
-
     errors = [d for d in found if d.severity is Severity.ERROR]
     if any(d.code in UNREADABLE_CODES for d in errors):
         return "a record cannot be read"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bibkit.aux import Cited, cited_records
 from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.folding import fold
 from bibkit.model import Record
+
+if TYPE_CHECKING:  # (bibkit.aux is imported when a paper's citations are read: most exports have none)
+    from bibkit.aux import Cited
 
 
 @dataclass(frozen=True)
@@ -75,5 +78,7 @@ def choose(records: Sequence[Record], sel: Selection) -> tuple[list[Record], lis
     by); the findings are the citations no record answers."""
     findings: list[Diagnostic] = []
     if sel.cited is not None:
+        from bibkit.aux import cited_records
+
         records, findings = cited_records(records, sel.cited)
     return select(records, sel), findings

@@ -157,6 +157,35 @@ def test_every_command_offers_quiet_verbose_debug_and_config() -> None:
             assert option in shown, (name, option)
 
 
+def test_a_run_builds_only_the_command_it_names() -> None:
+    """``main`` hands typer an app with the one command the run names (typer builds every command
+    it holds before parsing); the help, an option before the command, a misspelt command and
+    shell completion get the whole app, which says what there is."""
+    import typer.main
+
+    from bibkit.cli import _app_for, app
+
+    for name in ("validate", "export", "import", "build"):
+        group = typer.main.get_command(_app_for([name, "--help"], {}))
+        assert list(group.commands) == [name]  # type: ignore[attr-defined]
+        assert [p.name for p in group.params] == [p.name for p in typer.main.get_command(app).params]
+    everything = [info.name or info.callback.__name__ for info in app.registered_commands]  # type: ignore[union-attr]
+    assert len(everything) > 1
+    for first in ([], ["--help"], ["--version"], ["exprt"]):
+        assert _app_for(first, {}) is app
+    assert _app_for(["export"], {"_BIBKIT_COMPLETE": "bash_complete"}) is app
+
+
+def test_the_command_line_says_the_same_through_main_and_the_whole_app(tmp_path: Path) -> None:
+    """What a user sees comes from ``main``: its help and its usage errors are the whole app's."""
+    probe = "import sys; sys.argv[0] = 'bibkit'; from bibkit.cli import {}; {}()"
+    for args in (["export", "--help"], ["export", "-f", "nope"], ["validate", "--bogus"], ["exprt"]):
+        seen = [subprocess.run([sys.executable, "-c", probe.format(f, f), *args], capture_output=True, text=True,
+                               check=False, cwd=tmp_path) for f in ("main", "app")]
+        assert seen[0].returncode == seen[1].returncode != 0 or args[-1] == "--help"
+        assert (seen[0].stdout, seen[0].stderr) == (seen[1].stdout, seen[1].stderr) != ("", "")
+
+
 def test_output_into_a_missing_directory_is_created(tmp_path: Path) -> None:
     out = tmp_path / "build" / "bib" / "refs.bib"
     result = bibkit("export", "-f", "bibtex", "-r", RECORDS, "-o", out)
