@@ -49,8 +49,9 @@ def test_every_code_has_a_bad_record() -> None:
 
     modules = (bibkit.loader, bibkit.rules, bibkit.across)
     source = "".join(Path(str(m.__file__)).read_text() for m in modules)
-    # BK000 (unreadable file) and BK007 (a file over 4 MiB) have tests of their own below.
-    codes = set(re.findall(r'"(BK\d{3})"', source)) - {"BK000", "BK007"}
+    # BK000 (unreadable file) and BK007 (a file over 4 MiB) have tests of their own below; the
+    # codes about a paper's citations, which rules.py only names, are bibkit.aux's (test_aux.py).
+    codes = set(re.findall(r'"(BK\d{3})"', source)) - {"BK000", "BK007"} - bibkit.rules.CITATION_CODES
     covered = {EXPECT.match(h.read_bytes()).group(1).decode()  # type: ignore[union-attr]
                for _, h in _cases()}
     assert codes <= covered, sorted(codes - covered)
