@@ -545,6 +545,39 @@ def test_a_kept_result_is_given_back_for_its_digest_only(tmp_path: Path) -> None
         assert store.result("list:html", digest) is None
 
 
+def test_the_digest_changes_with_a_files_content_and_with_files_that_come_or_go(tmp_path: Path) -> None:
+    """Kept results are found by the digest: an edit, a new file and a removed file each give
+    another; a file only touched (same bytes), a run with nothing changed, or a store opened
+    again give the same one."""
+    records = _copy(tmp_path)
+    day = date(2026, 11, 23)
+
+    def digest_after(change: Callable[[], object]) -> tuple[str, int]:
+        change()
+        with Store(tmp_path / "c", [records]) as store:
+            parsed = store.refresh(Checks(day)).parsed
+            return store.digest(day), parsed
+
+    first, _ = digest_after(lambda: None)
+    assert digest_after(lambda: None) == (first, 0)
+    victim = sorted(records.glob("*.yaml"))[0]
+    text = victim.read_text()
+    assert digest_after(lambda: victim.write_text(text)) == (first, 0)  # touched: stat differs, bytes do not
+    edited, parsed = digest_after(lambda: victim.write_text(text.replace("title:", "note: edited\ntitle:", 1)))
+    assert parsed == 1 and edited != first
+    reverted, _ = digest_after(lambda: victim.write_text(text))
+    added, _ = digest_after(lambda: (records / "zz-new.yaml").write_text(text.replace(
+        victim.stem, "zznew", 1)))
+    removed, _ = digest_after(lambda: (records / "zz-new.yaml").unlink())
+    assert len({first, edited, reverted, added, removed}) == 5
+    with Store(tmp_path / "fresh", [records]) as store:
+        store.refresh(Checks(day))
+        store.keep_result("list:text", store.digest(day), [], b"the output")
+        store.reset()
+        store.refresh(Checks(day))
+        assert store.result("list:text", store.digest(day)) is None  # nothing kept survives a reset
+
+
 def test_a_paper_exported_first_stores_its_entries_and_reads_them_back(tmp_path: Path, isolated_cache: Path) -> None:
     """--aux before any full export: each cited entry is rendered, kept, and read from the store
     the next time, the same bytes."""
