@@ -280,6 +280,7 @@ def _damage_store(cache: Path, sql: str) -> None:
     "UPDATE files SET facts = '[1]' WHERE key = 'biderman2023pythia'",
     "UPDATE entries SET data = substr(data, 1, 20)",
     "UPDATE entries SET data = NULL",
+    "DELETE FROM entries WHERE path = (SELECT min(path) FROM entries)",
 ])
 def test_a_damaged_store_is_never_trusted(tmp_path: Path, damage: str, isolated_cache: Path) -> None:
     records = _copy(tmp_path)
@@ -293,6 +294,46 @@ def test_a_damaged_store_is_never_trusted(tmp_path: Path, damage: str, isolated_
     result = bibkit("export", "-f", "bibtex", "-r", records)
     assert (result.exit_code, result.stdout) == (expected.exit_code, expected.stdout)
     assert bibkit("validate", records).stdout == findings
+
+
+def test_entries_are_looked_for_after_a_validate_not_after_an_export(
+        tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export renders what it parses, so the next one does not look through every record
+    for a missing entry; after a ``validate`` parsed an edit, it does, and renders it. An entry
+    missing all the same (a damaged store) is noticed, and the export is whole."""
+    from bibkit.libcache import Store as StoreClass
+
+    statements: list[str] = []
+    connect = StoreClass._connect
+
+    def traced(self: StoreClass, path: Path) -> sqlite3.Connection:
+        db = connect(self, path)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(StoreClass, "_connect", traced)
+    records = _copy(tmp_path)
+    out = tmp_path / "refs.bib"
+    path = records / "biderman2023pythia.yaml"
+
+    def export_after(edit: str | None, validate_first: bool = False) -> bool:
+        if edit is not None:
+            path.write_text(path.read_text().replace('volume: "', f'volume: "{edit}', 1))
+        if validate_first:
+            assert bibkit("validate", records).exit_code == 0
+        statements.clear()
+        assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
+        assert out.read_text() == bibkit("export", "-f", "bibtex", "-r", records, "--no-cache").stdout
+        return any("NOT EXISTS" in s for s in statements)
+
+    export_after(None)
+    assert not export_after("1")
+    assert export_after("2", validate_first=True)
+    assert b'volume = {21' in out.read_bytes()
+    assert not export_after("3")
+    _damage_store(isolated_cache, "DELETE FROM entries WHERE path = "
+                                  "(SELECT min(path) FROM entries WHERE path NOT LIKE '%pythia%')")
+    export_after("4")  # whole (compared with --no-cache above), though the store lacked an entry
 
 
 def test_a_store_that_is_not_a_database_is_replaced(tmp_path: Path, isolated_cache: Path) -> None:
