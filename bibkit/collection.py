@@ -21,7 +21,7 @@ from typing import BinaryIO, TypeVar
 
 from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.exporters import STREAMS, ExportOptions, Stream, fingerprint, sort_records
-from bibkit.layout import Frame, Layout, Previous, assemble, kept_form, opened
+from bibkit.layout import Batch, Frame, Layout, Previous, assemble, kept_form, opened
 from bibkit.libcache import Checks, Renderer, Store, StoreDamaged
 from bibkit.library import Library
 from bibkit.model import Record
@@ -245,7 +245,7 @@ def _choose(store: Store, selection: Selection) -> _Chosen:
 def _chunks(store: Store, job: _Job, old: Previous | None, layout: Layout) -> Iterator[bytes | memoryview]:
     stream, render, chosen = STREAMS.get(job.fmt), job.render, job.chosen
     if stream is not None and render is not None and job.frame is not None:
-        entries: Iterable[tuple[str, str, str | int]]
+        entries: Iterable[Batch]
         if chosen.records is not None:
             entries = _cited_entries(store, stream, render, chosen.records)
         else:
@@ -274,7 +274,7 @@ def _chunks(store: Store, job: _Job, old: Previous | None, layout: Layout) -> It
 
 
 def _cited_entries(store: Store, stream: Stream, render: Renderer,
-                   records: list[tuple[Record, str | None]]) -> Iterator[tuple[str, str, str]]:
+                   records: list[tuple[Record, str | None]]) -> Iterator[Batch]:
     """Records as a paper cites them: few, and some under other names than stored (no layout:
     such an output is never copied from)."""
     from bibkit.exporters.bibtex import crossref_order
@@ -283,4 +283,4 @@ def _cited_entries(store: Store, stream: Stream, render: Renderer,
     ordered = sort_records([r for r, _ in records])
     for record in crossref_order(ordered) if stream.crossref_last else ordered:
         path = stored[id(record)]
-        yield "", "", store.entry(path, render, record) if path is not None else render[1](record)
+        yield [""], [""], [store.entry(path, render, record) if path is not None else render[1](record)]

@@ -19,10 +19,13 @@ import mmap
 import os
 import struct
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Entries as an export streams them: their records' paths, their tags, and each entry's text or
+# the index of the same entry in the old file (a range: a run of it, in order).
+Batch = tuple[Sequence[str], Sequence[str], Sequence[str | int]]
 _HEADER = struct.Struct("<QQ")  # bytes of the paths, number of entries
 TAG_CHARS = 16  # libcache._tag: 8 bytes in hex
 
@@ -98,10 +101,18 @@ class Previous:
     def _digest(self) -> str:
         return hashlib.blake2b(self.view, digest_size=16).hexdigest()
 
-    def held(self, path: str, tag: str) -> int | None:
-        """The index of ``path``'s entry in the old file, if it is the entry tagged ``tag``."""
-        i = self.index.get(path)
-        return i if i is not None and self.layout.tags[i] == tag else None
+    def held(self, paths: list[str], tags: list[str]) -> Sequence[int | None]:
+        """The index in the old file of each of the entries of ``paths`` if it is the entry
+        tagged so, else None. After an edit, most batches are a run of the old file, in order:
+        for those a range, found by comparing lists, not entry by entry."""
+        first = self.index.get(paths[0]) if paths else None
+        if first is not None:
+            end = first + len(paths)
+            if self.layout.paths[first:end] == paths and self.layout.tags[first:end] == tags:
+                return range(first, end)
+        index, old = self.index, self.layout.tags
+        return [i if (i := index.get(path)) is not None and old[i] == tag else None
+                for path, tag in zip(paths, tags, strict=True)]
 
     def entries(self, first: int, last: int) -> memoryview:
         """Entries ``first`` to ``last`` of the old file, with the separators between them."""
@@ -149,34 +160,46 @@ def previous(path: Path, kept: tuple[str, bytes | None] | None, frame: Frame) ->
     return found
 
 
-def assemble(frame: Frame, items: Iterable[tuple[str, str, str | int]],
-             old: Previous | None, layout: Layout) -> Iterator[bytes | memoryview]:
-    """The output's chunks for ``items`` (path, tag, and the entry's text or the index of the
-    same entry in ``old``); ``layout`` is filled with where each entry goes. Consecutive entries
-    that were consecutive in ``old`` come as one slice of it."""
+def assemble(frame: Frame, batches: Iterable[Batch], old: Previous | None,
+             layout: Layout) -> Iterator[bytes | memoryview]:
+    """The output's chunks for ``batches`` (``Batch``); ``layout`` is filled with where each entry
+    goes. Consecutive entries that were consecutive in ``old`` come as one slice of it."""
     run: tuple[int, int] | None = None  # old entries first..last, to copy as one slice
     started = False
-    for path, tag, entry in items:
-        layout.paths.append(path)
-        layout.tags.append(tag)
-        if isinstance(entry, int):
+    for paths, tags, entries in batches:
+        layout.paths.extend(paths)
+        layout.tags.extend(tags)
+        if isinstance(entries, range) and entries:
             assert old is not None
-            layout.sizes.append(old.layout.sizes[entry])
-            if run is not None and entry == run[1] + 1:
-                run = (run[0], entry)
+            layout.sizes.extend(old.layout.sizes[entries.start:entries.stop])
+            if run is not None and entries.start == run[1] + 1:
+                run = (run[0], entries.stop - 1)
                 continue
-        if run is not None:
-            assert old is not None
-            yield old.entries(*run)
-            run = None
-        yield frame.separator if started else frame.head
-        started = True
-        if isinstance(entry, int):
-            run = (entry, entry)
-        else:
-            data = entry.encode("utf-8")
-            layout.sizes.append(len(data))
-            yield data
+            if run is not None:
+                yield old.entries(*run)
+            yield frame.separator if started else frame.head
+            started = True
+            run = (entries.start, entries.stop - 1)
+            continue
+        for entry in entries:
+            if isinstance(entry, int):
+                assert old is not None
+                layout.sizes.append(old.layout.sizes[entry])
+                if run is not None and entry == run[1] + 1:
+                    run = (run[0], entry)
+                    continue
+            if run is not None:
+                assert old is not None
+                yield old.entries(*run)
+                run = None
+            yield frame.separator if started else frame.head
+            started = True
+            if isinstance(entry, int):
+                run = (entry, entry)
+            else:
+                data = entry.encode("utf-8")
+                layout.sizes.append(len(data))
+                yield data
     if run is not None:
         assert old is not None
         yield old.entries(*run)

@@ -50,6 +50,7 @@ from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
+from bibkit.layout import Batch
 from bibkit.library import Library, Loaded, read_capped, record_files
 from bibkit.model import Record
 
@@ -590,28 +591,35 @@ class Store:
             raise
 
     def entries(self, render: Renderer, selected: set[str] | None = None, crossref_last: bool = False,
-                held: Callable[[str, str], int | None] | None = None) -> Iterator[tuple[str, str, str | int]]:
-        """(path, tag, entry) of each record, in export order (by key, case-insensitively, then
-        exactly; with ``crossref_last``, crossref parents after their children); rendered now for
-        records that have none for ``render`` yet, else read from the store. With ``held``, an
-        entry it knows by path and tag is not read: its place comes instead (``layout``)."""
+                held: Callable[[list[str], list[str]], Sequence[int | None]] | None = None) -> Iterator[Batch]:
+        """Each chosen record's entry, in export order (by key, case-insensitively, then exactly;
+        with ``crossref_last``, crossref parents after their children), in batches of (paths,
+        tags, entries); rendered now for records that have none for ``render`` yet, else read
+        from the store. With ``held``, an entry it knows by path and tag is not read: its place
+        comes instead (``layout``), and a batch it holds whole, in order, is one range."""
         what = render[0]
         self._render_missing(render)
         # Every record chosen has an entry: one without would be left out of the join unseen.
         expected = len(selected) if selected is not None else \
             self.db.execute("SELECT count(*) FROM files WHERE key IS NOT NULL").fetchone()[0]
         given = 0
-        if held is None:
-            for path, data, tag in self._ordered(what, "e.data, e.tag", selected, crossref_last):
-                given += 1
-                yield path, tag, _checked(path, data, tag)
-        else:
-            for path, tag in self._ordered(what, "e.tag", selected, crossref_last):
-                place: str | int | None = held(path, tag)
-                if place is None and (place := self._stored_entry(path, what)) is None:
+        for rows in self._ordered(what, "e.tag, e.data" if held is None else "e.tag", selected, crossref_last):
+            given += len(rows)
+            paths, tags = [row[0] for row in rows], [row[1] for row in rows]
+            if held is None:
+                yield paths, tags, [_checked(path, data, tag) for path, tag, data in rows]
+                continue
+            places = held(paths, tags)
+            if isinstance(places, range):
+                yield paths, tags, places
+                continue
+            entries: list[str | int] = []
+            for path, place in zip(paths, places, strict=True):
+                entry = place if place is not None else self._stored_entry(path, what)
+                if entry is None:
                     raise StoreDamaged(path)  # gone since the order was read
-                given += 1
-                yield path, tag, place
+                entries.append(entry)
+            yield paths, tags, entries
         if given != expected:
             raise StoreDamaged(f"{expected - given} entries missing")  # (another run changed the store meanwhile)
 
@@ -652,21 +660,31 @@ class Store:
                 raise
 
     def _ordered(self, what: str, columns: str, selected: set[str] | None,
-                 crossref_last: bool) -> Iterator[tuple[Any, ...]]:
-        """(path, *columns) of each selected record's entry for ``what``, in export order."""
+                 crossref_last: bool) -> Iterator[list[tuple[Any, ...]]]:
+        """(path, *columns) of each selected record's entry for ``what``, in export order, a batch
+        at a time: as SQLite gives them, when every record is taken in the order of the keys."""
         depth = self._crossref_depths(selected) if crossref_last else {}
         later: dict[int, list[tuple[Any, ...]]] = {}
-        cursor = self.db.execute(f"SELECT f.path, f.sortkey, {columns} FROM files f JOIN entries e "
+        sortkey = "f.sortkey, " if depth else ""
+        cursor = self.db.execute(f"SELECT f.path, {sortkey}{columns} FROM files f JOIN entries e "
                                  "ON e.path = f.path AND e.what = ? ORDER BY f.sortkey, f.key, f.path", (what,))
         while batch := cursor.fetchmany(_BATCH):
-            for path, sortkey, *rest in batch:
-                if selected is None or path in selected:
-                    if depth.get(sortkey, 0):
-                        later.setdefault(depth[sortkey], []).append((path, *rest))  # parents: few, held till the end
-                    else:
-                        yield (path, *rest)
+            if selected is None and not depth:
+                yield batch
+                continue
+            rows = []
+            for row in batch:
+                if selected is None or row[0] in selected:
+                    if depth:
+                        level, row = depth.get(row[1], 0), (row[0], *row[2:])
+                        if level:
+                            later.setdefault(level, []).append(row)  # parents: few, held till the end
+                            continue
+                    rows.append(row)
+            if rows:
+                yield rows
         for level in sorted(later):
-            yield from later[level]
+            yield later[level]
 
     def _stored_entry(self, path: str, what: str) -> str | None:
         """The entry stored for ``path`` and ``what``, None if there is none."""

@@ -138,6 +138,57 @@ def test_anything_else_is_no_layout(blob: bytes) -> None:
     assert layout.pack() == blob
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text("abc", min_size=1, max_size=3), unique=True, max_size=12), st.data())
+def test_assembled_output_is_the_fresh_output_copied_in_as_few_slices_as_runs(names: list[str],
+                                                                               data: st.DataObject) -> None:
+    """Old entries are copied from the old file, each maximal run of them (in their old order,
+    across batches of any size) as one slice; the rest is written; the bytes are the fresh ones."""
+    import hashlib
+    import tempfile
+
+    from bibkit.layout import Frame, assemble
+
+    frame = Frame(b"[", b",\n", b"]", b"[]")
+    old_text = {name: f"<{name}:{len(name)}>" for name in names}
+    tag = {name: hashlib.blake2b(text.encode(), digest_size=8).hexdigest() for name, text in old_text.items()}
+    old_bytes = frame.head + frame.separator.join(t.encode() for t in old_text.values()) + frame.tail if names \
+        else frame.empty
+    layout = Layout(list(names), [tag[n] for n in names], array("q", [len(t.encode()) for t in old_text.values()]))
+    new_names = data.draw(st.permutations(names + ["new1", "new2"]).map(lambda ns: ns[:data.draw(
+        st.integers(0, len(ns)))]))
+    edited = set(data.draw(st.lists(st.sampled_from(names), max_size=2))) if names else set()
+    new_text = {n: (f"<{n}!>" if n in edited or n not in old_text else old_text[n]) for n in new_names}
+    new_tags = [hashlib.blake2b(new_text[n].encode(), digest_size=8).hexdigest() for n in new_names]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "old.out"
+        path.write_bytes(old_bytes)
+        old = Previous(path, layout, frame, len(old_bytes), hashlib.blake2b(old_bytes, digest_size=16).hexdigest())
+        assert old.valid
+        size = data.draw(st.integers(1, 5))
+        batches = []
+        for start in range(0, len(new_names), size):
+            paths, tags = new_names[start:start + size], new_tags[start:start + size]
+            places = old.held(paths, tags)
+            whole = [names.index(p) if p in old_text and p not in edited else None for p in paths]
+            assert isinstance(places, range) == (None not in whole and whole == list(range(whole[0], whole[0] + len(
+                whole))))  # a batch that is a run of the old file is found as one
+            batches.append((paths, tags, places if isinstance(places, range) else
+                            [new_text[p] if i is None else i for p, i in zip(paths, places, strict=True)]))
+        written = Layout()
+        chunks = [bytes(c) if isinstance(c, memoryview) else c for c in assemble(frame, batches, old, written)]
+        slices = sum(1 for c in assemble(frame, batches, old, Layout()) if isinstance(c, memoryview))
+        old.close()
+    fresh = frame.head + frame.separator.join(new_text[n].encode() for n in new_names) + frame.tail if new_names \
+        else frame.empty
+    assert b"".join(chunks) == fresh
+    assert (written.paths, written.tags) == (new_names, new_tags)
+    assert list(written.sizes) == [len(new_text[n].encode()) for n in new_names]
+    places = [names.index(n) if n in old_text and n not in edited else None for n in new_names]
+    runs = sum(1 for i, p in enumerate(places) if p is not None and (i == 0 or places[i - 1] != p - 1))
+    assert slices == runs
+
+
 def test_the_command_exits_with_its_code_its_output_written_and_exit_handlers_run(tmp_path: Path) -> None:
     """``cli.run`` leaves the process without Python's teardown: nothing of that may be lost."""
     probe = "import atexit; atexit.register(print, 'handler ran'); from bibkit.cli import run; run()"
