@@ -586,6 +586,20 @@ def test_a_kept_result_is_given_back_for_its_digest_only(tmp_path: Path) -> None
         assert store.result("list:html", digest) is None
 
 
+def test_a_folder_given_twice_is_checked_once_and_a_removed_file_is_gone(tmp_path: Path,
+                                                                        isolated_cache: Path) -> None:
+    records = _copy(tmp_path)
+    pythia = records / "biderman2023pythia.yaml"
+    copy = records / "copy2023pythia.yaml"
+    copy.write_text(pythia.read_text())  # the same key and identifiers twice
+    assert " BK04" in bibkit("validate", records).stdout
+    count = len(list(records.glob("*.yaml")))
+    copy.unlink()
+    twice = bibkit("validate", "-v", records, records, pythia)
+    assert (twice.exit_code, twice.stdout) == (0, "")
+    assert f"{count - 1} record file(s) checked" in twice.stderr
+
+
 def test_the_digest_changes_with_a_files_content_and_with_files_that_come_or_go(tmp_path: Path) -> None:
     """Kept results are found by the digest: an edit, a new file and a removed file each give
     another; a file only touched (same bytes), a run with nothing changed, or a store opened
