@@ -50,12 +50,13 @@ from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.layout import Batch
 from bibkit.library import Library, Loaded, read_capped, record_files
 from bibkit.model import Record
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
+
+    from bibkit.layout import Batch
 
 T = TypeVar("T")
 R = TypeVar("R")
