@@ -68,6 +68,23 @@ def count_splits(monkeypatch: pytest.MonkeyPatch, where: object) -> list[bool]:
     return splits
 
 
+def traced_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL statement the record store runs from here on, in order (a test of what a run
+    reads must see its queries)."""
+    from bibkit.libcache import Store
+
+    statements: list[str] = []
+    connect = Store._connect
+
+    def traced(self: Store, path: Path) -> Any:
+        db = connect(self, path)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(Store, "_connect", traced)
+    return statements
+
+
 def require_tool(name: str) -> str:
     """The real consumers are part of the test environment; missing one is a failure, not a skip."""
     path = shutil.which(name)

@@ -20,7 +20,7 @@ import bibkit as api
 from bibkit.layout import Layout, Previous
 from bibkit.libcache import Store
 
-from conftest import RECORDS, bibkit
+from conftest import RECORDS, bibkit, traced_statements
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -218,15 +218,7 @@ def test_an_edited_title_reads_no_other_record(tmp_path: Path, isolated_cache: P
     out = tmp_path / "refs.bib"
     assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
     _edit(records / "biderman2023pythia.yaml", "Pythia: A Suite", "Pythia: The Suite")
-    queries: list[str] = []
-    connect = Store._connect
-
-    def traced(self: Store, path: Path) -> sqlite3.Connection:
-        db = connect(self, path)
-        db.set_trace_callback(queries.append)
-        return db
-
-    monkeypatch.setattr(Store, "_connect", traced)
+    queries = traced_statements(monkeypatch)
     assert bibkit("export", "-f", "bibtex", "-r", records, "-o", out).exit_code == 0
     (store,) = (isolated_cache / "store").glob("*.sqlite")
     db = sqlite3.connect(store)

@@ -23,7 +23,7 @@ from bibkit.libcache import Checks, Store
 from bibkit.loader import load_library
 from bibkit.rules import validate
 
-from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit, count_splits
+from conftest import RECORDS, ROOT, TEST_RECORDS, bibkit, count_splits, traced_statements
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -310,17 +310,7 @@ def test_entries_are_looked_for_after_a_validate_not_after_an_export(
     """An export renders what it parses, so the next one does not look through every record
     for a missing entry; after a ``validate`` parsed an edit, it does, and renders it. An entry
     missing all the same (a damaged store) is noticed, and the export is whole."""
-    from bibkit.libcache import Store as StoreClass
-
-    statements: list[str] = []
-    connect = StoreClass._connect
-
-    def traced(self: StoreClass, path: Path) -> sqlite3.Connection:
-        db = connect(self, path)
-        db.set_trace_callback(statements.append)
-        return db
-
-    monkeypatch.setattr(StoreClass, "_connect", traced)
+    statements = traced_statements(monkeypatch)
     records = _copy(tmp_path)
     out = tmp_path / "refs.bib"
     path = records / "biderman2023pythia.yaml"
