@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 _NUMBER = re.compile(r"\d+")
@@ -107,11 +107,13 @@ def _pattern(keys: list[str], then: str = "") -> re.Pattern[str] | None:
 
 # Letters (and contractions) are placed before the text is decomposed; an ASCII letter placed
 # elsewhere (Lithuanian y) after, so that its accented forms (ỹ) go with it, but not where it is
-# the base of a place already given (the letter a marker follows).
-_TAILORED = {lang: _pattern([k for k in table if not (k.isascii() and len(k) == 1)])
-             for lang, table in TAILORINGS.items()}
-_MOVED = {lang: _pattern([k for k in table if k.isascii() and len(k) == 1], "(?![\U0002A6D0-\U0002A6FF])")
-          for lang, table in TAILORINGS.items()}
+# the base of a place already given (the letter a marker follows). Compiled for a language when
+# a key in it is first made: all of them took 5 ms of every start.
+@cache
+def _patterns(lang: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    table = TAILORINGS[lang]
+    return (_pattern([k for k in table if not (k.isascii() and len(k) == 1)]),
+            _pattern([k for k in table if k.isascii() and len(k) == 1], "(?![\U0002A6D0-\U0002A6FF])"))
 
 
 # A language written in another script sorts its own script first, after digits and before
@@ -128,9 +130,15 @@ _SCRIPTS = {
     # Han, less the ideographs that stand for bibkit's own letters (``_after``)
     "han": "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6cf\U0002a700-\U0002fa1f",
 }
-_OWN_SCRIPT = {lang: re.compile(f"[{_SCRIPTS[script]}]") for script, langs in (
+_OWN_SCRIPT = {lang: script for script, langs in (
     ("cyrillic", "ru uk bg sr mk be kk ky mn tg"), ("greek", "el"), ("georgian", "ka"), ("armenian", "hy"),
     ("hebrew", "he yi"), ("arabic", "ar fa ur ps"), ("thai", "th")) for lang in langs.split()}
+
+
+@cache
+def _script(name: str) -> re.Pattern[str]:
+    return re.compile(f"[{_SCRIPTS[name]}]")
+
 
 # Han is ordered by neither code point nor script: ICU places each character by its pinyin in
 # Chinese (which also sorts Han first, as above) and by radical and strokes in other languages.
@@ -140,7 +148,6 @@ _OWN_SCRIPT = {lang: re.compile(f"[{_SCRIPTS[script]}]") for script, langs in (
 # letters ``_after`` makes. Japanese and Korean order Han by reading; bibkit gives them the root
 # order. The supplementary planes' Han (Extension B on, rare in names and titles) sort after
 # the rest, by code point, where ICU would interleave them.
-_HAN = re.compile(f"[{_SCRIPTS['han']}]")
 _HAN_PLACES = 0x20000
 _HAN_FIRST = frozenset({"zh"})
 
@@ -156,7 +163,7 @@ def _han(text: str, lang: str) -> str:
     order = _han_order(lang if lang in _HAN_FIRST else "root")
     lead = "\x02" if lang in _HAN_FIRST else ""  # first, as _first places a language's own script
     after = chr(_HAN_PLACES + len(order))
-    return _HAN.sub(lambda m: lead + (order.get(m.group()) or after + m.group()), text)
+    return _script("han").sub(lambda m: lead + (order.get(m.group()) or after + m.group()), text)
 
 
 # ASCII symbols in the order of ICU's root collation (which is not code-point order), with the
@@ -194,11 +201,12 @@ def dotted_lower(text: str) -> str:
 def key(text: str, lang: str = "") -> str:
     """What ``text`` sorts by in language ``lang`` (a tag's primary subtag: "tr", "sv", ...)."""
     text = (dotted_lower(text) if lang in ("tr", "az") else text.lower()).lstrip("[]'\"")
-    own = _OWN_SCRIPT.get(lang)
+    script = _OWN_SCRIPT.get(lang)
+    own = _script(script) if script is not None else None
     han = lang
-    if lang not in _TAILORED:
+    if lang not in TAILORINGS:
         lang = ""
-    tailored, moved, table = _TAILORED[lang], _MOVED[lang], TAILORINGS[lang]
+    (tailored, moved), table = _patterns(lang), TAILORINGS[lang]
 
     def place(m: re.Match[str]) -> str:
         return table[m.group()]
@@ -213,14 +221,11 @@ def key(text: str, lang: str = "") -> str:
         base = moved.sub(place, base)
     if own is not None:
         base = own.sub(_first, base)
-    if _HAN.search(base):
+    if _script("han").search(base):
         base = _han(base, han)
-    return _GEORGIAN.sub(_after_cyrillic, base)
-
-
-# Scripts otherwise keep the root order, which is code-point order but for Georgian (between
-# Cyrillic and Armenian there).
-_GEORGIAN = re.compile(f"[{_SCRIPTS['georgian']}]")
+    # Scripts otherwise keep the root order, which is code-point order but for Georgian (between
+    # Cyrillic and Armenian there).
+    return _script("georgian").sub(_after_cyrillic, base)
 
 
 def _after_cyrillic(m: re.Match[str]) -> str:
