@@ -132,6 +132,11 @@ class SortedTitles:
         return order[max(0, pos - WINDOW):pos + WINDOW + 1]
 
 
+def load() -> None:
+    """Import what comparing titles needs (``_Titles``), ahead of the comparison."""
+    import rapidfuzz.distance.Indel  # noqa: F401
+
+
 class _Titles:
     """Each title's text, and whether two are near-duplicates."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from bibkit.diagnostics import BibkitError, Diagnostic
-from bibkit.exporters import STREAMS, ExportOptions, Stream, fingerprint, sort_records
+from bibkit.exporters import LISTS, STREAMS, ExportOptions, Stream, fingerprint, list_item, sort_records
 from bibkit.layout import Batch, Frame, Layout, Previous, assemble, kept_form, opened
 from bibkit.libcache import Checks, Renderer, Store, StoreDamaged
 from bibkit.library import Library
@@ -95,10 +96,18 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
 
     checks = Checks(today, tuple(rules))
     stream = STREAMS.get(fmt)
-    render = (f"{fmt}:{fingerprint(fmt, options)}", lambda record: stream.entry(record, options)) if stream else None
+    render: Renderer | None = None
+    meanwhile: Callable[[], object] | None = None
+    if stream is not None:
+        render = (f"{fmt}:{fingerprint(fmt, options)}", lambda record: stream.entry(record, options))
+    elif fmt in LISTS:
+        # The records' CSL items are made where they are parsed (in parallel), and the style is
+        # compiled meanwhile.
+        render = ("csl-item", list_item)
+        meanwhile = functools.partial(_prepare_style, options)
 
     def run(s: Store) -> Exported:
-        refreshed = s.refresh(checks, render)
+        refreshed = s.refresh(checks, render, meanwhile)
         chosen = _choose(s, selection)
         found = s.findings(refreshed) + chosen.findings
         if blocks_export(s.unreadable(), found, strict):
@@ -127,6 +136,12 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
         return _write(s, job, output, stdout, None)
 
     return with_store(store, run)
+
+
+def _prepare_style(options: ExportOptions) -> None:
+    from bibkit.exporters.citeproc import prepare
+
+    prepare(options.style, options.locale)
 
 
 @dataclass
@@ -265,10 +280,19 @@ def _chunks(store: Store, job: _Job, old: Previous | None, layout: Layout) -> It
         yield kept[1]
         return
     if chosen.records is not None:
-        records = [r for r, _ in chosen.records]
+        data = render_all([r for r, _ in chosen.records], job.fmt, job.options)
+    elif render is not None:  # LISTS: the stored CSL items, in the export's order (by key)
+        from bibkit.exporters import export_items
+
+        items = []
+        for _, _, texts in store.entries(render, chosen.paths):
+            for text in texts:
+                assert isinstance(text, str)  # (a place in an old file only with ``held``)
+                items.append(json.loads(text))
+        data = export_items(items, job.fmt, job.options)
     else:
-        records = [lo.record for lo in store.loaded(chosen.paths) if lo.record is not None]
-    data = render_all(records, job.fmt, job.options)
+        data = render_all([lo.record for lo in store.loaded(chosen.paths) if lo.record is not None], job.fmt,
+                          job.options)
     store.keep_result(what, digest, job.found, data)
     yield data
 

@@ -33,6 +33,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -248,11 +249,11 @@ class _Pool(Generic[T, R]):
             self.pool = multiprocessing.get_context("fork").Pool(workers)
 
     def map(self, items: list[T]) -> Iterator[R]:
+        """The results, in order; the items are handed to the workers now (here: as they are asked for)."""
         if self.pool is None:
-            yield from map(self.work, items)
-            return
-        for done in self.pool.imap(_work_on, [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]):
-            yield from done
+            return map(self.work, items)
+        chunks = self.pool.imap(_work_on, [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)])
+        return itertools.chain.from_iterable(chunks)
 
     def __enter__(self) -> _Pool[T, R]:
         return self
@@ -389,9 +390,12 @@ class Store:
 
     # Bringing the store up to date with the files
 
-    def refresh(self, checks: Checks, render: Renderer | None = None) -> Refreshed:
+    def refresh(self, checks: Checks, render: Renderer | None = None,
+                meanwhile: Callable[[], object] | None = None) -> Refreshed:
         """Parse what changed since the last run, drop what went, and keep everything derived
-        from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry)."""
+        from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry).
+        ``meanwhile`` runs while the files are parsed, when there are files to parse: work of
+        the caller's that would otherwise wait for the parsing to end."""
         with _bulk():
             paths = self.paths()
             basis = checks.basis
@@ -401,7 +405,7 @@ class Store:
             if suspects or gone or stale:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    result.parsed = self._update(suspects, gone, stale, checks, render)
+                    result.parsed = self._update(suspects, gone, stale, checks, render, meanwhile)
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -453,7 +457,7 @@ class Store:
         return suspects, gone, stale
 
     def _update(self, suspects: list[str], gone: Iterable[str], stale: list[str], checks: Checks,
-                render: Renderer | None) -> int:
+                render: Renderer | None, meanwhile: Callable[[], object] | None = None) -> int:
         gone = list(gone)
         # Again, under the write lock (another run may have just written), and only what is needed.
         rows = self._rows(sorted({*suspects, *stale}))
@@ -469,7 +473,12 @@ class Store:
             for name in _FILE_INDEXES:
                 self.db.execute(f"DROP INDEX IF EXISTS {name}")
         with _Pool(functools.partial(_examine, job=_Job(rows, checks, render)), len(suspects)) as pool:
-            for path, kind, values in pool.map(suspects):
+            results = pool.map(suspects)
+            if pool.pool is not None:  # while the workers parse: what the titles' comparison imports
+                across.load()
+            if meanwhile is not None and suspects:
+                meanwhile()  # (while the workers, if any, parse)
+            for path, kind, values in results:
                 if kind == "touch":
                     touches.append(values)
                     continue

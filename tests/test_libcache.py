@@ -730,3 +730,84 @@ def test_a_store_filled_from_empty_builds_every_index_it_dropped(tmp_path: Path)
         indexes = {name for (name,) in store.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'")}
     assert set(libcache._FILE_INDEXES) <= indexes
+
+
+def test_a_formatted_list_reads_the_csl_items_made_where_its_records_were_parsed(
+        tmp_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text, HTML or Markdown list is rendered from each record's CSL item, which the store
+    makes where it parses the record (in the worker processes of a large collection) and keeps:
+    an export reads the items, not the stored records. After a ``validate``, which makes no
+    item, the export makes the items it lacks. The list is the list rendered from the records."""
+    import bibkit as api
+    from bibkit.exporters import ExportOptions, export
+
+    statements = traced_statements(monkeypatch)
+    records = _copy(tmp_path)
+    n = len(list(records.glob("*.yaml")))
+
+    def items_stored() -> int:
+        (path,) = (isolated_cache / "store").glob("*.sqlite")
+        db = sqlite3.connect(path)
+        try:
+            return int(db.execute("SELECT count(*) FROM entries WHERE what = 'csl-item'").fetchone()[0])
+        finally:
+            db.close()
+
+    for fmt in ("text", "html", "markdown"):
+        statements.clear()
+        result = bibkit("export", "-f", fmt, "-r", records, "--style", "ieee")
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.encode() == export(api.load(records).records, fmt, ExportOptions(style="ieee"))
+        assert items_stored() == n
+        assert not any("loaded FROM files" in s for s in statements)  # the records are not read back
+    before = bibkit("export", "-f", "text", "-r", records).stdout
+    path = records / "biderman2023pythia.yaml"
+    path.write_text(path.read_text().replace('volume: "', 'volume: "9', 1))
+    assert bibkit("validate", records).exit_code == 0
+    result = bibkit("export", "-f", "text", "-r", records)
+    assert result.stdout.encode() == api.export(api.load(records).records, "text")
+    assert result.stdout != before and items_stored() == n
+
+
+def test_a_run_compiles_the_style_while_its_records_are_parsed(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``refresh``'s ``meanwhile`` (a formatted list compiles its style there) runs once when
+    files are parsed, after the workers have been handed them, and not when nothing changed."""
+    from bibkit import libcache
+
+    monkeypatch.setattr(libcache, "_RACY_NS", 0)  # files written a moment ago are not all read again
+    records = _copy(tmp_path)
+    for n in range(300):  # enough files to be parsed in worker processes
+        (records / f"copy{n}.yaml").write_text((records / "biderman2023pythia.yaml").read_text())
+    handed: list[int] = []
+    with Store(tmp_path / "cache", [records]) as store:
+        real = libcache._Pool.map
+
+        def spy(self: Any, items: list[Any]) -> Any:
+            handed.append(len(items))
+            return real(self, items)
+
+        calls: list[list[int]] = []
+        libcache._Pool.map = spy  # type: ignore[method-assign]
+        try:
+            store.refresh(Checks(date(2026, 1, 1)), meanwhile=lambda: calls.append(list(handed)))
+            store.refresh(Checks(date(2026, 1, 1)), meanwhile=lambda: calls.append(list(handed)))
+        finally:
+            libcache._Pool.map = real  # type: ignore[method-assign]
+    assert calls == [[len(list(records.glob("*.yaml")))]]
+
+
+def test_a_style_that_cannot_be_used_is_reported_where_the_list_is_rendered(tmp_path: Path) -> None:
+    """The style compiled while the records are parsed is a head start, not a check of its own:
+    a style or locale that cannot be used fails as before, with one line, and a blocked export
+    reports its findings, not the style."""
+    records = _copy(tmp_path)
+    for n in range(300):
+        (records / f"copy{n}.yaml").write_text((records / "biderman2023pythia.yaml").read_text())
+    bad = tmp_path / "bad.csl"
+    bad.write_text("<style/>")
+    result = bibkit("export", "-f", "text", "--style", str(bad), "-r", records)
+    assert result.exit_code != 0 and result.stderr.count("\n") == 1
+    assert "cannot use style" in result.stderr and "Traceback" not in result.stderr
+    result = bibkit("export", "-f", "text", "--style", "ieeee", "-r", records)
+    assert result.exit_code == 2 and "unknown style 'ieeee'" in result.stderr

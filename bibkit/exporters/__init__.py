@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bibkit.model import Record
 
@@ -72,6 +73,26 @@ class _Formatted:
         from bibkit.exporters import citeproc
 
         return citeproc.render(records, options.style, options.locale, self.fmt)
+
+
+LISTS = ("text", "html", "markdown")  # the formatted lists, which a style renders from CSL items
+
+
+def list_item(record: Record) -> str:
+    """A record as the formatted lists read it: its CSL item, as compact JSON (the record store
+    keeps it, made where the record is parsed)."""
+    import json
+
+    from bibkit.exporters import csljson
+
+    return json.dumps(csljson.item(record), ensure_ascii=False, separators=(",", ":"))
+
+
+def export_items(items: list[dict[str, Any]], fmt: str, options: ExportOptions) -> bytes:
+    """A formatted list (``LISTS``) of CSL items, in the order ``export`` gives their records."""
+    from bibkit.exporters import citeproc
+
+    return citeproc.render_items(items, options.style, options.locale, fmt)
 
 
 def _htmlpage(records: Sequence[Record], options: ExportOptions) -> bytes:

@@ -289,24 +289,44 @@ def _compiled(path: Path, forced: str | None, locale: str, mtime_ns: int, size: 
         raise BibkitError(f"cannot use style {str(path)!r}: {exc}") from None
 
 
+def prepare(style: str, locale: str) -> None:
+    """Compile the style now (``engine_for`` keeps it), for a list rendered later: a run calls
+    this while its records are parsed in other processes. What fails here fails again, and is
+    reported, where the list is rendered."""
+    try:
+        check_locale(locale)
+        engine_for(resolve(style), locale)
+    except (BibkitError, OSError):
+        pass
+
+
 def render_entries(records: Sequence[Record], style: str, locale: str, fmt: str) -> list[tuple[Record, str]]:
     """(record, rendered entry) in the style's order."""
+    entries = _entries([csl_item(record) for record in records], style, locale, fmt)
+    return [(records[i], text) for i, text in entries]
+
+
+def _entries(items: list[dict[str, Any]], style: str, locale: str, fmt: str) -> list[tuple[int, str]]:
+    """(index in ``items``, rendered entry) in the style's order."""
     check_locale(locale)
     engine = engine_for(resolve(style), locale)
-    items = [csl_item(record) for record in records]
     if len({item["id"] for item in items}) != len(items):  # the same key twice: ids of their own
-        for i, item in enumerate(items):
-            item["id"] = f"item{i:06d}"
-    by_id = {item["id"]: r for item, r in zip(items, records, strict=True)}
+        items = [{**item, "id": f"item{i:06d}"} for i, item in enumerate(items)]
+    by_id = {item["id"]: i for i, item in enumerate(items)}
     return [(by_id[key], text) for key, text in engine.bibliography(items, fmt)]
 
 
 def render(records: Sequence[Record], style: str, locale: str, fmt: str) -> bytes:
-    entries = render_entries(records, style, locale, fmt)
+    return render_items([csl_item(record) for record in records], style, locale, fmt)
+
+
+def render_items(items: list[dict[str, Any]], style: str, locale: str, fmt: str) -> bytes:
+    """The list of CSL items (``csl_item``: each one's id is its record's key) in ``fmt``."""
+    entries = [(items[i]["id"], text) for i, text in _entries(items, style, locale, fmt)]
     if fmt == "html":
         body = "".join(
-            f'  <div class="csl-entry" id="ref-{html.escape(r.key, quote=True)}">{text}</div>\n'
-            for r, text in entries)
+            f'  <div class="csl-entry" id="ref-{html.escape(key, quote=True)}">{text}</div>\n'
+            for key, text in entries)
         return f'<div class="csl-bib-body">\n{body}</div>\n'.encode()
     sep = "\n\n" if fmt == "markdown" else "\n"
     return (sep.join(text.strip() for _, text in entries) + "\n").encode() if entries else b""
