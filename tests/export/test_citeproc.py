@@ -419,3 +419,60 @@ def test_a_saved_names_registry_restores_what_was_added_since() -> None:
     assert state() != before
     registry.restore(saved)
     assert state() == before
+
+
+def _alike_items(n: int) -> list[dict[str, Any]]:
+    """Items whose citations read alike in groups (shared family names, initials and years):
+    disambiguation adds names, given names and year suffixes, step by step."""
+    families = ["Smith", "Lee", "García", "Nakamura"]
+    givens = ["Anna", "Bob", "Ann", "Chen", "B. J."]
+    return [{"id": f"i{k}", "type": "article-journal", "title": f"Paper {k}", "container-title": "Journal",
+             "issued": {"date-parts": [[2000 + k % 3]]},
+             "author": [{"family": families[(k + j) % 4], "given": givens[(k * 3 + j) % 5]} for j in range(1 + k % 5)]}
+            for k in range(n)]
+
+
+@pytest.mark.parametrize("style", ["apa", "chicago-author-date", "harvard-cite-them-right"])
+def test_a_disambiguation_run_renders_a_citation_once_for_each_expansion(
+        style: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's steps render a group's citations again with expansions they were rendered with
+    before (citeproc-js's order of steps); each is rendered once for an expansion and a state of
+    the names registry and year suffix, and taken again from the run's memo with what rendering
+    it leaves. The list and every entry's expansion are what rendering each step leaves, in
+    order and in forked workers."""
+    from bibkit import fanout
+    from bibkit.exporters.citeproc import engine_for, resolve
+    from bibkit.exporters.csl.engine import Disambiguator, Engine
+
+    items = _alike_items(360)
+    engine = engine_for(resolve(style), "en-US")
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    rendered: list[tuple[Any, ...]] = []
+    real = Engine._ambiguous_cite
+
+    def spy(self: Engine, st: Any, item: Any, request: Any) -> str:
+        if request is not None:
+            rendered.append((item.id, repr(request), self.names_registry.version,
+                             self.registry[item.id].disambig, len(runs)))
+        return real(self, st, item, request)
+
+    runs: list[str] = []
+    real_run = Disambiguator.run
+
+    def counted(self: Disambiguator, akey: str) -> None:
+        runs.append(akey)
+        real_run(self, akey)
+
+    monkeypatch.setattr(Engine, "_ambiguous_cite", spy)
+    monkeypatch.setattr(Disambiguator, "run", counted)
+    remembered = _both_ways(engine, items)
+    assert len(set(map(repr, rendered))) == len(rendered)  # nothing rendered twice in one run
+    with_memo = len(rendered)
+
+    monkeypatch.setattr(Disambiguator, "_cite",  # every step renders
+                        lambda self, item, base: Engine._ambiguous_cite(self.engine, self.st, item, base))
+    rendered.clear()
+    assert _both_ways(engine, items) == remembered
+    assert remembered[0] == remembered[1]
+    assert len(rendered) > with_memo  # the memo was used
+

@@ -25,7 +25,7 @@ from bibkit.exporters.csl.locale import CSL_NS
 from bibkit.exporters.csl.names import LabelSpec, NamesNode, NameSpec
 from bibkit.exporters.csl.numbers import NUMERIC_VARIABLES, letters, padding, roman
 from bibkit.exporters.csl.output import Blob, NumericBlob
-from bibkit.exporters.csl.runtime import EMPTY, MACRO_WITH_DATE, Fmt, Frame, St
+from bibkit.exporters.csl.runtime import EMPTY, MACRO_WITH_DATE, Fmt, Frame, St, bare
 
 if TYPE_CHECKING:
     from bibkit.exporters.csl.engine import Engine
@@ -311,6 +311,7 @@ class Compiler:
                 st.queue.append(label, fmt)
         elif first in MULTI_FIELDS:
             short = form == "short"
+            uncased, passthrough = fmt.copy(text_case=""), fmt.copy(text_case="passthrough")
 
             def render(st: St, v: str) -> None:
                 item = st.item
@@ -324,9 +325,9 @@ class Compiler:
                 tok = fmt
                 if fmt.text_case == "sentence" and v in ("title", "container-title"):
                     value = engine.case("sentence", value)
-                    tok = fmt.copy(text_case="")
+                    tok = uncased
                 elif fmt.text_case == "title" and engine.field_language(item) != "en":
-                    tok = fmt.copy(text_case="passthrough")
+                    tok = passthrough
                 st.queue.append(value, tok)
                 st.probably_rendered_something = True
                 if st.can_block_substitute:
@@ -410,11 +411,27 @@ class Compiler:
         group = self._group_runner(EMPTY, body, real=True, has_date=has_date and self.sort)
         wrapped_inner = self._wrapped_plain(group, nesting + 1, inner_subst)
 
+        plain = not (fmt.prefix or fmt.suffix or fmt.delimiter or fmt.decorations or fmt.text_case)
+
         def run(st: St) -> None:
             queue = st.queue
-            queue.open(EMPTY if st.macro_with_date else fmt)
+            if not (plain or st.macro_with_date) or not queue.bare:
+                queue.open(EMPTY if st.macro_with_date else fmt)
+                wrapped_inner(st)
+                queue.close_plain()
+                return
+            # The text element's level would have nothing of its own, around the macro's group
+            # (one level, or none if it printed nothing): it is made only where close_plain
+            # would keep it.
+            parent = queue.stack[-1]
+            siblings = parent.blobs
+            assert isinstance(siblings, list)
+            before = len(siblings)
             wrapped_inner(st)
-            queue.close()
+            if len(siblings) > before and (not bare(siblings[-1]) or id(siblings[-1]) in queue.numbered):
+                level = Blob([siblings[-1]])
+                level.alldecor = parent.alldecor
+                siblings[-1] = level
 
         return run
 
@@ -439,18 +456,29 @@ class Compiler:
 
     @staticmethod
     def _group_runner(fmt: Fmt, body: list[Run], real: bool, has_date: bool = False) -> Run:
+        # (Queue.open and close written out: a long style runs some sixty groups an entry.)
         def run(st: St) -> None:
             queue = st.queue
             if has_date:
                 st.macro_with_date = True
-            queue.open(EMPTY if st.macro_with_date and st.sort_key_flag else fmt)
-            parent = st.frames[-1]
-            frame = Frame(old_term_predecessor=st.term_predecessor)
-            st.frames.append(frame)
+            own = EMPTY if st.macro_with_date and st.sort_key_flag else fmt
+            stack = queue.stack
+            top = stack[-1]
+            level = Blob(None, own.prefix, own.suffix, own.delimiter, own.decorations, own.text_case)
+            above = top.alldecor
+            if above:
+                level.alldecor = level.alldecor + above
+            siblings = top.blobs
+            assert isinstance(siblings, list)
+            siblings.append(level)
+            stack.append(level)
+            frames = st.frames
+            parent = frames[-1]
+            frame = Frame(False, False, False, st.term_predecessor)
+            frames.append(frame)
             for child in body:
                 child(st)
-            queue.close()
-            st.frames.pop()
+            frames.pop()
             if has_date:
                 # Off, not back to what it was: in citeproc-js it is one flag, and the end of a
                 # macro with a date inside one with a date lets the rest of the outer one print
@@ -458,12 +486,12 @@ class Compiler:
                 st.macro_with_date = False
             if frame.variable_success or (frame.term_intended and not frame.variable_attempt):
                 parent.variable_success = True
-            else:
+                queue.close_plain()
+            else:  # the group prints nothing: its level goes
+                stack.pop()
+                siblings.pop()
                 st.term_predecessor = frame.old_term_predecessor
                 parent.variable_attempt = frame.variable_attempt
-                blobs = queue.current.blobs
-                if isinstance(blobs, list) and blobs:
-                    blobs.pop()
 
         return run
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cmp_to_key
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -552,6 +552,9 @@ class Engine:
 
     def _render(self, st: St, runs: list[Run], renderer: Renderer, entry: bool) -> str:
         queue = st.queue
+        # (the layout's prefix and a display's suffix go to the level that stands first or last:
+        # no wrapper is left out where it would be that level)
+        queue.bare = not entry or not (self.layout_fmt.prefix or self.using_display)
         if entry:
             top = queue.open_blob(Blob(None, decorations=[("@bibliography", "entry"), *self.layout_fmt.decorations]))
             layout = queue.open()
@@ -656,16 +659,20 @@ class Engine:
             return
         registry = self.names_registry
         saved = registry.save()
-        keys = fanout.fanout(lambda entry: self._render_sort_key(entry.item, 0), entries,
-                             lambda: registry.version == saved.version or not registry.read)
+
+        def keyed(entry: RegistryEntry) -> list[str | None]:  # (with its collation key: a worker's work too)
+            key = self._render_sort_key(entry.item, 0)
+            return [key, None if key is None else collation.key(key, self.collation_lang)]
+
+        keys = fanout.fanout(keyed, entries, lambda: registry.version == saved.version or not registry.read)
         if keys is None:
             registry.restore(saved)
             self._sort_state = None
             return
-        for entry, key in zip(entries, keys, strict=True):
+        for entry, (key, collated) in zip(entries, keys, strict=True):
             if not entry.sortkeys:
                 entry.sortkeys.append(key)
-                entry.collation.append(None if key is None else collation.key(key, self.collation_lang))
+                entry.collation.append(collated)
 
     def _first_cites(self, st: St, items: list[Item]) -> list[Any] | None:
         """Every item's first citation, as disambiguation first compares them: ``[text, its
@@ -962,6 +969,16 @@ def _entry_renderer(renderer: Renderer) -> Renderer:
 # Disambiguation (citeproc-js's CSL.Disambiguation, for the entries of one list)
 
 
+class _Cited(NamedTuple):
+    """A citation rendered in a disambiguation run, and what rendering it left (``Disambiguator._cite``)."""
+
+    text: str
+    after: DisambigConfig  # the expansion rendered into
+    names_max: list[int]
+    counts: tuple[int, int]  # St.disambiguate_count, St.disambiguate_max
+    log: list[list[Any]]  # what the names registry logged
+
+
 class Disambiguator:
     def __init__(self, engine: Engine, st: St, ambig: dict[str, list[str]]) -> None:
         self.engine = engine
@@ -969,9 +986,39 @@ class Disambiguator:
         self.ambig = ambig
         self.modes = engine.modes
         self.item: Item  # the item a run is disambiguating
+        self.memo: dict[tuple[Any, ...], _Cited] = {}  # one run's renderings (``_cite``)
 
     def _cite(self, item: Item, base: DisambigConfig | None) -> str:
-        return self.engine._ambiguous_cite(self.st, item, base)
+        """The item's citation with ``base``'s expansion. The steps of one run render an item
+        again with an expansion it was rendered with before (a third of APA's renderings of a
+        thousand entries): such a rendering is taken from the run's memo, keyed by all it reads
+        that can change meanwhile, with all it leaves behind that the run reads (the expansion
+        rendered into ``base``, ``St``'s counts, what the names registry logged)."""
+        engine, st = self.engine, self.st
+        if base is None:
+            return engine._ambiguous_cite(st, item, base)
+        registry = engine.names_registry
+        entry = engine.registry.get(item.id)
+        key = (item.id, tuple(base.names), tuple(map(tuple, base.givens)), base.year_suffix, base.disambiguate,
+               registry.version, engine.range_wrapper is None,
+               entry.disambig.year_suffix if entry is not None and entry.disambig is not None else None)
+        log = registry.log
+        hit = self.memo.get(key)
+        if hit is not None:
+            after = hit.after
+            base.names[:], base.givens[:] = after.names, [list(g) for g in after.givens]
+            base.year_suffix, base.disambiguate = after.year_suffix, after.disambiguate
+            st.item, st.disambig_request, st.disambig_settings = item, base, base
+            st.names_max = list(hit.names_max)
+            st.disambiguate_count, st.disambiguate_max = hit.counts
+            if log is not None:
+                log.extend(hit.log)
+            return hit.text
+        start = len(log) if log is not None else 0
+        text = engine._ambiguous_cite(st, item, base)
+        self.memo[key] = _Cited(text, base.clone(), list(st.names_max), (st.disambiguate_count, st.disambiguate_max),
+                                log[start:] if log is not None else [])
+        return text
 
     def register(self, akey: str, item_id: str, config: DisambigConfig) -> None:
         entry = self.engine.registry[item_id]
@@ -994,6 +1041,7 @@ class Disambiguator:
             # A cite of its own: rendering it again would only recompute the given names'
             # expansion, which (see NameRegistry.unchanged) is what the first rendering found.
             return
+        self.memo = {}
         first = registry[ids[0]].item
         self._cite_data(first, None)
         if len(ids) > 1:

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bibkit.exporters.csl.output import ROMANESQUE, Blob
-from bibkit.exporters.csl.runtime import EMPTY, Fmt
+from bibkit.exporters.csl.runtime import EMPTY, Fmt, bare
 
 if TYPE_CHECKING:
     from bibkit.exporters.csl.runtime import St
@@ -744,13 +744,17 @@ class NameOutput:
                 blobs.append(last)
         # What citeproc-js's queue does here (open a level, append each blob, close, pop the
         # level), built directly: a level holding each blob in a level of its own, both
-        # inheriting the decorations above.
+        # inheriting the decorations above. A level with nothing of its own around a bare level
+        # changes no text (see Queue.close_plain): a bare blob (an earlier join) goes in as it is.
         above = self.st.queue.stack[-1].alldecor
         level = Blob()
         wrapped = level.blobs
         assert isinstance(wrapped, list)
         for blob in blobs:
             if blob is not None:
+                if bare(blob):
+                    wrapped.append(blob)
+                    continue
                 wrapper = Blob([blob])
                 if above:
                     wrapper.alldecor = above
@@ -849,7 +853,9 @@ class NameOutput:
 
     def _rendered(self, name: Name) -> None:
         st = self.st
-        if st.area == "bibliography" and st.rendered_name is not None:
+        # (read only for subsequent-author-substitute)
+        if (st.area == "bibliography" and st.rendered_name is not None
+                and st.engine.subsequent_author_substitute is not None):
             st.rendered_name.append("".join(name.part(p) for p in NAME_PARTS))
 
     def _part(self, text: str, fmt: Fmt | None, spec: NameSpec) -> Blob | None:

@@ -11,7 +11,6 @@ names and disambiguation settings.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -59,7 +58,12 @@ class Fmt:
         return Blob(content, self.prefix, self.suffix, self.delimiter, self.decorations or None, self.text_case)
 
     def copy(self, **changes: Any) -> Fmt:
-        return dataclasses.replace(self, **{"decorations": list(self.decorations), **changes})
+        # (not dataclasses.replace, which looks at the fields each time: numbers copy their
+        # element's formatting for every value they print)
+        copied = Fmt(self.prefix, self.suffix, self.delimiter, list(self.decorations), self.text_case)
+        for name, value in changes.items():
+            setattr(copied, name, value)
+        return copied
 
 
 EMPTY = Fmt()
@@ -79,16 +83,22 @@ class Frame:
 class Queue:
     """The tree being built for one entry, sort key or citation."""
 
-    __slots__ = ("root", "st", "stack")
+    __slots__ = ("bare", "numbered", "root", "st", "stack")
 
     def __init__(self, st: St) -> None:
         self.st = st
         self.root = Blob()
         self.stack: list[Blob] = [self.root]
+        # The levels a number went into, at any depth (their ids): never bare (see close_plain).
+        self.numbered: set[int] = set()
+        # Whether close_plain may leave out a wrapper: not in an entry whose layout gives its
+        # first or last level affixes after the fact (Engine._render).
+        self.bare = True
 
     def reset(self) -> None:
         self.root = Blob()
         self.stack = [self.root]
+        self.numbered = set()
 
     @property
     def current(self) -> Blob:
@@ -112,6 +122,26 @@ class Queue:
     def close(self) -> Blob:
         return self.stack.pop()
 
+    def close_plain(self) -> None:
+        """Close a group's or a macro call's level, which nothing refers to once closed. A level
+        with nothing of its own (no affixes, delimiter, formatting or case) around a single
+        level that is ``bare`` and holds no number at any depth is left out: the four
+        punctuation passes and the flattening read the same text through it as without it
+        (test_output_tree.py; the sweep's lists are the same to the byte), and half of a
+        style's levels are such wrappers (a macro call is two levels, a group inside it a
+        third)."""
+        level = self.stack.pop()
+        blobs = level.blobs
+        if not self.bare or len(blobs) != 1 or level.prefix or level.suffix or level.delimiter \
+                or level.decorations or level.text_case:
+            return
+        child: Any = blobs[0]
+        if not bare(child) or id(child) in self.numbered:
+            return
+        siblings = self.stack[-1].blobs
+        if siblings and siblings[-1] is level:  # (always, unless the level was moved)
+            siblings[-1] = child  # type: ignore[index]
+
     def pop(self) -> Any:
         blobs = self.stack[-1].blobs
         assert isinstance(blobs, list)
@@ -132,6 +162,8 @@ class Queue:
             ignore_predecessor = True
         if literal:
             self.stack[-1].push(content)
+            if content.num is not None:  # (numbers join and print through the levels they are in)
+                self.numbered.update(map(id, self.stack))
             return True
         if fmt is None:
             fmt = EMPTY
@@ -180,6 +212,25 @@ class Queue:
 
 
 MACRO_WITH_DATE = Fmt()
+
+
+def bare(blob: Any) -> bool:
+    """A level with nothing of its own but a delimiter (no affixes, formatting or case) that
+    holds no number, and does not end in a suffix with two spaces: a level with nothing of its
+    own around it may be left out (close_plain). (Each level moves one trailing space up, and
+    drops it where its last child's suffix still ends in one: a wrapper is one more level.)"""
+    inner = blob.blobs
+    if inner.__class__ is not list or blob.prefix or blob.suffix or blob.decorations or blob.text_case:
+        return False
+    for child in inner:
+        if child.num is not None:
+            return False
+    last = inner[-1] if inner else None
+    while last is not None:
+        if last.suffix[-2:] == "  ":
+            return False
+        last = last.blobs[-1] if last.blobs.__class__ is list and last.blobs else None
+    return True
 
 
 @dataclass
