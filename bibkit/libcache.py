@@ -394,8 +394,8 @@ class Store:
                 meanwhile: Callable[[], object] | None = None) -> Refreshed:
         """Parse what changed since the last run, drop what went, and keep everything derived
         from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry).
-        ``meanwhile`` runs while the files are parsed, when there are files to parse: work of
-        the caller's that would otherwise wait for the parsing to end."""
+        ``meanwhile`` runs while the files are parsed, once one has changed: work of the
+        caller's that would otherwise wait for the parsing to end."""
         with _bulk():
             paths = self.paths()
             basis = checks.basis
@@ -474,14 +474,15 @@ class Store:
                 self.db.execute(f"DROP INDEX IF EXISTS {name}")
         with _Pool(functools.partial(_examine, job=_Job(rows, checks, render)), len(suspects)) as pool:
             results = pool.map(suspects)
-            if pool.pool is not None:  # while the workers parse: what the titles' comparison imports
-                across.load()
-            if meanwhile is not None and suspects:
-                meanwhile()  # (while the workers, if any, parse)
             for path, kind, values in results:
                 if kind == "touch":
                     touches.append(values)
                     continue
+                if meanwhile is not None:  # a file did change: while the workers parse the rest
+                    if pool.pool is not None:
+                        across.load()  # (what the titles' comparison below imports)
+                    meanwhile()
+                    meanwhile = None
                 parsed.add(path)
                 writes.append(values)
                 if len(writes) >= _BATCH and not few:

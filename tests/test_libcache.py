@@ -3,6 +3,7 @@ answered from the store, a damaged store is rebuilt, not trusted, and an edit is
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sqlite3
@@ -772,7 +773,9 @@ def test_a_formatted_list_reads_the_csl_items_made_where_its_records_were_parsed
 def test_a_run_compiles_the_style_while_its_records_are_parsed(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """``refresh``'s ``meanwhile`` (a formatted list compiles its style there) runs once when
-    files are parsed, after the workers have been handed them, and not when nothing changed."""
+    files are parsed, after the workers have been handed them; not when nothing changed, nor
+    when the files looked at are the bytes the store holds (touched: a warm run would compile a
+    style it does not use)."""
     from bibkit import libcache
 
     monkeypatch.setattr(libcache, "_RACY_NS", 0)  # files written a moment ago are not all read again
@@ -789,12 +792,21 @@ def test_a_run_compiles_the_style_while_its_records_are_parsed(tmp_path: Path,
 
         calls: list[list[int]] = []
         libcache._Pool.map = spy  # type: ignore[method-assign]
+
+        def refresh() -> int:
+            return store.refresh(Checks(date(2026, 1, 1)), meanwhile=lambda: calls.append(list(handed))).parsed
+
         try:
-            store.refresh(Checks(date(2026, 1, 1)), meanwhile=lambda: calls.append(list(handed)))
-            store.refresh(Checks(date(2026, 1, 1)), meanwhile=lambda: calls.append(list(handed)))
+            n = len(list(records.glob("*.yaml")))
+            assert refresh() == n and calls == [[n]]
+            assert refresh() == 0 and calls == [[n]]  # nothing changed
+            for path in records.glob("*.yaml"):
+                os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10**9))
+            assert refresh() == 0 and calls == [[n]] and handed[-1] == n  # every file looked at, none changed
+            (records / "copy7.yaml").write_text((records / "copy7.yaml").read_text().replace('volume: "', 'volume: "9'))
+            assert refresh() == 1 and calls == [[n], [n, n, 1]]
         finally:
             libcache._Pool.map = real  # type: ignore[method-assign]
-    assert calls == [[len(list(records.glob("*.yaml")))]]
 
 
 def test_a_style_that_cannot_be_used_is_reported_where_the_list_is_rendered(tmp_path: Path) -> None:
