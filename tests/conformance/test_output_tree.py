@@ -101,7 +101,7 @@ def test_close_plain_leaves_out_only_a_level_with_nothing_of_its_own_around_a_ba
         kept = _queue_with(inner)[1]
         assert kept is not inner and kept.blobs == [inner]
     queue = Queue(None)  # type: ignore[arg-type]
-    queue.bare = False  # (an entry whose layout dresses its first or last level)
+    queue.elide = False  # (an entry whose layout dresses its first or last level)
     queue.open()
     queue.stack[-1].push(bare)
     queue.close_plain()

@@ -415,7 +415,7 @@ class Compiler:
 
         def run(st: St) -> None:
             queue = st.queue
-            if not (plain or st.macro_with_date) or not queue.bare:
+            if not (plain or st.macro_with_date) or not queue.elide:
                 queue.open(EMPTY if st.macro_with_date else fmt)
                 wrapped_inner(st)
                 queue.close_plain()

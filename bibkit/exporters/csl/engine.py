@@ -554,7 +554,7 @@ class Engine:
         queue = st.queue
         # (the layout's prefix and a display's suffix go to the level that stands first or last:
         # no wrapper is left out where it would be that level)
-        queue.bare = not entry or not (self.layout_fmt.prefix or self.using_display)
+        queue.elide = not entry or not (self.layout_fmt.prefix or self.using_display)
         if entry:
             top = queue.open_blob(Blob(None, decorations=[("@bibliography", "entry"), *self.layout_fmt.decorations]))
             layout = queue.open()

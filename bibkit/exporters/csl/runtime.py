@@ -83,7 +83,7 @@ class Frame:
 class Queue:
     """The tree being built for one entry, sort key or citation."""
 
-    __slots__ = ("bare", "numbered", "root", "st", "stack")
+    __slots__ = ("elide", "numbered", "root", "st", "stack")
 
     def __init__(self, st: St) -> None:
         self.st = st
@@ -93,7 +93,7 @@ class Queue:
         self.numbered: set[int] = set()
         # Whether close_plain may leave out a wrapper: not in an entry whose layout gives its
         # first or last level affixes after the fact (Engine._render).
-        self.bare = True
+        self.elide = True
 
     def reset(self) -> None:
         self.root = Blob()
@@ -132,7 +132,7 @@ class Queue:
         third)."""
         level = self.stack.pop()
         blobs = level.blobs
-        if not self.bare or len(blobs) != 1 or level.prefix or level.suffix or level.delimiter \
+        if not self.elide or len(blobs) != 1 or level.prefix or level.suffix or level.delimiter \
                 or level.decorations or level.text_case:
             return
         child: Any = blobs[0]
