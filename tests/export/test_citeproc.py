@@ -476,3 +476,40 @@ def test_a_disambiguation_run_renders_a_citation_once_for_each_expansion(
     assert remembered[0] == remembered[1]
     assert len(rendered) > with_memo  # the memo was used
 
+
+
+@pytest.mark.parametrize("direction", ["ascending", "descending"])
+def test_first_sort_keys_all_different_sort_the_list_alone(direction: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the workers rendered every entry's first sort key and no two collate alike, the
+    keys order the list without a comparison of entries; the list is the one the comparisons
+    give (in order, where the keys are rendered as the sort asks for them)."""
+    from bibkit import fanout
+    from bibkit.exporters.csl import make_engine
+    from bibkit.exporters.csl.engine import Engine
+
+    style = ('<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0"><info><id/><title/>'
+             '<updated>2024-01-01T00:00:00+00:00</updated></info><citation><layout><text variable="title"/>'
+             f'</layout></citation><bibliography><sort><key variable="title" sort="{direction}"/>'
+             '<key variable="issued"/></sort><layout><text variable="title"/></layout></bibliography></style>')
+    words = ["Émile", "emu", "Zebra", "[Bracket]", "apple", "Ökonomie", "10 things", "9 things", "über", "Ålesund"]
+    items = [{"id": f"i{n}", "type": "book", "title": f"{words[n % 10]} {n:04d}", "issued": {"date-parts": [[2000]]}}
+             for n in range(400)]
+    engine = make_engine(style.encode())
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    compared: list[int] = []
+    real = Engine._compare
+
+    def spy(self: Engine, a: Any, b: Any) -> int:
+        compared.append(1)
+        return real(self, a, b)
+
+    monkeypatch.setattr(Engine, "_compare", spy)
+    parallel = engine.bibliography(items)
+    assert compared == []  # sorted by the keys alone
+    engine.parallel = False
+    try:
+        assert parallel == engine.bibliography(items) and compared  # the comparisons give the same list
+    finally:
+        engine.parallel = True
+    titles = [text for _, text in parallel]
+    assert titles[0].startswith("9 things" if direction == "ascending" else "Zebra")  # (numbers by value)

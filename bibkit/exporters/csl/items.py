@@ -9,6 +9,7 @@ of ``note`` read as variables (Zotero's way of storing fields it has no place fo
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from bibkit.exporters.csl.dates import DATE_VARIABLES, parse_date_object
@@ -22,6 +23,23 @@ NAME_VARIABLES = frozenset(NAME_ORDER)
 
 _NOTE_FIELDS = re.compile(r"\{:(?:[\-_a-z]+|[A-Z]+):[^\}]+\}")
 _NOTE_FIELD = re.compile(r"^([\-_a-z]+|[A-Z]+):\s*([^\}]+)$")
+
+
+def _name(value: Any) -> Name:
+    """``read_name``, one ``Name`` for equal values: a collection's lists repeat their authors,
+    and a list prepares every item before its first citation (a name is not changed once read)."""
+    if isinstance(value, dict):
+        key = tuple(value.items())
+        try:
+            return _read_name(key)
+        except TypeError:  # (a value that cannot be a key: read as it is)
+            pass
+    return read_name(value)
+
+
+@lru_cache(maxsize=65536)
+def _read_name(key: tuple[tuple[str, Any], ...]) -> Name:
+    return read_name(dict(key))
 
 
 class Item:
@@ -53,9 +71,9 @@ class Item:
                 if isinstance(value, str | int):
                     self._names[key] = [read_name({"literal": str(value)})]
                 elif isinstance(value, dict):
-                    self._names[key] = [read_name(value)]
+                    self._names[key] = [_name(value)]
                 elif isinstance(value, list):
-                    self._names[key] = [read_name(v) for v in value]
+                    self._names[key] = [_name(v) for v in value]
             elif key in DATE_VARIABLES and value:
                 self._dates[key] = parse_date_object(value)
 
