@@ -25,7 +25,7 @@ from bibkit.exporters.csl.locale import CSL_NS
 from bibkit.exporters.csl.names import LabelSpec, NamesNode, NameSpec
 from bibkit.exporters.csl.numbers import NUMERIC_VARIABLES, letters, padding, roman
 from bibkit.exporters.csl.output import Blob, NumericBlob
-from bibkit.exporters.csl.runtime import EMPTY, MACRO_WITH_DATE, Fmt, Frame, St, bare
+from bibkit.exporters.csl.runtime import EMPTY, MACRO_WITH_DATE, Fmt, Frame, St
 
 if TYPE_CHECKING:
     from bibkit.exporters.csl.engine import Engine
@@ -428,7 +428,7 @@ class Compiler:
             assert isinstance(siblings, list)
             before = len(siblings)
             wrapped_inner(st)
-            if len(siblings) > before and (not bare(siblings[-1]) or id(siblings[-1]) in queue.numbered):
+            if len(siblings) > before and not queue.unwrappable(siblings[-1]):
                 level = Blob([siblings[-1]])
                 level.alldecor = parent.alldecor
                 siblings[-1] = level

@@ -136,11 +136,16 @@ class Queue:
                 or level.decorations or level.text_case:
             return
         child: Any = blobs[0]
-        if not bare(child) or id(child) in self.numbered:
+        if not self.unwrappable(child):
             return
         siblings = self.stack[-1].blobs
         if siblings and siblings[-1] is level:  # (always, unless the level was moved)
             siblings[-1] = child  # type: ignore[index]
+
+    def unwrappable(self, child: Any) -> bool:
+        """Whether a level with nothing of its own around ``child`` may be left out: ``child`` is
+        bare and no number went into it (close_plain; compile's macro calls)."""
+        return bare(child) and id(child) not in self.numbered
 
     def pop(self) -> Any:
         blobs = self.stack[-1].blobs
