@@ -4,11 +4,12 @@ The jobs each render independently: the entries of a sorted and disambiguated li
 ``subsequent-author-substitute`` apart, which the caller checks), and the export entries the
 record store renders from the records it holds. ``fanout`` forks worker processes, each renders jobs from a copy of
 what the parent holds (copy-on-write: no start-up, nothing pickled on the way in), and sends
-back its results; the parent renders jobs of its own meanwhile. The jobs are dealt in small
+back its results; the parent renders jobs of its own meanwhile. The jobs are dealt in
 chunks, each process taking the next chunk when it has finished one (tickets read from a pipe):
 jobs differ in cost (a group of alike citations against a lone one), and a forked worker runs
 slower than its parent (the pages it touches are copied), so halves fixed in advance leave one
-process waiting for the other. It is used only where it cannot change a byte of the result:
+process waiting for the other. The chunks shrink as the jobs run out (``_chunks``): the last
+ones end close together. It is used only where it cannot change a byte of the result:
 
 - on Linux, in a process with a single thread (a fork copies one thread only);
 - when a worker's rendering left the state the jobs share unchanged (``unchanged`` is asked
@@ -32,7 +33,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_PER_WORKER = 150  # fewer jobs a process do not pay for a fork
-CHUNKS_PER_WORKER = 12  # chunks dealt a process, on average: fine enough to even out, few enough to be cheap
+SHARE = 4  # a chunk is this fraction of a process's share of the jobs left (see ``_chunks``)
 
 
 def workers() -> int:
@@ -65,19 +66,18 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
         if meanwhile is not None:
             meanwhile()
         return None
-    size = max(1, len(jobs) // (n * CHUNKS_PER_WORKER))
-    starts = range(0, len(jobs), size)
+    bounds = _chunks(len(jobs), n)
     tickets_in, tickets_out = os.pipe()
     # Every ticket is written before the first fork, in one write below the pipe's atomic size,
     # and the writing end is closed: a read then takes one whole ticket, or none at the end.
-    os.write(tickets_out, b"".join(struct.pack("=I", start) for start in starts))
+    os.write(tickets_out, b"".join(struct.pack("=II", *chunk) for chunk in bounds))
     os.close(tickets_out)
 
     def chunks() -> dict[int, list[R]]:
         done: dict[int, list[R]] = {}
-        while len(ticket := os.read(tickets_in, 4)) == 4:
-            start = struct.unpack("=I", ticket)[0]
-            done[start] = [render(job) for job in jobs[start:start + size]]
+        while len(ticket := os.read(tickets_in, 8)) == 8:
+            start, stop = struct.unpack("=II", ticket)
+            done[start] = [render(job) for job in jobs[start:stop]]
         return done
 
     children: list[tuple[int, int]] = []
@@ -120,8 +120,22 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
             continue
         for start, texts in answer["chunks"]:
             found[start] = texts
-    results = [text for start in starts for text in found.get(start, ())]
-    return results if ok and len(results) == len(jobs) and len(found) == len(starts) else None
+    results = [text for start, _ in bounds for text in found.get(start, ())]
+    return results if ok and len(results) == len(jobs) and len(found) == len(bounds) else None
+
+
+def _chunks(jobs: int, processes: int) -> list[tuple[int, int]]:
+    """(start, stop) of each chunk of ``jobs``, dealt in this order: each a ``SHARE``th of a
+    process's share of the jobs left, so large while many are left (few tickets) and small at
+    the end, where a large last chunk leaves the other processes waiting for it. None smaller
+    than a 256th of the jobs: at most 256 tickets, what one atomic write to the pipe holds."""
+    bounds: list[tuple[int, int]] = []
+    start, least = 0, -(-jobs // 256)
+    while start < jobs:
+        size = max(least, -(-(jobs - start) // (processes * SHARE)))
+        bounds.append((start, min(jobs, start + size)))
+        start += size
+    return bounds
 
 
 def _reap(children: list[tuple[int, int]]) -> None:

@@ -3,6 +3,7 @@ chunks to whichever process is free, and nothing when any process reports a chan
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 
@@ -78,3 +79,20 @@ def test_meanwhile_runs_once_here_while_the_workers_start(jobs: int) -> None:
         assert pids is not None and pids[0] != parent  # the worker took the first chunk
     else:
         assert pids is None
+
+
+@pytest.mark.parametrize("processes", [2, 8])
+@pytest.mark.parametrize("jobs", [1, 5, 300, 1000, 12345, 10**6])
+def test_chunks_cover_the_jobs_in_order_and_shrink_to_the_end(jobs: int, processes: int) -> None:
+    """Every job in exactly one chunk, in order; no more tickets than one write to the pipe
+    holds; each chunk no larger than the one before, the last ones small (a large last chunk
+    leaves the other processes waiting for it)."""
+    bounds = fanout._chunks(jobs, processes)
+    assert bounds[0][0] == 0 and bounds[-1][1] == jobs
+    assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(bounds))
+    sizes = [stop - start for start, stop in bounds]
+    assert all(size > 0 for size in sizes) and sizes == sorted(sizes, reverse=True)
+    assert len(bounds) <= 256
+    assert max(sizes[-2:]) <= -(-jobs // 256)
+    if jobs >= 300:
+        assert sizes[0] <= jobs // (processes * 2)  # the first chunk leaves every process a share

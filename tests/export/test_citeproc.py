@@ -182,14 +182,20 @@ def _both_ways(engine: Any, items: list[dict[str, Any]]) -> tuple[Any, Any]:
         engine.parallel = True
 
 
-@pytest.mark.parametrize("style", ["apa", "ieee"])
+@pytest.mark.parametrize(("style", "splits"), [
+    ("apa", [True, True]),  # first citations; first sort keys and entries, in one
+    ("ieee", [True]),  # entries (in citation order)
+    ("acm-sig-proceedings", [True, True]),  # first sort keys; entries, numbered once sorted
+])
 def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
-        style: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        style: str, splits: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
     """A long list's entries render in forked workers (fanout.py) where nothing they share can
     change a byte: an author-date style (names registered by its citations) and a numeric one
     (its citations register no name; nothing reads what its entries add) both split. So do the
     first sort keys of a style that sorts its bibliography (APA; IEEE keeps the citation order),
-    and the first citations of a style that disambiguates them (APA)."""
+    rendered with the entries where an entry cannot print its place in the list (APA), before
+    them where it can (a numeric style sorted by author), and the first citations of a style
+    that disambiguates them (APA)."""
     from bibkit import fanout
     from bibkit.exporters.citeproc import csl_item, engine_for, resolve
     from bibkit.loader import load_library
@@ -208,7 +214,7 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     monkeypatch.setattr(fanout, "workers", lambda: 2)  # two processes, whatever this machine has
     split = count_splits(monkeypatch, fanout)
     parallel, in_order = _both_ways(engine, items)
-    assert split == ([True, True, True] if style == "apa" else [True])
+    assert split == splits
     assert parallel == in_order
 
 

@@ -159,6 +159,9 @@ class Engine:
         self.has_year_suffix = (root.find(f".//{NS}text[@variable='year-suffix']") is not None
                                 or root.find(f".//{NS}text[@variable='citation-label']") is not None)
         self.has_disambiguate = root.find(".//*[@disambiguate='true']") is not None
+        # An entry that can print its place in the list (citation-number, in any attribute or
+        # macro of the layout) must wait for the list's order; any other renders before it.
+        self.entries_read_order = self._mentions(layout, "citation-number")
         self.citation_numbers = citation is not None and self._uses(citation, "citation-number")
         self.numbers = Numbers(self)
         self.flipflop = FlipFlopper(self.term("open-quote"), self.term("close-quote"),
@@ -230,6 +233,21 @@ class Engine:
                 if text.get("variable") == variable:
                     return True
                 name = text.get("macro")
+                if name and name not in seen and name in self.macro_nodes:
+                    seen.add(name)
+                    todo.append(self.macro_nodes[name])
+        return False
+
+    def _mentions(self, node: Any, word: str) -> bool:
+        """Whether any attribute of ``node`` or of an element in it, through any macro, names ``word``."""
+        seen: set[str] = set()
+        todo = [node]
+        while todo:
+            for element in todo.pop().iter(f"{NS}*"):
+                for value in element.attrib.values():
+                    if word in value.split():
+                        return True
+                name = element.get("macro")
                 if name and name not in seen and name in self.macro_nodes:
                     seen.add(name)
                     todo.append(self.macro_nodes[name])
@@ -674,6 +692,32 @@ class Engine:
                 entry.sortkeys.append(key)
                 entry.collation.append(collated)
 
+    def _keyed_entries(self, entries: list[RegistryEntry],
+                       render: Callable[[RegistryEntry], str]) -> dict[str, str] | None:
+        """Every entry's first sort key, as ``_first_sort_keys`` gives them, and its text, in one
+        fan-out: for a list whose entries cannot print their place in it (``entries_read_order``),
+        an entry renders the same before the list is sorted as after. ``{item id: text}``; None
+        (the keys not given either) where the work was not split or the names registry changed."""
+        registry = self.names_registry
+        saved = registry.save()
+
+        def keyed(entry: RegistryEntry) -> tuple[str | None, str | None, str]:  # (a list, back from a worker)
+            key = self._render_sort_key(entry.item, 0)
+            return key, None if key is None else collation.key(key, self.collation_lang), render(entry)
+
+        found = fanout.fanout(keyed, entries, lambda: registry.version == saved.version or not registry.read)
+        if found is None:
+            registry.restore(saved)
+            self._sort_state = None
+            return None
+        texts: dict[str, str] = {}
+        for entry, (key, collated, text) in zip(entries, found, strict=True):
+            if not entry.sortkeys:
+                entry.sortkeys.append(key)
+                entry.collation.append(collated)
+            texts[entry.id] = text
+        return texts
+
     def _first_cites(self, st: St, items: list[Item]) -> list[Any] | None:
         """Every item's first citation, as disambiguation first compares them: ``[text, its
         DisambigConfig's fields, the names registry's log]``, rendered in forked workers; None
@@ -863,38 +907,44 @@ class Engine:
                 else:
                     disambiguator.run(akey)
         entries = list(self.registry.values())
+        renderer = Renderer(FORMATS.get(fmt, FORMATS["text"]), self.quotes, case=self.case)
+        renderer = self._numbering(_entry_renderer(renderer))
+        st.last_rendered_name = None
+
+        def render(entry: RegistryEntry) -> str:
+            self._start(st, entry.item, "bibliography")
+            return self._render(st, self.bib_runs, renderer, entry=True)
+
+        # Entries render independently but for subsequent-author-substitute and the names
+        # registry (a name first seen in the bibliography, where given names are disambiguated):
+        # fan out where neither can matter. A style without givenname disambiguation (numeric
+        # styles: their citations register no name) never reads what its entries add.
+        split = (self.subsequent_author_substitute is None and self.parallel
+                 and not self._range_unprinted(entry.item for entry in entries) and fanout.split(len(entries)) > 1)
+        texts: dict[str, str] | None = None
         if self.bib_sort:
-            self._first_sort_keys(entries)
+            if split and not self.entries_read_order:
+                texts = self._keyed_entries(entries, render)
+            if texts is None:
+                self._first_sort_keys(entries)
             self._sort(entries)
         for n, entry in enumerate(entries, 1):
             self.seq[entry.id] = n
         if self.descending_numbers:
             self.number_map = {n: len(entries) - n + 1 for n in range(1, len(entries) + 1)}
-        renderer = Renderer(FORMATS.get(fmt, FORMATS["text"]), self.quotes, case=self.case)
-        renderer = self._numbering(_entry_renderer(renderer))
-        out: list[tuple[str, str]] = []
-        st.last_rendered_name = None
-        def render(entry: RegistryEntry) -> str:
-            self._start(st, entry.item, "bibliography")
-            return self._render(st, self.bib_runs, renderer, entry=True)
-
-        texts: list[str | None] | None = None
         registry = self.names_registry
-        # Entries render independently but for subsequent-author-substitute and the names
-        # registry (a name first seen in the bibliography, where given names are disambiguated):
-        # fan out where neither can matter. A style without givenname disambiguation (numeric
-        # styles: their citations register no name) never reads what its entries add.
-        ranges_in_order = self._range_unprinted(entry.item for entry in entries)
-        if (self.subsequent_author_substitute is None and self.parallel and not ranges_in_order
-                and fanout.split(len(entries)) > 1):
+        if texts is None and split:
             saved = registry.save()
-            texts = fanout.fanout(render, entries, lambda: registry.version == saved.version or not registry.read)
-            if texts is None:
+            found = fanout.fanout(render, entries, lambda: registry.version == saved.version or not registry.read)
+            if found is None:
                 registry.restore(saved)
+            else:
+                texts = {entry.id: text for entry, text in zip(entries, found, strict=True)}
         if texts is None:
-            texts = [render(entry) for entry in entries]
-        for entry, text in zip(entries, texts, strict=True):
-            assert text is not None
+            texts = {entry.id: render(entry) for entry in entries}
+        out: list[tuple[str, str]] = []
+        for entry in entries:
+            text = texts[entry.id]
             if not text.strip():
                 if self.citation_numbers:
                     text = f"{len(out) + 1}. [CSL STYLE ERROR: reference with no printed form.]"
