@@ -352,15 +352,19 @@ def test_no_cache_writes_nothing(tmp_path: Path, isolated_cache: Path) -> None:
     assert not list(isolated_cache.rglob("*"))
 
 
+@pytest.mark.parametrize("shared", [True, False])
 @pytest.mark.parametrize(("command", "validated"), [
     (("validate",), False), (("export", "-f", "bibtex"), False), (("export", "-f", "bibtex"), True),
-    (("export", "-f", "csl-json"), False)])
+    (("export", "-f", "csl-json"), False), (("export", "-f", "text"), False)])
 def test_files_parsed_in_worker_processes_give_what_one_process_gives(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...], validated: bool) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...], validated: bool,
+        shared: bool) -> None:
     """The parsing, and the rendering of entries, is shared among forked workers: the same
     findings and the same output, in the same order, bad records included; and the store they
-    fill is the one the next run reads. ``validated``: the records were parsed by a ``validate``
-    before, and the export renders the entries the store lacks, a part of them at a time."""
+    fill is the one the next run reads. ``shared``: the files are parsed by forked workers and
+    this process, a chunk at a time (else by a pool's workers). ``validated``: the records were
+    parsed by a ``validate`` before, and the export renders the entries the store lacks, a part
+    of them at a time."""
     from bibkit import fanout, libcache
     records = _copy(tmp_path)
     if command == ("validate",):  # bad records last, where the last chunk is
@@ -370,7 +374,20 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
     monkeypatch.setattr(libcache, "_CHUNK", 3)
     monkeypatch.setattr(fanout, "MIN_PER_WORKER", 2)
     monkeypatch.setattr(libcache, "_PART", 11)  # parts of several chunks, the last a short one
+    if not shared:
+        monkeypatch.setattr(libcache, "_SHARED_UP_TO", 0)
     split = count_splits(monkeypatch, fanout)
+    parsing: list[bool] = []  # whether each sharing of the parsing split it
+    real_shared = libcache._shared
+
+    def spy(work: Any, items: Any, meanwhile: Any = None) -> Any:
+        before = len(split)
+        done = real_shared(work, items, meanwhile)
+        if getattr(work, "func", None) is libcache._examine:
+            parsing.append(any(split[before:]))
+        return done
+
+    monkeypatch.setattr(libcache, "_shared", spy)
     pooled: list[bool] = []
     pool_init = libcache._Pool.__init__
 
@@ -394,7 +411,8 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
         assert (again.exit_code, again.stdout, again.stderr) == (first.exit_code, first.stdout, first.stderr)
         runs[workers] = (first.exit_code, first.stdout, first.stderr, out)
     assert runs[1] == runs[2] == runs[3]
-    assert any(pooled)  # the files were parsed in workers
+    # the files were parsed in workers (with one worker, here)
+    assert (any(parsing) and not any(pooled)) if shared else (any(pooled) and not parsing)
     if validated:
         assert sum(split) > 3  # the entries' parts were shared out
         # ... and they are the entries an export renders as it parses (not after a validate)
@@ -770,43 +788,55 @@ def test_a_formatted_list_reads_the_csl_items_made_where_its_records_were_parsed
     assert result.stdout != before and items_stored() == n
 
 
-def test_a_run_compiles_the_style_while_its_records_are_parsed(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_run_compiles_the_style_while_its_records_are_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               shared: bool) -> None:
     """``refresh``'s ``meanwhile`` (a formatted list compiles its style there) runs once when
-    files are parsed, after the workers have been handed them; not when nothing changed, nor
-    when the files looked at are the bytes the store holds (touched: a warm run would compile a
-    style it does not use)."""
-    from bibkit import libcache
+    files are parsed, after the workers have started on them (``shared``: forked workers that
+    take the files in chunks, and this process too, which runs it first; else a pool's workers,
+    handed every file); not when nothing changed, nor when the files looked at are the bytes
+    the store holds (touched: a warm run would compile a style it does not use)."""
+    from bibkit import fanout, libcache
 
     monkeypatch.setattr(libcache, "_RACY_NS", 0)  # files written a moment ago are not all read again
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    monkeypatch.setattr(libcache, "_workers", lambda: 2)
+    if not shared:
+        monkeypatch.setattr(libcache, "_SHARED_UP_TO", 0)
     records = _copy(tmp_path)
     for n in range(300):  # enough files to be parsed in worker processes
         (records / f"copy{n}.yaml").write_text((records / "biderman2023pythia.yaml").read_text())
-    handed: list[int] = []
+    handed: list[int] = []  # files handed to the pool's workers, or forks of the workers that share them
+    real_map, real_fork = libcache._Pool.map, os.fork
+
+    def spy(self: Any, items: list[Any]) -> Any:
+        handed.append(len(items))
+        return real_map(self, items)
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            handed.append(1)
+        return pid
+
+    monkeypatch.setattr(libcache._Pool, "map", spy)
+    if shared:
+        monkeypatch.setattr(os, "fork", fork)
+    calls: list[list[int]] = []
     with Store(tmp_path / "cache", [records]) as store:
-        real = libcache._Pool.map
-
-        def spy(self: Any, items: list[Any]) -> Any:
-            handed.append(len(items))
-            return real(self, items)
-
-        calls: list[list[int]] = []
-        libcache._Pool.map = spy  # type: ignore[method-assign]
-
         def refresh() -> int:
             return store.refresh(Checks(date(2026, 1, 1)), meanwhile=lambda: calls.append(list(handed))).parsed
 
-        try:
-            n = len(list(records.glob("*.yaml")))
-            assert refresh() == n and calls == [[n]]
-            assert refresh() == 0 and calls == [[n]]  # nothing changed
-            for path in records.glob("*.yaml"):
-                os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10**9))
-            assert refresh() == 0 and calls == [[n]] and handed[-1] == n  # every file looked at, none changed
-            (records / "copy7.yaml").write_text((records / "copy7.yaml").read_text().replace('volume: "', 'volume: "9'))
-            assert refresh() == 1 and calls == [[n], [n, n, 1]]
-        finally:
-            libcache._Pool.map = real  # type: ignore[method-assign]
+        n = len(list(records.glob("*.yaml")))
+        started = [1] if shared else [n]
+        assert refresh() == n and calls == [started]
+        assert refresh() == 0 and calls == [started]  # nothing changed
+        for path in records.glob("*.yaml"):
+            os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10**9))
+        assert refresh() == 0 and calls == [started]  # every file looked at, none changed
+        assert handed == [*started, *started]
+        (records / "copy7.yaml").write_text((records / "copy7.yaml").read_text().replace('volume: "', 'volume: "9'))
+        assert refresh() == 1 and calls == [started, [*started, *started, 1]]
 
 
 def test_a_style_that_cannot_be_used_is_reported_where_the_list_is_rendered(tmp_path: Path) -> None:
