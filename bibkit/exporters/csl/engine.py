@@ -701,7 +701,7 @@ class Engine:
         registry = self.names_registry
         saved = registry.save()
 
-        def keyed(entry: RegistryEntry) -> tuple[str | None, str | None, str]:  # (a list, back from a worker)
+        def keyed(entry: RegistryEntry) -> tuple[str | None, str | None, str]:
             key = self._render_sort_key(entry.item, 0)
             return key, None if key is None else collation.key(key, self.collation_lang), render(entry)
 
@@ -793,8 +793,8 @@ class Engine:
 
     @staticmethod
     def _member(entry: RegistryEntry) -> list[Any]:
-        """What disambiguation leaves in an entry, as JSON carries it: its ambiguity key and
-        expansion, and the sort keys its year suffixes' order rendered."""
+        """What disambiguation leaves in an entry, as plain values a worker can send back: its
+        ambiguity key and expansion, and the sort keys its year suffixes' order rendered."""
         config = entry.disambig or DisambigConfig()
         return [entry.akey, config.names, config.givens, config.year_suffix, config.disambiguate,
                 list(entry.sortkeys)]
