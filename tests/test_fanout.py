@@ -22,6 +22,16 @@ def test_results_come_back_in_the_order_of_the_jobs() -> None:
     assert fanout.fanout(lambda n: [n, str(n * n)], jobs, lambda: True) == [[n, str(n * n)] for n in jobs]
 
 
+def test_results_come_back_as_they_were_returned() -> None:
+    """Tuples stay tuples and dicts keep keys that are not strings, whichever process rendered them."""
+    jobs = list(range(400))
+
+    def render(n: int) -> tuple[int, dict[int, list[str | None]], float]:
+        return n, {n: ["é" * (n % 3), None]}, n / 7
+
+    assert fanout.fanout(render, jobs, lambda: True) == [render(n) for n in jobs]
+
+
 def test_slow_jobs_are_shared_whichever_half_of_the_list_they_are_in() -> None:
     """The first half of the jobs is slow: halves fixed in advance would leave them all to one
     process. Dealt in chunks, both processes render some of them, and each renders fewer than
