@@ -38,7 +38,7 @@ from bibkit.exporters.csl.names import NameOutput, NameRegistry, NameSpec
 from bibkit.exporters.csl.numbers import Numbers
 from bibkit.exporters.csl.output import FORMATS, Blob, Format, Renderer, settle
 from bibkit.exporters.csl.richtext import FlipFlopper
-from bibkit.exporters.csl.runtime import DisambigConfig, Fmt, St
+from bibkit.exporters.csl.runtime import DisambigConfig, Fmt, Frame, St
 
 _NAMES_INHERITED = ("and", "delimiter-precedes-last", "delimiter-precedes-et-al", "initialize-with", "initialize",
                     "name-as-sort-order", "sort-separator", "et-al-min", "et-al-use-first", "et-al-use-last",
@@ -522,9 +522,6 @@ class Engine:
         st.area = area
         st.root = "citation" if area.startswith("citation") else "bibliography"
         st.queue.reset()
-        st.frames = [st.frames[0] if st.frames else None]  # type: ignore[list-item]
-        from bibkit.exporters.csl.runtime import Frame
-
         st.frames = [Frame()]
         st.done_vars = []
         st.can_substitute = [False]  # (citeproc-js: a stack whose base is 0, never true)

@@ -112,11 +112,13 @@ class Item:
             return found
 
     def _test(self, name: str) -> bool:
+        value = self.data.get(name)
+        if value is None:  # (most variables a style tests for: nothing else holds one without it)
+            return False
         if name in self._names:
             return bool(self._names[name])
         if name in self._dates:
             return any(bool(v) for v in self._dates[name].values())
-        value = self.data.get(name)
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             return bool(value)
         if isinstance(value, dict):

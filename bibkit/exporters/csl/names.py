@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bibkit.exporters.csl.output import ROMANESQUE, Blob
 from bibkit.exporters.csl.runtime import EMPTY, Fmt, bare
@@ -403,6 +403,16 @@ class NamesNode:
 # Rendering
 
 
+class _PartOptions(NamedTuple):
+    """The options every name's parts read (``NameOutput.opt``), read once for a ``<name>`` and area."""
+
+    form: Any
+    initialize: Any
+    initialize_with: Any
+    sort_separator: Any
+    name_as_sort_order: Any
+
+
 class NameOutput:
     """One cite's name rendering state (citeproc-js keeps one NameOutput per cite)."""
 
@@ -445,6 +455,16 @@ class NameOutput:
                 value = default
         spec.resolved[memo] = value
         return value
+
+    def _part_options(self, spec: NameSpec) -> _PartOptions:
+        memo = (self.st.root, "parts")  # (the options' own keys have four parts)
+        found: _PartOptions | None = spec.resolved.get(memo)
+        if found is None:
+            found = spec.resolved[memo] = _PartOptions(
+                self.opt(spec, "form", "name-form", "long"), self.opt(spec, "initialize"),
+                self.opt(spec, "initialize-with"), self.opt(spec, "sort-separator"),
+                self.opt(spec, "name-as-sort-order"))
+        return found
 
     def init(self, node: NamesNode, variables: list[str]) -> None:
         st = self.st
@@ -890,18 +910,19 @@ class NameOutput:
         if ndp_text and st.sort_key_flag:
             ndp_text = re.sub(r"['\u2019]", "", ndp_text, count=1)
         ndp = self._part(ndp_text, spec.family, spec) if ndp_text else None
-        given, level = self._given(name, pos, i, spec)
+        options = self._part_options(spec)
+        given, level = self._given(name, pos, i, spec, options)
         suffix = self._suffix(name, spec)
         if given is None:
             dropping = None
             suffix = None
-        sort_sep = self.opt(spec, "sort-separator") or ""
+        sort_sep = options.sort_separator or ""
         suffix_sep = ", " if name.comma_suffix else " "
         hyphenated = _ends_joining(ndp)
         nbsp = "\u00a0" if engine.default_locale[:2] in ("fr", "ru", "cs") else " "
         join = self.join
         blob: Blob | None
-        nso = self.opt(spec, "name-as-sort-order")
+        nso = options.name_as_sort_order
         if order == 0:
             blob = join([ndp, family, given], "")
         elif order == 1 or static_ordering:
@@ -912,11 +933,11 @@ class NameOutput:
                 merged = join([ndp, family], nbsp)
                 merged = join([merged, dropping], " ")
                 merged = join([merged, given], engine.sort_sep)
-                blob = join([merged, suffix], " ")
+                blob = self._with_suffix(merged, suffix, " ")
             else:
                 second = join([given, dropping, ndp], " ")
                 merged = join([family, second], engine.sort_sep)
-                blob = join([merged, suffix], " ")
+                blob = self._with_suffix(merged, suffix, " ")
         elif nso == "all" or (nso == "first" and i == 0):
             if name.given in ("Lord", "Lady"):
                 sort_sep = ", "
@@ -928,7 +949,7 @@ class NameOutput:
                 if family is not None and spec.family is not None:
                     family.prefix, family.suffix = spec.family.prefix, spec.family.suffix
                 merged = join([family, second], sort_sep)
-                blob = join([merged, suffix], sort_sep)
+                blob = self._with_suffix(merged, suffix, sort_sep)
             else:
                 first = join([ndp, family], "" if hyphenated else nbsp)
                 if first is not None and spec.family is not None:
@@ -937,7 +958,7 @@ class NameOutput:
                 if second is not None and spec.given is not None:
                     second.prefix, second.suffix = spec.given.prefix, spec.given.suffix
                 merged = join([first, second], sort_sep)
-                blob = join([merged, suffix], sort_sep)
+                blob = self._with_suffix(merged, suffix, sort_sep)
             if blob is not None:
                 blob.inverted = True
         else:
@@ -958,7 +979,7 @@ class NameOutput:
                 given.prefix, given.suffix = spec.given.prefix, spec.given.suffix
             if second is not None and second.prefix:
                 comma_dp = ""
-            initials = self.opt(spec, "initialize-with")
+            initials = options.initialize_with
             space = nbsp if (isinstance(initials, str) and re.search("[\u00a0\ufeff]", initials)
                              and level == 1) else " "
             blob = join([given, second], comma_dp + space)
@@ -968,12 +989,22 @@ class NameOutput:
         st.name_node.setdefault("children", []).append(blob)
         return blob if blob is not None else Blob("")
 
-    def _given(self, name: Name, pos: int, i: int, spec: NameSpec) -> tuple[Blob | None, int]:
+    def _with_suffix(self, merged: Blob | None, suffix: Blob | None, delimiter: str) -> Blob | None:
+        """A name's parts joined to its suffix (``Jr.``). Without one, the join would be a level
+        with nothing of its own around ``merged``, itself a join: where ``merged`` is bare, the
+        level is left out, as Queue.close_plain leaves out such a level (most names have no
+        suffix; a name's parts are five to ten levels)."""
+        if suffix is None and merged is not None and bare(merged):
+            return merged
+        return self.join([merged, suffix], delimiter)
+
+    def _given(self, name: Name, pos: int, i: int, spec: NameSpec,
+               options: _PartOptions) -> tuple[Blob | None, int]:
         st = self.st
         engine = st.engine
-        form_short = self.opt(spec, "form", "name-form", "long") != "long"
-        initialize_on = self.opt(spec, "initialize") is not False
-        initials = self.opt(spec, "initialize-with")
+        form_short = options.form != "long"
+        initialize_on = options.initialize is not False
+        initials = options.initialize_with
         has_initials = isinstance(initials, str)
         if form_short:
             default = 0

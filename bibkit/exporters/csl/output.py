@@ -203,7 +203,11 @@ def _html_escape(text: str) -> str:
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!{}])")
 
-TEXT = Format("text", lambda s: s, {
+def _unescaped(text: str) -> str:
+    return text
+
+
+TEXT = Format("text", _unescaped, {
     ("@bibliography", "entry"): "%s\n", ("@display", "block"): "\n%s", ("@display", "left-margin"): "%s ",
     ("@display", "indent"): "\n    %s",
 })
@@ -534,6 +538,7 @@ class Renderer:
 
     def string(self, blobs: list[Any], parent: Any = None) -> list[Any]:
         esc = self.fmt.escape
+        escaped = esc is not _unescaped  # (plain text: most of the pieces of a list, every sort key)
         decorate = self.fmt.decorate
         plain = self.suppress_decorations
         out: list[Any] = []
@@ -552,7 +557,7 @@ class Renderer:
                     content = child.blobs = child.particle + content
                     child.particle = ""
                 if content:
-                    text = esc(content)
+                    text = esc(content) if escaped else content
                     if not plain:
                         for decoration in child.decorations:
                             if decoration[0] == "@strip-periods" or (
@@ -560,8 +565,12 @@ class Renderer:
                                 continue
                             text = decorate(decoration, text, self.quotes)
                     if text:
-                        out.append(esc(child.prefix) + text + esc(child.suffix) if child.prefix or child.suffix
-                                   else text)
+                        if not (child.prefix or child.suffix):
+                            out.append(text)
+                        elif escaped:
+                            out.append(esc(child.prefix) + text + esc(child.suffix))
+                        else:
+                            out.append(child.prefix + text + child.suffix)
             elif content:
                 more = self.string(content, child)
                 if len(more) == 1 and more[0].__class__ is str:

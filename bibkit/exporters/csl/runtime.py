@@ -232,7 +232,8 @@ def bare(blob: Any) -> bool:
             return False
     last = inner[-1] if inner else None
     while last is not None:
-        if last.suffix[-2:] == "  ":
+        suffix = last.suffix
+        if suffix and suffix[-2:] == "  ":
             return False
         last = last.blobs[-1] if last.blobs.__class__ is list and last.blobs else None
     return True
