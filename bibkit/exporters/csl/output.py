@@ -350,6 +350,14 @@ def _purge_up_left(parent: Any) -> None:
         return
     kept = []
     for child in blobs:
+        inner = child.blobs
+        if inner.__class__ is str:  # (a leaf's own pass, without a call for it: half the nodes are leaves)
+            suffix = child.suffix
+            if suffix and suffix[0] in PUNCT and suffix[0] == inner[-1:]:
+                child.suffix = suffix[1:]
+            if inner:
+                kept.append(child)
+            continue
         _purge_up_left(child)
         if child.blobs:
             kept.append(child)
@@ -450,7 +458,12 @@ def downward(parent: Any, quotes_move: bool) -> None:
         if (child.suffix and child.suffix[0] in PUNCT and child.blobs.__class__ is str and not _is_number(child)
                 and not (child.decorations and _has_decorations(child, True))):
             _merge_chars(child, "blobs", child, "suffix")
-        downward(child, quotes_move)
+        if child.blobs.__class__ is str:  # (a leaf's own pass, without a call for it)
+            suffix = child.suffix
+            if suffix and suffix[0] in PUNCT and suffix[0] == child.blobs[-1:]:
+                child.suffix = suffix[1:]
+        else:
+            downward(child, quotes_move)
 
 
 def _quoted(blob: Any) -> bool:
