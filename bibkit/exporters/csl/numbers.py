@@ -56,6 +56,17 @@ _SPLIT_LABELS = re.compile(rf"(?:(?:^| ){_LABEL_WORDS}(?:\.| ) *)")
 _VALUE = re.compile(r"^([0-9]*[a-zA-Z]+0*)?([0-9]+(?:[a-zA-Z]*|[-,a-zA-Z]+))$")
 _DIGITS_AND = re.compile(r"^[0-9]+([-;,:a-zA-Z]*)$")
 _ROMANISH = re.compile(r"^[ivxlcmIVXLCM]+$")
+# (compiled once: each is matched for every number of every entry)
+_LEADING_INT = re.compile(r"\s*([-+]?\d+)")
+_FIRST_WORD = re.compile(r"^([^ ]+)")
+_SPACED_WORD = re.compile(r"(\s*)([^\s]+)(\s*)")
+_SPACED_HYPHEN = re.compile(r"\s*-\s*")
+_NUMBER_THEN_MARKS = re.compile(r"^[0-9]+([-,:a-zA-Z]*)$")
+_LABEL_VALUE = re.compile(r"^(?:[0-9]+|[ixv]+)([-,:a-zA-Z]*|\-[\-0-9]+)$")
+_SLASHED = re.compile(r"^[0-9]+(?:/[0-9]+)+$")
+_PLAIN_NUMBER = re.compile(r"^[1-9][0-9]*$")
+_SPACED_RANGE = re.compile(r"\s+-\s+")
+_LEADING_NUMBER = re.compile(r"\s*(-?[0-9]+)")
 
 
 @dataclass
@@ -92,7 +103,7 @@ class Shadow:
 
 
 def _js_int(text: str) -> int | None:
-    m = re.match(r"\s*([-+]?\d+)", text)
+    m = _LEADING_INT.match(text)
     return int(m.group(1)) if m else None
 
 
@@ -125,7 +136,7 @@ class Numbers:
 
     def _normalise(self, text: str, variable: str, item: Any) -> str:
         text = text.strip()
-        m = re.match(r"^([^ ]+)", text)
+        m = _FIRST_WORD.match(text)
         if m and m.group(1) not in SUBDIV:
             if variable in ("locator", "locator-extra", "page"):
                 label = SUBDIV_REVERSE.get(item.get("label", "")) if item.get("label") else "p."
@@ -141,7 +152,7 @@ class Numbers:
         if not label and variable not in SUBDIV_REVERSE:
             label = f"var:{variable}"
         if label:
-            m = re.search(r"(\s*)([^\s]+)(\s*)", label)
+            m = _SPACED_WORD.search(label)
             assert m is not None
             if variable == "page" and position == 0 and m.group(2) not in ("p.", "pp."):
                 info.sleepy = True
@@ -154,7 +165,7 @@ class Numbers:
             info.value = m.group(2)
         else:
             info.value = value
-        info.joining = re.sub(r"\s*-\s*", "-", joining or "", count=1)
+        info.joining = _SPACED_HYPHEN.sub("-", joining or "", count=1)
         return info
 
     @staticmethod
@@ -263,8 +274,8 @@ class Numbers:
         numeric = True
         collapsible: bool | None = master.collapsible
         escaped = master.joining == "\\-"
-        m_val = re.match(r"^[0-9]+([-,:a-zA-Z]*)$", val)
-        m_label = re.match(r"^(?:[0-9]+|[ixv]+)([-,:a-zA-Z]*|\-[\-0-9]+)$", master.value)
+        m_val = _NUMBER_THEN_MARKS.match(val)
+        m_label = _LABEL_VALUE.match(master.value)
         if not val or not m_val or not m_label or escaped:
             collapsible = False
             if not val or not m_label:
@@ -427,7 +438,7 @@ class Numbers:
             values[0].value = values[0].value.replace("|", ", ")
             values[0].numeric, values[0].plural, values[0].collapsible = True, 1, False
             shadow.numeric, shadow.plural, shadow.collapsible = True, 1, False
-        if len(values) == 1 and re.match(r"^[0-9]+(?:/[0-9]+)+$", values[0].value):
+        if len(values) == 1 and _SLASHED.match(values[0].value):
             values[0].numeric, values[0].plural, values[0].collapsible = True, 0, False
             shadow.numeric, shadow.plural, shadow.collapsible = True, 0, False
         if variable == "page" and values and values[0].sleepy:
@@ -466,7 +477,7 @@ class Numbers:
                 elif placeholder in (len(label) - 2, -1):
                     queue.append(label + val.label_suffix, EMPTY)
             if val.collapsible:
-                number: int | str = int(val.value) if re.match(r"^[1-9][0-9]*$", val.value) else val.value
+                number: int | str = int(val.value) if _PLAIN_NUMBER.match(val.value) else val.value
                 particle = val.particle
                 text_case = styling.text_case
                 if text_case:
@@ -502,13 +513,13 @@ def range_mangler(engine: Any, kind: str) -> Callable[..., str]:
     def listify(text: str) -> list[Any]:
         this_delim = "" if delimiter == "-" else re.escape(delimiter)
         text = re.sub(rf"([^\\])[-{this_delim}\u2013]", r"\1 - ", text)
-        text = re.sub(r"\s+-\s+", " - ", text)
+        text = _SPACED_RANGE.sub(" - ", text)
         pair = r"(?:[0-9]*[a-zA-Z]+0*)?[0-9]+[a-z]*\s+\-\s+(?:[0-9]*[a-zA-Z]+0*)?[0-9]+[a-z]*"
         found = re.findall(pair, text)
         rest = re.split(pair, text)
         out: list[Any] = [rest[0]]
         for i in range(1, len(rest)):
-            out.append(re.sub(r"\s*\-\s*", "-", found[i - 1]))
+            out.append(_SPACED_HYPHEN.sub("-", found[i - 1]))
             out.append(rest[i])
         return out
 
@@ -614,7 +625,7 @@ def letters(n: int) -> str:
 
 
 def padding(text: str) -> str:
-    m = re.match(r"\s*(-?[0-9]+)", text)
+    m = _LEADING_NUMBER.match(text)
     if not m:
         return text
     n = int(m.group(1))

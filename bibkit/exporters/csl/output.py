@@ -656,9 +656,14 @@ class Renderer:
         """``string`` when no piece is a number: join, decorate, add the affixes."""
         if not out:
             return []
-        start = (self.fmt.escape(delimiter) if delimiter else "").join(out) if len(out) > 1 else out[0]
+        esc = self.fmt.escape
+        if len(out) == 1:
+            start = out[0]
+        elif not delimiter:
+            start = "".join(out)
+        else:
+            start = (esc(delimiter) if esc is not _unescaped else delimiter).join(out)
         if has_parent and start and (parent.decorations or parent.suffix or parent.prefix):
-            esc = self.fmt.escape
             if not self.suppress_decorations and parent.decorations:
                 for decoration in parent.decorations:
                     if decoration[0] in ("@bibliography", "@display", "@strip-periods"):
@@ -666,7 +671,10 @@ class Renderer:
                     if decoration[1] == "normal" and last_child is not None and self._orphan(last_child, decoration):
                         continue
                     start = self.fmt.decorate(decoration, start, self.quotes)
-            start = esc(parent.prefix) + start + esc(parent.suffix)
+            if esc is _unescaped:
+                start = parent.prefix + start + parent.suffix
+            else:
+                start = esc(parent.prefix) + start + esc(parent.suffix)
             if not self.suppress_decorations and parent.decorations:
                 for decoration in parent.decorations:
                     if decoration[0] in ("@bibliography", "@display"):
