@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import gc
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cmp_to_key
 from typing import Any, NamedTuple
@@ -223,35 +223,26 @@ class Engine:
 
     # -- style reading --------------------------------------------------------------------------
 
-    def _uses(self, node: Any, variable: str) -> bool:
-        """Whether ``node`` prints ``variable`` with a text element, through any macro."""
+    def _reached(self, node: Any, tag: str = "*") -> Iterator[Any]:
+        """The elements (``tag``) of ``node`` and of every macro a ``<text>`` in it calls, at any
+        depth; each macro once."""
         seen: set[str] = set()
         todo = [node]
         while todo:
-            current = todo.pop()
-            for text in current.iter(f"{NS}text"):
-                if text.get("variable") == variable:
-                    return True
-                name = text.get("macro")
-                if name and name not in seen and name in self.macro_nodes:
-                    seen.add(name)
-                    todo.append(self.macro_nodes[name])
-        return False
-
-    def _mentions(self, node: Any, word: str) -> bool:
-        """Whether any attribute of ``node`` or of an element in it, through any macro, names ``word``."""
-        seen: set[str] = set()
-        todo = [node]
-        while todo:
-            for element in todo.pop().iter(f"{NS}*"):
-                for value in element.attrib.values():
-                    if word in value.split():
-                        return True
+            for element in todo.pop().iter(f"{NS}{tag}"):
+                yield element
                 name = element.get("macro")
                 if name and name not in seen and name in self.macro_nodes:
                     seen.add(name)
                     todo.append(self.macro_nodes[name])
-        return False
+
+    def _uses(self, node: Any, variable: str) -> bool:
+        """Whether ``node`` prints ``variable`` with a text element, through any macro."""
+        return any(text.get("variable") == variable for text in self._reached(node, "text"))
+
+    def _mentions(self, node: Any, word: str) -> bool:
+        """Whether any attribute of ``node`` or of an element in it, through any macro, names ``word``."""
+        return any(word in value.split() for element in self._reached(node) for value in element.attrib.values())
 
     @staticmethod
     def _name_options(node: Any) -> dict[str, Any]:
