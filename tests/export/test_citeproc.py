@@ -183,9 +183,10 @@ def _both_ways(engine: Any, items: list[dict[str, Any]]) -> tuple[Any, Any]:
 
 
 @pytest.mark.parametrize(("style", "splits"), [
-    ("apa", [True, True]),  # first citations; first sort keys and entries, in one
+    ("apa", [True, True, True]),  # first citations, first sort keys, entries (see below)
     ("ieee", [True]),  # entries (in citation order)
     ("acm-sig-proceedings", [True, True]),  # first sort keys; entries, numbered once sorted
+    ("nature", [True]),  # entries (in citation order)
 ])
 def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
         style: str, splits: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,9 +194,10 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     change a byte: an author-date style (names registered by its citations) and a numeric one
     (its citations register no name; nothing reads what its entries add) both split. So do the
     first sort keys of a style that sorts its bibliography (APA; IEEE keeps the citation order),
-    rendered with the entries where an entry cannot print its place in the list (APA), before
-    them where it can (a numeric style sorted by author), and the first citations of a style
-    that disambiguates them (APA)."""
+    rendered with the entries where an entry can neither print its place in the list nor
+    register a name that changes what another's answers (a style without given-name
+    disambiguation), before them otherwise (APA; a numeric style sorted by author), and the
+    first citations of a style that disambiguates them (APA)."""
     from bibkit import fanout
     from bibkit.exporters.citeproc import csl_item, engine_for, resolve
     from bibkit.loader import load_library
@@ -216,6 +218,38 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     parallel, in_order = _both_ways(engine, items)
     assert split == splits
     assert parallel == in_order
+
+
+@pytest.mark.parametrize("style", ["apa", "chicago-author-date"])
+def test_entries_that_register_names_and_print_a_date_range_split_as_the_list_renders_in_order(
+        style: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real lists hold names no citation registers (a translator, printed in the entry alone) and
+    date ranges (a conference's dates; the list's first range takes a wrapper the later ones do
+    not): the entries still split over workers, whose registry logs are replayed in order, and
+    the entries with a range render first, in order, until one has printed it."""
+    from bibkit import fanout
+    from bibkit.exporters.citeproc import csl_item, engine_for, resolve
+    from bibkit.loader import load_library
+
+    records = load_library([RECORDS]).records
+    items = []
+    for n in range(9):
+        for k, record in enumerate(records):
+            item = csl_item(record)
+            item["id"] = f"{n}-{item['id']}"
+            item["title"] = f"{item.get('title', '')} {n}"
+            if k % 3 == 0:  # translators that share family names with each other, and with no author
+                item["translator"] = [{"family": f"Tr{k % 4}", "given": f"{'AB'[n % 2]}. Given"}]
+            if k % 5 == 0:
+                item["issued"] = {"date-parts": [[2001 + n], [2002 + n]]}
+            items.append(item)
+    engine = engine_for(resolve(style), "en-US")
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    split = count_splits(monkeypatch, fanout)
+    parallel, in_order = _both_ways(engine, items)
+    assert split[-1] is True  # the entries were split, not rendered again in order
+    assert parallel == in_order
+    assert any("\u2013" in text for _, text in in_order[0])
 
 
 def _replay_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:

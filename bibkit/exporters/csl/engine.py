@@ -706,6 +706,41 @@ class Engine:
             texts[entry.id] = text
         return texts
 
+    def _split_entries(self, entries: list[RegistryEntry],
+                       render: Callable[[RegistryEntry], str]) -> dict[str, str] | None:
+        """Every entry's text, rendered in forked workers: ``{item id: text}``; None (all as it
+        was) where the work was not split. The list's first date
+        range takes a wrapper the later ones do not (``range_wrapper``): the entries with a
+        date range render first, here and in the list's order, until one has printed it (most
+        lists of real items hold one: a conference's dates, a volume over two years)."""
+        registry = self.names_registry
+        saved, wrapper = registry.save(), self.range_wrapper
+        first: dict[str, str] = {}
+        for entry in entries:
+            if self.range_wrapper is None:
+                break
+            if entry.item.has_date_range:
+                first[entry.id] = render(entry)
+        rest = [entry for entry in entries if entry.id not in first]
+        after = registry.save()
+
+        def logged(entry: RegistryEntry) -> tuple[str, list[list[Any]]]:
+            with registry.logging() as log:
+                return render(entry), log
+
+        found = fanout.fanout(logged, rest, lambda: True)
+        if found is None:
+            registry.restore(saved)
+            self.range_wrapper = wrapper
+            return None
+        # An entry may register a name no citation did (an editor, a translator): each entry's
+        # log is replayed in the list's order, and an entry whose registry answered otherwise
+        # in its worker is rendered again, here (as _first_cites does for the citations).
+        registry.restore(after)
+        for entry, (text, log) in zip(rest, found, strict=True):
+            first[entry.id] = text if registry.replay(log) else render(entry)
+        return first
+
     def _first_cites(self, st: St, items: list[Item]) -> list[Any] | None:
         """Every item's first citation, as disambiguation first compares them: ``[text, its
         DisambigConfig's fields, the names registry's log]``, rendered in forked workers; None
@@ -907,11 +942,14 @@ class Engine:
         # registry (a name first seen in the bibliography, where given names are disambiguated):
         # fan out where neither can matter. A style without givenname disambiguation (numeric
         # styles: their citations register no name) never reads what its entries add.
-        split = (self.subsequent_author_substitute is None and self.parallel
-                 and not self._range_unprinted(entry.item for entry in entries) and fanout.split(len(entries)) > 1)
+        split = self.subsequent_author_substitute is None and self.parallel and fanout.split(len(entries)) > 1
         texts: dict[str, str] | None = None
         if self.bib_sort:
-            if split and not self.entries_read_order:
+            # (Where entries may register names, as real lists' editors and translators do in a
+            # style that disambiguates given names, a key rendered after an entry may not be the
+            # key rendered before all of them: there, the keys go first, and the entries after.)
+            if (split and not self.entries_read_order and not self.names_registry.read
+                    and not self._range_unprinted(entry.item for entry in entries)):
                 texts = self._keyed_entries(entries, render)
             if texts is None:
                 self._first_sort_keys(entries)
@@ -920,14 +958,8 @@ class Engine:
             self.seq[entry.id] = n
         if self.descending_numbers:
             self.number_map = {n: len(entries) - n + 1 for n in range(1, len(entries) + 1)}
-        registry = self.names_registry
         if texts is None and split:
-            saved = registry.save()
-            found = fanout.fanout(render, entries, lambda: registry.version == saved.version or not registry.read)
-            if found is None:
-                registry.restore(saved)
-            else:
-                texts = {entry.id: text for entry, text in zip(entries, found, strict=True)}
+            texts = self._split_entries(entries, render)
         if texts is None:
             texts = {entry.id: render(entry) for entry in entries}
         out: list[tuple[str, str]] = []
