@@ -173,11 +173,14 @@ def test_output_is_the_same_cold_warm_and_after_an_edit(tmp_path: Path, monkeypa
 
 def _both_ways(engine: Any, items: list[dict[str, Any]]) -> tuple[Any, Any]:
     """The list rendered with forked workers where the engine splits it, then in order; with
-    each, what disambiguation left for each entry."""
-    parallel = engine.bibliography(items), {key: entry.disambig for key, entry in engine.registry.items()}
+    each, what disambiguation left for each entry and the citation it compared."""
+    def left() -> dict[str, Any]:
+        return {key: (entry.disambig, entry.akey) for key, entry in engine.registry.items()}
+
+    parallel = engine.bibliography(items), left()
     engine.parallel = False
     try:
-        return parallel, (engine.bibliography(items), {key: entry.disambig for key, entry in engine.registry.items()})
+        return parallel, (engine.bibliography(items), left())
     finally:
         engine.parallel = True
 
@@ -220,13 +223,17 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     assert parallel == in_order
 
 
-@pytest.mark.parametrize("style", ["apa", "chicago-author-date"])
+@pytest.mark.parametrize("style", [
+    "apa", "chicago-author-date",
+    "acta-zoologica-academiae-scientiarum-hungaricae",  # its first range ends inside "(...)"
+])
 def test_entries_that_register_names_and_print_a_date_range_split_as_the_list_renders_in_order(
         style: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real lists hold names no citation registers (a translator, printed in the entry alone) and
     date ranges (a conference's dates; the list's first range takes a wrapper the later ones do
-    not): the entries still split over workers, whose registry logs are replayed in order, and
-    the entries with a range render first, in order, until one has printed it."""
+    not): the first citations and the entries still split over workers, whose registry logs
+    are replayed in order with where each met the first range; the entries with a range render
+    first, in order, until one has printed it."""
     from bibkit import fanout
     from bibkit.exporters.citeproc import csl_item, engine_for, resolve
     from bibkit.loader import load_library
@@ -247,7 +254,7 @@ def test_entries_that_register_names_and_print_a_date_range_split_as_the_list_re
     monkeypatch.setattr(fanout, "workers", lambda: 2)
     split = count_splits(monkeypatch, fanout)
     parallel, in_order = _both_ways(engine, items)
-    assert split[-1] is True  # the entries were split, not rendered again in order
+    assert split[0] is True and split[-1] is True  # the first citations and the entries split
     assert parallel == in_order
     assert any("\u2013" in text for _, text in in_order[0])
 
@@ -339,7 +346,7 @@ def test_citations_like_no_other_rendered_again_in_workers_leave_what_they_leave
     parallel, in_order = _both_ways(engine, items)
     assert split[0] > 300 and split[1:] == [0]  # rendered in workers, then in order
     assert parallel == in_order
-    assert any(config.givens != [[1]] for config in in_order[1].values())  # some expanded further
+    assert any(config.givens != [[1]] for config, _ in in_order[1].values())  # some expanded further
 
 
 def test_groups_of_alike_citations_disambiguated_in_workers_leave_what_they_leave_in_order(

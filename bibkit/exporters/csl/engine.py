@@ -750,20 +750,40 @@ class Engine:
         where a family name is shared), which a worker has only from its own slice: the caller
         replays each log in order (``NameRegistry.replay``) and renders again, there, each
         citation whose registry answered otherwise. The first date range printed takes a wrapper
-        the later ones do not: a list with one is rendered in order."""
-        if not self.parallel or fanout.split(len(items)) < 2 or self._range_unprinted(items):
+        the later ones do not (``range_wrapper``): each citation also says whether it was
+        rendered with the wrapper still to take and whether it took it (``_wrapped``), which the
+        caller checks in order too."""
+        if not self.parallel or fanout.split(len(items)) < 2:
             return None
-        registry = self.names_registry
+        registry, wrapper = self.names_registry, self.range_wrapper
 
         def cite(item: Item) -> list[Any]:
+            waiting = self.range_wrapper is not None
             text, log = self._logged_cite(st, item)
             config = self._ambig_config(st)
-            return [text, [config.names, config.givens, config.year_suffix, config.disambiguate], log]
+            return [text, [config.names, config.givens, config.year_suffix, config.disambiguate], log,
+                    self._wrapped(waiting)]
 
         try:
             return fanout.fanout(cite, items, lambda: True)
         finally:
             self.names_registry = registry.emptied()  # the replay fills it again, in order
+            self.range_wrapper = wrapper
+
+    def _wrapped(self, waiting: bool) -> list[bool]:
+        """[whether the list's first date range was still to print, whether it printed now]: a
+        rendering in a worker is what it is in order where the first is what it is there
+        (``_in_step``)."""
+        return [waiting, waiting and self.range_wrapper is None]
+
+    def _in_step(self, wrapped: list[bool]) -> bool:
+        """Whether a worker's rendering (``_wrapped``) met the first date range as the list in
+        order meets it here (``_took`` then takes what it took)."""
+        return wrapped[0] == (self.range_wrapper is not None)
+
+    def _took(self, wrapped: list[bool]) -> None:
+        if wrapped[1]:
+            self.range_wrapper = None
 
     def _logged_cite(self, st: St, item: Item) -> tuple[str, list[list[Any]]]:
         """The item's citation as disambiguation compares it, and the log of what rendering it
@@ -782,11 +802,12 @@ class Engine:
         whose names' registry counts changed since its first rendering (for those, disambiguation
         finds their given names' expansion again), run in forked workers from the registry as it
         is now. ``{ambiguity key: [each member's state (``_member``), the names registry's
-        log]}``; None where the list is not split.
+        log, the first date range met (``_wrapped``)]}``; None where the list is not split.
 
         A group's run reads the names registry, which the runs before it in order can change
-        (names added to tell citations apart): the caller replays each log in order
-        (``NameRegistry.replay``) and runs the group again, there, where the registry answers
+        (names added to tell citations apart), and may print the list's first date range: the
+        caller replays each log in order (``NameRegistry.replay``, ``_in_step``) and runs the
+        group again, there, where the registry answers otherwise or the range was met
         otherwise. Nothing else a run reads is written by another group's run."""
         if not self.parallel or not self.modes:
             return None
@@ -794,13 +815,15 @@ class Engine:
         akeys = [akey for akey, ids in ambig.items()
                  if len(ids) > 1 or (self.add_givenname and not registry.unchanged(ids[0]))]
         members = [self.registry[i] for akey in akeys for i in ambig[akey]]
-        if fanout.split(len(akeys)) < 2 or self._range_unprinted(entry.item for entry in members):
+        if fanout.split(len(akeys)) < 2:
             return None
+        wrapper = self.range_wrapper
 
         def run(akey: str) -> list[Any]:
+            waiting = self.range_wrapper is not None
             with registry.logging() as log:
                 disambiguator.run(akey)
-            return [[self._member(self.registry[i]) for i in ambig[akey]], log]
+            return [[self._member(self.registry[i]) for i in ambig[akey]], log, self._wrapped(waiting)]
 
         saved = registry.save()
         # The parent runs a slice of its own: what it leaves in the registry and the entries is
@@ -810,6 +833,7 @@ class Engine:
             found = fanout.fanout(run, akeys, lambda: True)
         finally:
             registry.restore(saved)
+            self.range_wrapper = wrapper
             for entry, state in zip(members, before, strict=True):
                 self._restore_member(entry, state)
         return None if found is None else dict(zip(akeys, found, strict=True))
@@ -900,7 +924,8 @@ class Engine:
             config = DisambigConfig()
             if cited:
                 found = first[n - 1] if first else None
-                if found is not None and self.names_registry.replay(found[2]):
+                if found is not None and self._in_step(found[3]) and self.names_registry.replay(found[2]):
+                    self._took(found[3])
                     akey, config = found[0], DisambigConfig(*found[1])
                 else:
                     akey = self._ambiguous_cite(st, item, None)
@@ -924,7 +949,8 @@ class Engine:
             runs = self._group_runs(st, ambig, disambiguator)
             for akey, ids in ambig.items():
                 found = runs.get(akey) if runs else None
-                if found is not None and self.names_registry.replay(found[1]):
+                if found is not None and self._in_step(found[2]) and self.names_registry.replay(found[1]):
+                    self._took(found[2])
                     for item_id, state in zip(ids, found[0], strict=True):
                         self._restore_member(self.registry[item_id], state)
                 else:
