@@ -18,9 +18,10 @@ import re
 # What BibTeX and biber both accept: no white space and none of " # ' ( ) , = { } % (biber),
 # nor ~ or backslash, which LaTeX would read in \cite. Printable ASCII.
 KEY = re.compile(r"[!$&*+\-./0-9:;<>?@A-Z\[\]^_`a-z|]+")
-# An entry type as both read it after `@`: a letter, then letters, digits, `-` or `_` (BibTeX would take
-# more, but no style knows such a type and non-ASCII ones stop bibtex).
-ENTRY_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+# An entry type every reader takes after `@`: a letter, then letters, digits or `_` (BibTeX and biber
+# would take more, `-` among it, but no style knows such a type, bibtexparser reads none with a `-`,
+# and non-ASCII ones stop bibtex).
+ENTRY_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 SUFFIX = ".yaml"
 

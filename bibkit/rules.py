@@ -62,12 +62,12 @@ def key_and_file_name(library: Library, today: date) -> Iterator[Diagnostic]:
 
 
 def entry_type(library: Library, today: date) -> Iterator[Diagnostic]:
-    """BK032: an `entrytype` is a name BibTeX and biber read after `@`."""
+    """BK032: an `entrytype` is a name every reader takes after `@` (``keys.ENTRY_TYPE``)."""
     for lo in library.loaded:
         kind = lo.record.get("entrytype") if lo.record else None
         if kind is not None and not keys.is_entry_type(kind):
-            yield lo.diag("entrytype", "BK032", f"entry type {kind!r} is not one BibTeX and biber read: a letter, "
-                          "then letters, digits, '-' or '_'")
+            yield lo.diag("entrytype", "BK032", f"entry type {kind!r} is not one every reader takes: a letter, "
+                          "then letters, digits or '_'")
 
 
 def dates(library: Library, today: date) -> Iterator[Diagnostic]:

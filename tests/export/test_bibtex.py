@@ -201,6 +201,8 @@ def test_ascii_option_writes_latex_commands_and_compiles(tmp_path: Path) -> None
     ("proceedings", "proceedings", "proceedings"),
     ("b\u00f6ok", "book", "book"),  # BK032: no reader takes it, so the type's own is written
     ("my type", "book", "book"),
+    ("A-", "book", "book"),  # BibTeX and biber would read it; bibtexparser does not (found by test_fuzz)
+    ("mv_book2", "mv_book2", "mv_book2"),
 ])
 def test_entrytype_is_written_when_readers_take_it(own: str, bibtex: str, biblatex: str) -> None:
     from bibkit.model import Record
