@@ -46,9 +46,10 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-def split(jobs: int, limit: int | None = None) -> int:
-    """Into how many processes ``jobs`` would be split (1: not split)."""
-    n = min(limit or workers(), jobs // MIN_PER_WORKER, 8)
+def split(jobs: int, limit: int | None = None, weight: int = 1) -> int:
+    """Into how many processes ``jobs`` would be split (1: not split); ``weight``: how many
+    renderings a job is, about (MIN_PER_WORKER counts renderings)."""
+    n = min(limit or workers(), jobs * weight // MIN_PER_WORKER, 8)
     # (macOS has fork, but a forked child may crash in its system frameworks: Python's own
     # multiprocessing does not fork there)
     if n < 2 or sys.platform != "linux" or threading.active_count() != 1:
@@ -57,13 +58,14 @@ def split(jobs: int, limit: int | None = None) -> int:
 
 
 def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], bool],
-           limit: int | None = None, meanwhile: Callable[[], object] | None = None) -> list[R] | None:
+           limit: int | None = None, meanwhile: Callable[[], object] | None = None,
+           weight: int = 1) -> list[R] | None:
     """``[render(job) for job in jobs]``, in forked workers; None when the work was not split
     (see ``split``) or when a worker, or the parent, reports that shared state changed (the
     caller then restores that state and renders in order). ``meanwhile`` runs once in any case,
     in this process: after the workers have started, before it takes jobs of its own (the
     workers go on with theirs while it writes what an earlier call gave, say)."""
-    n = split(len(jobs), limit)
+    n = split(len(jobs), limit, weight)
     if n < 2:
         if meanwhile is not None:
             meanwhile()

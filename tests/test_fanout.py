@@ -106,3 +106,12 @@ def test_chunks_cover_the_jobs_in_order_and_shrink_to_the_end(jobs: int, process
     assert max(sizes[-2:]) <= -(-jobs // 256)
     if jobs >= 300:
         assert sizes[0] <= jobs // (processes * 2)  # the first chunk leaves every process a share
+
+
+def test_a_job_that_is_several_renderings_splits_sooner() -> None:
+    """``weight``: a job of several renderings (a disambiguation run) pays for a fork in fewer jobs."""
+    jobs = fanout.MIN_PER_WORKER  # one process's worth of single renderings: not split
+    assert fanout.split(jobs) == 1
+    assert fanout.split(jobs, weight=2) == 2
+    assert fanout.fanout(lambda n: n * n, list(range(jobs)), lambda: True) is None
+    assert fanout.fanout(lambda n: n * n, list(range(jobs)), lambda: True, weight=2) == [n * n for n in range(jobs)]

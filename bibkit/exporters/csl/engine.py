@@ -48,6 +48,9 @@ _INT_OPTIONS = ("et-al-min", "et-al-use-first", "et-al-subsequent-min", "et-al-s
 _PREPOSITION = re.compile(r"^(([aA]|[aA][nN]|[tT][hH][eE])\s+)")
 
 
+_RUN_WEIGHT = 2  # renderings a disambiguation run counts for, at least, in fanout.split
+
+
 class StyleError(ValueError):
     """The style cannot be used (not CSL, no bibliography, a macro that does not exist)."""
 
@@ -815,7 +818,8 @@ class Engine:
         akeys = [akey for akey, ids in ambig.items()
                  if len(ids) > 1 or (self.add_givenname and not registry.unchanged(ids[0]))]
         members = [self.registry[i] for akey in akeys for i in ambig[akey]]
-        if fanout.split(len(akeys)) < 2:
+        # (A run renders each member's citation once or more: three renderings a run, in APA's.)
+        if fanout.split(len(akeys), weight=_RUN_WEIGHT) < 2:
             return None
         wrapper = self.range_wrapper
 
@@ -830,7 +834,7 @@ class Engine:
         # put back, and replayed in order by the caller.
         before = [self._member(entry) for entry in members]
         try:
-            found = fanout.fanout(run, akeys, lambda: True)
+            found = fanout.fanout(run, akeys, lambda: True, weight=_RUN_WEIGHT)
         finally:
             registry.restore(saved)
             self.range_wrapper = wrapper
