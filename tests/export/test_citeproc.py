@@ -190,6 +190,8 @@ def _both_ways(engine: Any, items: list[dict[str, Any]]) -> tuple[Any, Any]:
     ("ieee", [True]),  # entries (in citation order)
     ("acm-sig-proceedings", [True, True]),  # first sort keys; entries, numbered once sorted
     ("nature", [True]),  # entries (in citation order)
+    ("acm-siggraph", [True, True]),  # first citations; first sort keys and entries, in one (no given-name
+    # disambiguation, nothing numbered)
 ])
 def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
         style: str, splits: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -668,46 +668,38 @@ class Engine:
             return
         registry = self.names_registry
         saved = registry.save()
-
-        def keyed(entry: RegistryEntry) -> list[str | None]:  # (with its collation key: a worker's work too)
-            key = self._render_sort_key(entry.item, 0)
-            return [key, None if key is None else collation.key(key, self.collation_lang)]
-
-        keys = fanout.fanout(keyed, entries, lambda: registry.version == saved.version or not registry.read)
+        keys = fanout.fanout(self._first_key, entries, lambda: registry.version == saved.version or not registry.read)
         if keys is None:
             registry.restore(saved)
             self._sort_state = None
             return
-        for entry, (key, collated) in zip(entries, keys, strict=True):
-            if not entry.sortkeys:
+        self._take_first_keys(entries, keys)
+
+    def _first_key(self, entry: RegistryEntry) -> tuple[str | None, str | None]:
+        """The entry's first sort key and its collation key (a worker's work too)."""
+        key = self._render_sort_key(entry.item, 0)
+        return key, None if key is None else collation.key(key, self.collation_lang)
+
+    @staticmethod
+    def _take_first_keys(entries: list[RegistryEntry], keys: Iterable[Sequence[str | None]]) -> None:
+        for entry, (key, collated, *_) in zip(entries, keys, strict=True):
+            if not entry.sortkeys:  # (where disambiguation rendered none for its year suffixes' order)
                 entry.sortkeys.append(key)
                 entry.collation.append(collated)
 
     def _keyed_entries(self, entries: list[RegistryEntry],
                        render: Callable[[RegistryEntry], str]) -> dict[str, str] | None:
         """Every entry's first sort key, as ``_first_sort_keys`` gives them, and its text, in one
-        fan-out: for a list whose entries cannot print their place in it (``entries_read_order``),
-        an entry renders the same before the list is sorted as after. ``{item id: text}``; None
-        (the keys not given either) where the work was not split or the names registry changed."""
-        registry = self.names_registry
-        saved = registry.save()
-
-        def keyed(entry: RegistryEntry) -> tuple[str | None, str | None, str]:
-            key = self._render_sort_key(entry.item, 0)
-            return key, None if key is None else collation.key(key, self.collation_lang), render(entry)
-
-        found = fanout.fanout(keyed, entries, lambda: registry.version == saved.version or not registry.read)
+        fan-out: for a list whose entries cannot print their place in it (``entries_read_order``)
+        and whose style does not disambiguate given names (``NameRegistry.read``: whatever a key
+        or an entry registers, no other one reads it), an entry renders the same before the list
+        is sorted as after, and in any order. ``{item id: text}``; None where the work was not
+        split."""
+        found = fanout.fanout(lambda entry: (*self._first_key(entry), render(entry)), entries, lambda: True)
         if found is None:
-            registry.restore(saved)
-            self._sort_state = None
             return None
-        texts: dict[str, str] = {}
-        for entry, (key, collated, text) in zip(entries, found, strict=True):
-            if not entry.sortkeys:
-                entry.sortkeys.append(key)
-                entry.collation.append(collated)
-            texts[entry.id] = text
-        return texts
+        self._take_first_keys(entries, found)
+        return {entry.id: text for entry, (_, _, text) in zip(entries, found, strict=True)}
 
     def _split_entries(self, entries: list[RegistryEntry],
                        render: Callable[[RegistryEntry], str]) -> dict[str, str] | None:
@@ -725,7 +717,7 @@ class Engine:
             if entry.item.has_date_range:
                 first[entry.id] = render(entry)
         rest = [entry for entry in entries if entry.id not in first]
-        after = registry.save()
+        after = registry.save() if first else saved
 
         def logged(entry: RegistryEntry) -> tuple[str, list[list[Any]]]:
             with registry.logging() as log:
