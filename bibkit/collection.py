@@ -18,15 +18,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.exporters import LISTS, STREAMS, ExportOptions, Stream, fingerprint, list_item, sort_records
 from bibkit.layout import Batch, Frame, Layout, Previous, assemble, kept_form, opened
 from bibkit.libcache import Checks, Renderer, Store, StoreDamaged
 from bibkit.library import Library
-from bibkit.model import Record
 from bibkit.select import Selection, check_keys, matches, select
+
+if TYPE_CHECKING:  # (annotations only: a run answered from the record store never imports the model)
+    from bibkit.model import Record
 
 T = TypeVar("T")
 
@@ -301,7 +303,7 @@ def _cited_entries(store: Store, stream: Stream, render: Renderer,
                    records: list[tuple[Record, str | None]]) -> Iterator[Batch]:
     """Records as a paper cites them: few, and some under other names than stored (no layout:
     such an output is never copied from)."""
-    from bibkit.exporters.bibtex import crossref_order
+    from bibkit.exporters.crossref import crossref_order
 
     stored = {id(r): path for r, path in records}
     ordered = sort_records([r for r, _ in records])

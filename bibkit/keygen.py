@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import re
 import string
+from typing import TYPE_CHECKING
 
 from bibkit.diagnostics import BibkitError
 from bibkit.folding import to_ascii
-from bibkit.model import Record
+
+if TYPE_CHECKING:  # (annotations only: a run answered from the record store never imports the model)
+    from bibkit.model import Record
 
 DEFAULT_PATTERN = "{family}{year}{firstword}"
 _SKIP = frozenset("a an the on of in for to do does how can is are what".split())

@@ -52,12 +52,12 @@ from bibkit.across import Facts
 from bibkit.codec import decoder, encode
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.library import Library, Loaded, read_capped, record_files
-from bibkit.model import Record
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
 
     from bibkit.layout import Batch
+    from bibkit.model import Record  # (imported where a record is read back: _decode_record)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,7 +92,7 @@ _FEW_CHANGES = 64  # up to this many files changed, near-duplicate titles are fo
 _NAMES = ("key", "ids", "arxiv", "doi", "tkey")  # what the rules across records compare, the title last
 
 # An export entry renderer: (what it is, for the store's key; the function).
-Renderer = tuple[str, Callable[[Record], str]]
+Renderer = tuple[str, Callable[["Record"], str]]
 
 # The columns of ``files``: what a file was when read, what was made of it (``basis``: the day and
 # the opt-in rules its findings were made for), and the compact keys (key, former keys as a JSON
@@ -759,9 +759,9 @@ class Store:
         return None if row is None else _checked(path, row[0], row[1])
 
     def _crossref_depths(self, selected: set[str] | None) -> dict[str, int]:
-        """``bibtex.crossref_depths`` of the selected records, from the compact keys: only records
+        """``crossref_depths`` of the selected records, from the compact keys: only records
         that name a crossref parent, and the parents, are looked at."""
-        from bibkit.exporters.bibtex import crossref_depths
+        from bibkit.exporters.crossref import crossref_depths
 
         children: dict[str, list[str]] = {}
         for path, key, parent in self.db.execute("SELECT path, key, crossref FROM files WHERE crossref IS NOT NULL "
@@ -944,6 +944,13 @@ def _loaded_to_json(lo: Loaded) -> list[Any]:
             [_diagnostic_to_json(d) for d in lo.diagnostics]]
 
 
+@functools.cache
+def _decode_record() -> Callable[[Any], Record]:
+    from bibkit.model import Record  # (not at the top: a run answered from the store reads no record)
+
+    return decoder(Record)
+
+
 def _record_from_json(text: str | None) -> Record | None:
     """The record of a stored ``_loaded_to_json`` alone, for rendering: its positions are for
     findings, and making them took as long as the record."""
@@ -951,7 +958,7 @@ def _record_from_json(text: str | None) -> Record | None:
         return None
     try:
         record = json.loads(text)[0]
-        return decoder(Record)(record) if record is not None else None
+        return _decode_record()(record) if record is not None else None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return None
 
@@ -961,7 +968,7 @@ def _loaded_from_json(path: Path, text: str | None) -> Loaded | None:
         return None
     try:
         record, spans, diagnostics = json.loads(text)
-        return Loaded(path, decoder(Record)(record) if record is not None else None,
+        return Loaded(path, _decode_record()(record) if record is not None else None,
                       {str(k): Span(int(v[0]), int(v[1])) for k, v in spans.items() if len(v) == 2},
                       [_diagnostic_from_json(path, d) for d in diagnostics])
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):

@@ -10,11 +10,13 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from bibkit import keys
 from bibkit.diagnostics import Diagnostic, Severity, Span
-from bibkit.model import Record
+
+if TYPE_CHECKING:  # (annotations only: a run answered from the record store never imports the model)
+    from bibkit.model import Record
 
 MAX_BYTES = 4 * 1024 * 1024  # the largest shipped record (450 authors) is 22 kB
 

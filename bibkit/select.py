@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.folding import fold
-from bibkit.model import Record
 
 if TYPE_CHECKING:  # (bibkit.aux is imported when a paper's citations are read: most exports have none)
     from bibkit.aux import Cited
+    from bibkit.model import Record
 
 
 @dataclass(frozen=True)

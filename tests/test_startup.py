@@ -44,10 +44,11 @@ def test_light_commands_import_nothing_heavy(args: list[str]) -> None:
 
 def test_a_list_answered_from_the_store_imports_no_csl_engine(tmp_path: Path) -> None:
     """Nothing changed since the last export of the list: its bytes come from the store, and
-    neither the style nor its locale is parsed (the style file's bytes are hashed)."""
+    neither the style nor its locale is parsed (the style file's bytes are hashed), nor is a
+    record read (the model is not imported)."""
     args = ["export", "-f", "text", "--style", "apa", "-r", str(RECORDS)]
     env = {**os.environ, "BIBKIT_CACHE_DIR": str(tmp_path / "cache")}
-    heavy = json.dumps([*HEAVY, "bibkit.exporters.csl"])
+    heavy = json.dumps([*HEAVY, "bibkit.exporters.csl", "bibkit.model"])
     runs = [subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), heavy], cwd=ROOT, env=env,
                            capture_output=True, text=True, check=False) for _ in range(2)]
     assert "bibkit.exporters.csl" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # rendered
@@ -57,9 +58,10 @@ def test_a_list_answered_from_the_store_imports_no_csl_engine(tmp_path: Path) ->
 
 @pytest.mark.parametrize("command", [["validate", str(RECORDS)], ["export", "-f", "bibtex", "-r", str(RECORDS)]])
 def test_a_run_answered_from_the_store_parses_no_yaml(tmp_path: Path, command: list[str]) -> None:
-    """No record changed since the last run: nothing is parsed, so PyYAML is not even imported."""
+    """No record changed since the last run: nothing is parsed, so PyYAML is not even imported,
+    nor the record model."""
     env = {**os.environ, "BIBKIT_CACHE_DIR": str(tmp_path / "cache")}
-    heavy = json.dumps(["yaml", "bibkit.loader"])
+    heavy = json.dumps(["yaml", "bibkit.loader", "bibkit.model"])
     runs = [subprocess.run([sys.executable, "-c", PROBE, json.dumps(command), heavy], cwd=ROOT, env=env,
                            capture_output=True, text=True, check=False) for _ in range(2)]
     assert "yaml" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # the first run parsed

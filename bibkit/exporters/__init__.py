@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bibkit.model import Record
+if TYPE_CHECKING:  # (annotations only: a run answered from the record store never imports the model)
+    from bibkit.model import Record
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ExportOptions:
     page: PageOptions = PageOptions()
 
 
-Exporter = Callable[[Sequence[Record], ExportOptions], bytes]
+Exporter = Callable[[Sequence["Record"], ExportOptions], bytes]
 
 
 def _bibtex(records: Sequence[Record], options: ExportOptions) -> bytes:
@@ -118,7 +119,7 @@ class Stream:
     order) separated by ``separator``, ``tail``; ``empty`` when there is no entry. Such an
     export is rendered a record at a time, and an edited record renders its entry alone.
     ``crossref_last``: the export order moves crossref parents after their children
-    (``bibtex.crossref_order``)."""
+    (``crossref.crossref_order``)."""
 
     head: str
     separator: str

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bibkit.exporters.crossref import crossref_order
 from bibkit.keys import is_entry_type, is_valid_key
 from bibkit.latex import escape, latex_to_rich, rich_to_latex, to_ascii
 from bibkit.model import Person, Record
@@ -507,34 +508,3 @@ def render_record(dialect: Dialect, record: Record, ascii: bool = False) -> str:
                 written.add(old.casefold())
                 entries.append(render_entry(dialect, dataclasses.replace(record, key=old, ids=()), ascii))
     return "\n".join(entries)
-
-
-def crossref_order(records: Sequence[Record]) -> list[Record]:
-    """``records`` in their order, each crossref parent moved after its children (and a parent's
-    parent after it). bibtex resolves a crossref only when the parent comes later in the file;
-    biber reads any order, so both dialects use this one."""
-    children: dict[str, list[str]] = {}
-    for r in records:
-        if parent := r.get("crossref"):
-            children.setdefault(parent.casefold(), []).append(r.key)
-    depth = crossref_depths(children, (r.key for r in records if r.key.casefold() in children))
-    return sorted(records, key=lambda r: depth.get(r.key.casefold(), 0))  # stable: the given order within each depth
-
-
-def crossref_depths(children: dict[str, list[str]], parents: Iterable[str]) -> dict[str, int]:
-    """For each key of ``parents`` (in the order given; casefolded in the answer), how many
-    generations of crossref children lie below it: ``children`` maps a casefolded key to the
-    keys of the entries that name it in ``crossref``. A key no entry names is 0, and needs no
-    look-up: an export streamed from the store asks only about the parents."""
-    depth: dict[str, int] = {}
-
-    def depth_of(key: str, seen: frozenset[str] = frozenset()) -> int:
-        folded = key.casefold()
-        if folded not in depth:
-            below = [c for c in children.get(folded, ()) if c.casefold() not in seen]  # a cycle stops here
-            depth[folded] = 1 + max((depth_of(c, seen | {folded}) for c in below), default=-1)
-        return depth[folded]
-
-    for key in parents:
-        depth_of(key)
-    return depth

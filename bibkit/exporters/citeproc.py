@@ -21,18 +21,21 @@ that does prints in its own language, as in Zotero.
 from __future__ import annotations
 
 import difflib
-import html
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bibkit.diagnostics import BibkitError
 from bibkit.folding import fold
-from bibkit.model import Record
+
+# (A list answered from the record store imports this module for the style's file alone: the
+# model and html are imported where records are rendered and titles read.)
+if TYPE_CHECKING:
+    from bibkit.model import Record
 
 PROJECT_STYLES = Path("styles")
 
@@ -243,6 +246,8 @@ def _title(path: Path) -> str:
             head = fh.read(3000)
     except OSError:
         return ""
+    import html
+
     m = _TITLE.search(head)
     return html.unescape(m.group(1).decode("utf-8", "replace").strip()) if m else ""
 
@@ -324,6 +329,8 @@ def render_items(items: list[dict[str, Any]], style: str, locale: str, fmt: str)
     """The list of CSL items (``csl_item``: each one's id is its record's key) in ``fmt``."""
     entries = [(items[i]["id"], text) for i, text in _entries(items, style, locale, fmt)]
     if fmt == "html":
+        import html
+
         body = "".join(
             f'  <div class="csl-entry" id="ref-{html.escape(key, quote=True)}">{text}</div>\n'
             for key, text in entries)
