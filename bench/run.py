@@ -109,14 +109,16 @@ Row = tuple[str, str, Figure, str, Figure, str]
 
 
 def interleaved(steps: Sequence[Step], runs: int, env: dict[str, str],
-                pairs: Sequence[Sequence[int]]) -> list[Figure]:
+                pairs: Sequence[Sequence[int]], warm_up: bool = True) -> list[Figure]:
     """Run ``steps`` in turn, ``runs`` times (A B A B ...); each group of ``pairs`` is one figure:
     the sum of its steps' times and the largest of their peaks, median over the runs."""
     times: list[list[float]] = [[] for _ in pairs]
     peaks: list[float] = [0.0 for _ in pairs]
     # Each step once, not measured: the first run of a program may read it from disk (pandoc's
-    # once took 4.5 s where the runs after it took 1.1 s), which no later run does.
-    for cmd, prepare in steps:
+    # once took 4.5 s where the runs after it took 1.1 s), which no later run does. (Not for the
+    # scale rows beyond 10,000 records: each of their runs takes a minute, and the runs before
+    # them have read the programs.)
+    for cmd, prepare in steps if warm_up else ():
         measure(cmd, 1, prepare, env=env)
     for _ in range(runs):
         figures = [measure(cmd, 1, prepare, env=env) for cmd, prepare in steps]
@@ -313,7 +315,7 @@ def main() -> None:
             fig, imp = interleaved(
                 [([BIBKIT, "export", "-f", "bibtex", "-r", str(folder / "records"), "-o", str(work / "s.bib")], cold),
                  ([BIBKIT, "import", str(folder / "collection.bib"), "--into", str(target)], clear)],
-                1 if n > 10000 else args.runs, env, pairs=((0,), (1,)))
+                1 if n > 10000 else args.runs, env, pairs=((0,), (1,)), warm_up=n <= 10000)
             scale[name].append((n, fig, imp))
 
     lines = [
