@@ -231,13 +231,6 @@ def _work_on(items: list[Any]) -> list[Any]:
     return [_work(item) for item in items]
 
 
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 class _Pool(Generic[T, R]):
     """``work`` mapped over lists of items, results in order: in forked workers when ``expected``
     items are enough and there are cores and a safe ``fork`` (Linux; not Windows, and on macOS
@@ -246,7 +239,9 @@ class _Pool(Generic[T, R]):
     def __init__(self, work: Callable[[T], R], expected: int) -> None:
         self.work = work
         self.pool: Pool | None = None
-        workers = _workers()
+        from bibkit.fanout import workers as cores  # (the store's one count of cores with the list's)
+
+        workers = cores()
         if expected >= _PARALLEL_FROM and workers > 1 and sys.platform == "linux":
             import multiprocessing  # only here: ~10 ms of start-up that small runs do not need
 

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from bibkit.diagnostics import BibkitError, Diagnostic
 from bibkit.folding import fold
 
-if TYPE_CHECKING:  # (bibkit.aux is imported when a paper's citations are read: most exports have none)
+# (annotations only: bibkit.aux is imported when a paper's citations are read, most exports have
+# none; the model is not imported by a run answered from the record store)
+if TYPE_CHECKING:
     from bibkit.aux import Cited
     from bibkit.model import Record
 

@@ -398,7 +398,6 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
     monkeypatch.setattr(libcache._Pool, "__init__", counted_pool)
     runs = {}
     for workers in (1, 2, 3):
-        monkeypatch.setattr(libcache, "_workers", lambda workers=workers: workers)
         monkeypatch.setattr(fanout, "workers", lambda workers=workers: workers)
         monkeypatch.setenv("BIBKIT_CACHE_DIR", str(tmp_path / f"cache{workers}"))
         target = tmp_path / f"out{workers}"
@@ -800,7 +799,6 @@ def test_a_run_compiles_the_style_while_its_records_are_parsed(tmp_path: Path, m
 
     monkeypatch.setattr(libcache, "_RACY_NS", 0)  # files written a moment ago are not all read again
     monkeypatch.setattr(fanout, "workers", lambda: 2)
-    monkeypatch.setattr(libcache, "_workers", lambda: 2)
     if not shared:
         monkeypatch.setattr(libcache, "_SHARED_UP_TO", 0)
     records = _copy(tmp_path)
