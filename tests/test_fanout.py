@@ -115,3 +115,85 @@ def test_a_job_that_is_several_renderings_splits_sooner() -> None:
     assert fanout.split(jobs, weight=2) == 2
     assert fanout.fanout(lambda n: n * n, list(range(jobs)), lambda: True) is None
     assert fanout.fanout(lambda n: n * n, list(range(jobs)), lambda: True, weight=2) == [n * n for n in range(jobs)]
+
+
+def _no_children() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _stages(stages: int) -> tuple[list[list[int] | None], list[int]]:
+    """``stages`` fan-outs in a team, each on the results of the one before, as a list's stages
+    go; (each stage's results, the processes that rendered jobs)."""
+    results: list[list[int] | None] = []
+    seen: list[int] = []
+    offset = 0
+    for _ in range(stages):
+        def render(n: int, offset: int = offset) -> list[int]:
+            time.sleep(0.0002)  # (work that takes time: every process gets some)
+            return [n + offset, os.getpid()]
+
+        found = fanout.fanout(render, list(range(400)), lambda: True)
+        results.append(None if found is None else [value for value, _ in found])
+        seen.extend(pid for _, pid in found or ())
+        offset = sum(results[-1] or ()) % 7  # the next stage depends on this one's results
+    return results, seen
+
+
+def test_a_team_forks_once_for_all_of_a_lists_stages() -> None:
+    """In a team, each stage's jobs are shared among the same processes, forked once, and each
+    stage gives what it gives in order; when the team ends, its members are gone."""
+    parent = os.getpid()
+    with fanout.team(400):
+        results, seen = _stages(4)
+    assert os.getpid() == parent and _no_children()
+    expected, offset = [], 0
+    for _ in range(4):
+        expected.append([n + offset for n in range(400)])
+        offset = sum(expected[-1]) % 7
+    assert results == expected
+    members = set(seen) - {parent}
+    assert len(members) == 1  # one member, forked once, rendered jobs of every stage
+
+
+def test_a_team_member_that_changed_shared_state_makes_every_process_render_in_order() -> None:
+    parent = os.getpid()
+    with fanout.team(400):
+        first = fanout.fanout(lambda n: n, list(range(400)), lambda: os.getpid() == parent)
+        second = fanout.fanout(lambda n: n * 2, list(range(400)), lambda: True)
+    assert first is None and second == [n * 2 for n in range(400)]  # the team goes on
+    assert _no_children()
+
+
+def test_a_team_member_that_fails_leaves_the_list_to_this_process() -> None:
+    parent = os.getpid()
+
+    def render(n: int) -> int:
+        if os.getpid() != parent:
+            raise ValueError("a member's error")
+        time.sleep(0.001)  # the member takes a chunk before this process has taken them all
+        return n
+
+    with fanout.team(400):
+        assert fanout.fanout(render, list(range(400)), lambda: True) is None
+        assert fanout._team is None  # dismissed: later stages fork workers of their own
+        assert fanout.fanout(lambda n: n + 1, list(range(400)), lambda: True) == [n + 1 for n in range(400)]
+    assert _no_children()
+
+
+def test_an_error_here_ends_the_team() -> None:
+    with pytest.raises(KeyError), fanout.team(400):
+        assert fanout.fanout(lambda n: n, list(range(400)), lambda: True) == list(range(400))
+        raise KeyError("here")
+    assert fanout._team is None and _no_children()
+
+
+def test_too_few_jobs_form_no_team() -> None:
+    with fanout.team(2 * fanout.MIN_PER_WORKER - 1):
+        assert fanout._team is None
+    with fanout.team(2 * fanout.MIN_PER_WORKER):
+        assert fanout._team is not None
+    assert fanout._team is None and _no_children()

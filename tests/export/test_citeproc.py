@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -220,8 +221,19 @@ def test_a_list_split_over_forked_workers_is_the_list_rendered_in_order(
     engine = engine_for(resolve(style), "en-US")
     monkeypatch.setattr(fanout, "workers", lambda: 2)  # two processes, whatever this machine has
     split = count_splits(monkeypatch, fanout)
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
     parallel, in_order = _both_ways(engine, items)
     assert split == splits
+    assert len(forks) == 1  # the stages share one process forked for the list (fanout.team)
     assert parallel == in_order
 
 

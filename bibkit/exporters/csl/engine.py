@@ -891,7 +891,11 @@ class Engine:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._bibliography(data, fmt)
+            if not self.parallel:
+                return self._bibliography(data, fmt)
+            # Its stages share their work among processes forked once, here (see fanout.team).
+            with fanout.team(len(data)):
+                return self._bibliography(data, fmt)
         finally:
             if collecting:
                 gc.enable()
