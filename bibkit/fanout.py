@@ -76,8 +76,12 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
         if meanwhile is not None:
             meanwhile()
         return None
-    if _team is not None and limit is None and meanwhile is None:
-        return _team.share(render, jobs, unchanged)
+    if limit is None and meanwhile is None and (_team is not None or _pending):
+        try:
+            chosen = _team or _Team(_pending)  # (a team's first split forms it)
+        except OSError:
+            return None
+        return chosen.share(render, jobs, unchanged)
     bounds = _chunks(len(jobs), n)
     tickets_in, tickets_out = os.pipe()
     # Every ticket is written before the first fork, in one write below the pipe's atomic size,
@@ -150,6 +154,8 @@ class _Team:
     """The processes of a ``team``: this one (rank 0) and the members it forked."""
 
     def __init__(self, size: int) -> None:
+        global _team
+        _team = self
         self.size = size
         self.rank = 0
         self.tickets, self.deal = os.pipe()
@@ -158,7 +164,13 @@ class _Team:
         for rank in range(1, size):
             up_read, up_write = os.pipe()
             down_read, down_write = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # (no process to be had: the list goes on here alone)
+                for fd in (up_read, up_write, down_read, down_write):
+                    os.close(fd)
+                self.dismiss()
+                raise
             if pid == 0:
                 for _, theirs_up, theirs_down in self.members:
                     os.close(theirs_up)
@@ -212,8 +224,10 @@ class _Team:
         return results if len(results) == len(jobs) else None
 
     def dismiss(self) -> None:
-        """Rank 0: end the members, whatever they are doing, and leave the team (once)."""
-        global _team
+        """Rank 0: end the members, whatever they are doing, and leave the team (once; the
+        rest of its block runs here alone)."""
+        global _team, _pending
+        _pending = 0
         if _team is self:
             _team = None
         if self.tickets < 0:
@@ -232,28 +246,33 @@ class _Team:
 
 
 _team: _Team | None = None
+_pending = 0  # the size of the team a ``team`` block forms at its first split
 
 
 @contextlib.contextmanager
 def team(jobs: int) -> Iterator[None]:
-    """Run the block in processes forked once, here, into which each ``fanout`` inside it
-    shares its jobs (``jobs``: how many the largest of them has, as ``split`` counts). The
-    block must do the same in each (it runs from copies of the same state, and every step
-    that depends on what a process rendered alone goes through ``fanout``'s results) and may
-    not write anywhere: a member leaves the process at the block's end, or at a failure,
-    without cleanup; its results are only what ``fanout`` hands back."""
-    global _team
+    """Run the block's fan-outs in processes forked once, at the first of them that splits,
+    which each later ``fanout`` in the block shares its jobs with too (``jobs``: how many the
+    largest has, as ``split`` counts). From that fork on, the block must do the same in each
+    process (it runs from copies of the same state, and every step that depends on what a
+    process rendered alone goes through ``fanout``'s results) and may not write anywhere: a
+    member leaves the process at the block's end, or at a failure, without cleanup; its results
+    are only what ``fanout`` hands back. A block in which nothing splits forks nothing."""
+    global _pending
     size = split(jobs)
-    if size < 2 or _team is not None:
+    if size < 2 or _team is not None or _pending:
         yield
         return
-    _team = formed = _Team(size)
+    _pending = size
     try:
         yield
     finally:
-        if formed.rank:
-            os._exit(0)
-        formed.dismiss()
+        _pending = 0
+        formed = _team
+        if formed is not None:
+            if formed.rank:
+                os._exit(0)
+            formed.dismiss()
 
 
 def _send(fd: int, value: Any) -> None:

@@ -191,9 +191,23 @@ def test_an_error_here_ends_the_team() -> None:
     assert fanout._team is None and _no_children()
 
 
-def test_too_few_jobs_form_no_team() -> None:
-    with fanout.team(2 * fanout.MIN_PER_WORKER - 1):
-        assert fanout._team is None
+def test_a_team_forms_at_its_first_split_and_not_for_too_few_jobs() -> None:
+    with fanout.team(2 * fanout.MIN_PER_WORKER - 1):  # no team: a fan-out forks workers of its own
+        assert fanout.fanout(lambda n: n, list(range(400)), lambda: True) == list(range(400))
+        assert fanout._team is None and _no_children()
     with fanout.team(2 * fanout.MIN_PER_WORKER):
+        assert fanout.fanout(lambda n: n, list(range(10)), lambda: True) is None  # not split
+        assert fanout._team is None and _no_children()  # nothing forked yet
+        assert fanout.fanout(lambda n: n, list(range(400)), lambda: True) == list(range(400))
         assert fanout._team is not None
     assert fanout._team is None and _no_children()
+
+
+def test_a_team_that_cannot_fork_leaves_the_list_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    with fanout.team(400):
+        assert fanout.fanout(lambda n: n, list(range(400)), lambda: True) is None
+        assert fanout._team is None and not fanout._pending
