@@ -575,3 +575,24 @@ def test_first_sort_keys_all_different_sort_the_list_alone(direction: str, monke
         engine.parallel = True
     titles = [text for _, text in parallel]
     assert titles[0].startswith("9 things" if direction == "ascending" else "Zebra")  # (numbers by value)
+
+
+@pytest.mark.parametrize(("family", "given", "expected"), [
+    ("d'Alembert", "Jean", ("d'", "Alembert", "", "Jean", "")),
+    ("al-Farabi", "Abu Nasr", ("al-", "Farabi", "", "Abu Nasr", "")),
+    ("d\u2019Ors", "Eugeni", ("d\u2019", "Ors", "", "Eugeni", "")),
+    ("\u02bbAkaka", "Daniel", ("", "\u02bbAkaka", "", "Daniel", "")),
+    ("van Gogh", "Vincent", ("van", "Gogh", "", "Vincent", "")),
+    ("Beethoven", "Ludwig van", ("", "Beethoven", "van", "Ludwig", "")),
+    ("Doe", "John, Jr.", ("", "Doe", "", "John", "Jr.")),
+    ("Smith-Jones", "Ann", ("", "Smith-Jones", "", "Ann", "")),
+    ("Curie", "Marie", ("", "Curie", "", "Marie", "")),
+])
+def test_particles_and_suffixes_are_read_from_the_names_parts(family: str, given: str,
+                                                              expected: tuple[str, ...]) -> None:
+    """citeproc-js's reading of particles ending in a space, hyphen or apostrophe (most names
+    hold none, and are left as they are) and of a suffix after a comma in the given name."""
+    from bibkit.exporters.csl.names import read_name
+
+    name = read_name({"family": family, "given": given})
+    assert (name.non_dropping_particle, name.family, name.dropping_particle, name.given, name.suffix) == expected

@@ -37,6 +37,7 @@ NAME_PARTS = ("non-dropping-particle", "family", "given", "dropping-particle", "
 _NAME_SPLIT = re.compile(r"((?:[-\s]*</*(?:span\s+class=\"no(?:case|decor)\"|i|sc|b|sub|sup)>[-\s]*|[-\s]+))")
 _PARTICLE_GIVEN = re.compile(r"^([^ ]+(?:\u02bb |\u2019 | |' ) *)(.+)$")
 _PARTICLE_FAMILY = re.compile(r"^([^ ]+(?:\-|\u02bb|\u2019| |') *)(.+)$")
+_PARTICLE_ENDS = "-\u02bb\u2019'"  # (and a space)
 _INHERITED = ("and", "delimiter-precedes-last", "delimiter-precedes-et-al", "initialize-with", "initialize",
               "name-as-sort-order", "sort-separator", "et-al-min", "et-al-use-first", "et-al-use-last",
               "et-al-subsequent-min", "et-al-subsequent-use-first", "form", "delimiter")
@@ -64,6 +65,9 @@ class Name:
 
 
 def _split_particles(value: str, given: bool) -> tuple[bool, str, list[str]]:
+    # (Most names hold none of the marks a particle ends with: the patterns cannot match.)
+    if " " not in value and (given or not any(mark in value for mark in _PARTICLE_ENDS)):
+        return False, value, []
     orig = value
     rex = _PARTICLE_GIVEN if given else _PARTICLE_FAMILY
     work = value[::-1] if given else value
@@ -107,7 +111,7 @@ def parse_particles(name: Name) -> None:
         ndp += " "
     if ndp:
         name.non_dropping_particle = ndp
-    if not name.suffix and name.given:
+    if not name.suffix and "," in name.given:
         m = re.search(r"(\s*,!*\s*)", name.given)
         if m:
             idx = name.given.index(m.group(1))
