@@ -273,6 +273,49 @@ def test_entries_that_register_names_and_print_a_date_range_split_as_the_list_re
     assert any("\u2013" in text for _, text in in_order[0])
 
 
+def test_a_workers_citations_without_a_date_range_are_taken_wherever_the_first_range_fell(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a date range reads the wrapper the list's first range takes: a worker's first
+    citation of an item without one is the citation the list in order renders, whether or not
+    the worker met the first range, and is not rendered again in order (a third of the real
+    corpus's were)."""
+    import sys
+
+    from bibkit import fanout
+    from bibkit.exporters.citeproc import csl_item, engine_for, resolve
+    from bibkit.exporters.csl.engine import Engine
+    from bibkit.loader import load_library
+
+    records = load_library([RECORDS]).records
+    items = []
+    for n in range(9):
+        for record in records:
+            item = csl_item(record)
+            item["id"] = f"{n}-{item['id']}"
+            item["title"] = f"{item.get('title', '')} {n}"
+            items.append(item)
+    items[3]["issued"] = {"date-parts": [[2001], [2002]]}  # the only range, near the start
+    engine = engine_for(resolve("apa"), "en-US")
+    monkeypatch.setattr(fanout, "workers", lambda: 2)
+    again: list[str] = []  # citations rendered in order, after the workers rendered them all
+    real = Engine._ambiguous_cite
+
+    def spy(self: Engine, st: Any, item: Any, request: Any) -> str:
+        if sys._getframe(1).f_code.co_name == "_bibliography":
+            again.append(item.id)
+        return real(self, st, item, request)
+
+    monkeypatch.setattr(Engine, "_ambiguous_cite", spy)
+    parallel = engine.bibliography(items)
+    assert set(again) <= {items[3]["id"]}
+    engine.parallel = False
+    try:
+        assert parallel == engine.bibliography(items)
+    finally:
+        engine.parallel = True
+    assert any("2001\u20132002" in text or "2001-2002" in text for _, text in parallel)
+
+
 def _replay_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """What each replay of a worker's names-registry log answered, in order (True: as in the worker)."""
     from bibkit.exporters.csl.names import NameRegistry
