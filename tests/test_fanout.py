@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -55,16 +56,20 @@ def test_a_worker_that_changed_shared_state_makes_the_caller_render_in_order() -
     assert fanout.fanout(lambda n: n, list(range(400)), lambda: os.getpid() != parent) is None
 
 
-def test_a_worker_that_fails_makes_the_caller_render_in_order() -> None:
-    parent = os.getpid()
-
+def _failing_elsewhere(parent: int) -> Callable[[int], int]:
+    """A job that fails in any process but ``parent``, and takes long enough that another
+    process takes a chunk before ``parent`` has taken them all."""
     def render(n: int) -> int:
         if os.getpid() != parent:
-            raise ValueError("a worker's error")
-        time.sleep(0.001)  # the worker takes a chunk before the parent has taken them all
+            raise ValueError("another process's error")
+        time.sleep(0.001)
         return n
 
-    assert fanout.fanout(render, list(range(400)), lambda: True) is None
+    return render
+
+
+def test_a_worker_that_fails_makes_the_caller_render_in_order() -> None:
+    assert fanout.fanout(_failing_elsewhere(os.getpid()), list(range(400)), lambda: True) is None
 
 
 def test_too_few_jobs_are_not_split() -> None:
@@ -169,16 +174,8 @@ def test_a_team_member_that_changed_shared_state_makes_every_process_render_in_o
 
 
 def test_a_team_member_that_fails_leaves_the_list_to_this_process() -> None:
-    parent = os.getpid()
-
-    def render(n: int) -> int:
-        if os.getpid() != parent:
-            raise ValueError("a member's error")
-        time.sleep(0.001)  # the member takes a chunk before this process has taken them all
-        return n
-
     with fanout.team(400):
-        assert fanout.fanout(render, list(range(400)), lambda: True) is None
+        assert fanout.fanout(_failing_elsewhere(os.getpid()), list(range(400)), lambda: True) is None
         assert fanout._team is None  # dismissed: later stages fork workers of their own
         assert fanout.fanout(lambda n: n + 1, list(range(400)), lambda: True) == [n + 1 for n in range(400)]
     assert _no_children()
