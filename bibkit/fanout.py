@@ -16,8 +16,8 @@ ones end close together. It is used only where it cannot change a byte of the re
   in the worker after its slice): otherwise the caller renders everything in order.
 
 A list's stages (its citations, their disambiguation, its sort keys, its entries) run in a
-``team``: processes forked once, when the list starts, each of which runs the whole list and
-takes its share of each stage's jobs, then hands its results to the others.
+``team``: processes forked once, at the list's first stage that splits, each of which runs the
+rest of the list and takes its share of each stage's jobs, then hands its results to the others.
 
 Results travel in ``marshal``'s format (a process's own data, read back by the process it was
 forked from: the same Python), which gives back as they were the plain values ``render`` may
@@ -140,10 +140,10 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
     return results if ok and len(results) == len(jobs) and len(found) == len(bounds) else None
 
 
-# A team (``team``): the processes of one list, forked once, at its start. Each runs the list's
-# code from there, the same steps in the same order, and at each ``fanout`` they share the jobs
-# out (tickets from one pipe, as above) and then hand each other what they rendered: each goes
-# on from the same results, as the parent alone would. Forked anew at each stage, the workers
+# A team (``team``): the processes of one list, forked once, at its first split. Each runs the
+# list's code from there, the same steps in the same order, and at each ``fanout`` they share
+# the jobs out (tickets from one pipe, as above) and then hand each other what they rendered:
+# each goes on from the same results, as the parent alone would. Forked anew at each stage, the workers
 # copied the pages they touched again at each of a list's four stages (23,000 page faults for
 # a thousand APA entries), and started with cold caches.
 _END = b"\xff" * 8  # the ticket that ends a process's share of one stage

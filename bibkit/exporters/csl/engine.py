@@ -895,7 +895,8 @@ class Engine:
         try:
             if not self.parallel:
                 return self._bibliography(data, fmt)
-            # Its stages share their work among processes forked once, here (see fanout.team).
+            # Its stages share their work among processes forked once, at the first that splits
+            # (see fanout.team).
             with fanout.team(len(data)):
                 return self._bibliography(data, fmt)
         finally:
