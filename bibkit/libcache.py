@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import itertools
 import json
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from bibkit import __version__, across
 from bibkit.across import Facts
 from bibkit.codec import decoder, encode
+from bibkit.collector import paused
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.library import Library, Loaded, read_capped, record_files
 
@@ -159,19 +159,6 @@ class Refreshed:
     parsed: int = 0
     paths: list[str] = field(default_factory=list)
     basis: str = ""
-
-
-@contextlib.contextmanager
-def _bulk() -> Iterator[None]:
-    """No cyclic garbage collection while thousands of records are made: records hold no
-    cycles, and the collector's passes over a growing heap cost more than the work itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -416,7 +403,7 @@ class Store:
         from it (findings, compact keys, near-duplicate pairs, and with ``render`` its entry).
         ``meanwhile`` runs while the files are parsed, once one has changed: work of the
         caller's that would otherwise wait for the parsing to end."""
-        with _bulk():
+        with paused():
             paths = self.paths()
             basis = checks.basis
             suspects, gone, stale = self._compare(paths, self._states(), basis)
@@ -716,7 +703,7 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rendered)
             rendered.clear()
 
-        with _bulk():
+        with paused():
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 missing = [p for (p,) in self.db.execute(
@@ -830,7 +817,7 @@ class Store:
         return list(dict.fromkeys(paths)) if len(self.targets) > 1 else paths
 
     def library(self) -> Library:
-        with _bulk():
+        with paused():
             return Library(list(self.loaded()))
 
     def result(self, what: str, digest: str) -> tuple[list[Diagnostic], bytes | None] | None:

@@ -18,7 +18,6 @@ previous entry's names) and is not for use from two threads at once.
 from __future__ import annotations
 
 import copy
-import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import bibkit.exporters.csl.collation as collation
 import bibkit.exporters.csl.locale as localemod
 import bibkit.exporters.csl.textcase as textcase
 import bibkit.fanout as fanout
+from bibkit.collector import paused
 from bibkit.exporters.csl.compile import NS, Compiler, Run, _children, _tag
 from bibkit.exporters.csl.items import NAME_VARIABLES, Item
 from bibkit.exporters.csl.locale import CSL_NS, Locale
@@ -890,18 +890,13 @@ class Engine:
         # A list makes hundreds of thousands of short-lived output nodes and almost no cycles
         # (a few hundred objects a thousand entries): the collector's passes cost more than the
         # memory they would free. Forked workers inherit the pause.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():
             if not self.parallel:
                 return self._bibliography(data, fmt)
             # Its stages share their work among processes forked once, at the first that splits
             # (see fanout.team).
             with fanout.team(len(data)):
                 return self._bibliography(data, fmt)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _bibliography(self, data: Sequence[dict[str, Any]], fmt: str) -> list[tuple[str, str]]:
         items = [Item(d) for d in data]
