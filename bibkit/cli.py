@@ -423,16 +423,13 @@ def import_(
                bibkit import zotero-export.json --into records/
     """
     import difflib
-    import gc
 
+    from bibkit.collector import paused
     from bibkit.imports import plan_writes, read_file, write_plans
     from bibkit.loader import load_library
 
-    # Records hold no reference cycles; the collector's passes over thousands of them cost
-    # more than the import itself.
-    gc.disable()
     ui = _Ui(quiet, verbose)
-    with _reported(debug):
+    with _reported(debug), paused():  # (records hold no reference cycles: see bibkit.collector)
         settings = _configuration(config, ui)
         into = into or _records_dir(None, settings)
         pattern = _key_pattern(key_pattern, settings)

@@ -5,8 +5,24 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from bibkit.collector import paused
+
+from conftest import bibkit
+
+
+@pytest.fixture(autouse=True)
+def collecting() -> Iterator[None]:
+    """The collector on, as in a fresh process, whatever an earlier test left."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
 
 
 class _Node:
@@ -50,3 +66,14 @@ def test_a_block_inside_another_leaves_the_collector_off_and_an_off_collector_st
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_an_import_run_in_this_process_leaves_the_collector_on(tmp_path: Path) -> None:
+    """`bibkit import` pauses the collector for its records, and gives it back (the API and the
+    tests run commands in-process)."""
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{smith2020, title={A Title}, author={Smith, Ann}, year={2020}, journal={J}}\n")
+    result = bibkit("import", bib, "--into", tmp_path / "records")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "records" / "smith2020.yaml").exists()
+    assert gc.isenabled()
