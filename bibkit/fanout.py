@@ -82,80 +82,40 @@ def fanout(render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], 
         except OSError:
             return None
         return chosen.share(render, jobs, unchanged)
-    bounds = _chunks(len(jobs), n)
-    tickets_in, tickets_out = os.pipe()
-    # Every ticket is written before the first fork, in one write below the pipe's atomic size,
-    # and the writing end is closed: a read then takes one whole ticket, or none at the end.
-    os.write(tickets_out, b"".join(struct.pack("=II", *chunk) for chunk in bounds))
-    os.close(tickets_out)
-
-    def chunks() -> dict[int, list[R]]:
-        done: dict[int, list[R]] = {}
-        while len(ticket := os.read(tickets_in, 8)) == 8:
-            start, stop = struct.unpack("=II", ticket)
-            done[start] = [render(job) for job in jobs[start:stop]]
-        return done
-
-    children: list[tuple[int, int]] = []
     try:
-        for _ in range(n - 1):
-            read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the worker: render, report, leave without running any cleanup
-                status = 1
-                try:
-                    os.close(read)
-                    mine = list(chunks().items())
-                    data = marshal.dumps({"ok": unchanged(), "chunks": mine})
-                    with os.fdopen(write, "wb") as out:
-                        out.write(data)
-                    status = 0
-                finally:
-                    os._exit(status)
-            os.close(write)
-            children.append((pid, read))
+        once = _Team(n, once=True)  # workers for this fan-out alone
+    except OSError:  # (no process to be had: the caller renders in order)
         if meanwhile is not None:
             meanwhile()
-        found = chunks()
-        ok = unchanged()
-    except BaseException:
-        _reap(children)
-        raise
+        return None
+    try:
+        return once.share(render, jobs, unchanged, meanwhile)
     finally:
-        os.close(tickets_in)
-    for pid, read in children:
-        with os.fdopen(read, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        try:
-            answer = marshal.loads(data) if os.waitstatus_to_exitcode(status) == 0 else {}
-        except (EOFError, ValueError, TypeError):
-            answer = {}
-        if not isinstance(answer, dict) or not answer.get("ok") or not isinstance(answer.get("chunks"), list):
-            ok = False
-            continue
-        for start, texts in answer["chunks"]:
-            found[start] = texts
-    results = [text for start, _ in bounds for text in found.get(start, ())]
-    return results if ok and len(results) == len(jobs) and len(found) == len(bounds) else None
+        once.dismiss()
 
 
 # A team (``team``): the processes of one list, forked once, at its first split. Each runs the
 # list's code from there, the same steps in the same order, and at each ``fanout`` they share
-# the jobs out (tickets from one pipe, as above) and then hand each other what they rendered:
-# each goes on from the same results, as the parent alone would. Forked anew at each stage, the workers
-# copied the pages they touched again at each of a list's four stages (23,000 page faults for
-# a thousand APA entries), and started with cold caches.
+# the jobs out (tickets from one pipe, written by rank 0, each process's share ending at an
+# ``_END``) and then hand each other what they rendered: each goes on from the same results, as
+# the parent alone would. Forked anew at each stage, the workers copied the pages they touched
+# again at each of a list's four stages (23,000 page faults for a thousand APA entries), and
+# started with cold caches. A ``fanout`` outside a team forks a team of its own, ``once``, whose
+# workers send what they rendered and leave.
 _END = b"\xff" * 8  # the ticket that ends a process's share of one stage
 _LENGTH = struct.Struct("=Q")
 
 
 class _Team:
-    """The processes of a ``team``: this one (rank 0) and the members it forked."""
+    """The processes of a ``team``: this one (rank 0) and the members it forked. ``once``: the
+    workers of a single ``fanout`` outside a team, which leave as soon as they have sent what
+    they rendered."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, once: bool = False) -> None:
         global _team
-        _team = self
+        if not once:
+            _team = self
+        self.once = once
         self.size = size
         self.rank = 0
         self.tickets, self.deal = os.pipe()
@@ -184,15 +144,22 @@ class _Team:
             os.close(down_read)
             self.members.append((pid, up_read, down_write))
 
-    def share(self, render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], bool]) -> list[R] | None:
-        """``fanout`` in a team: every process of it calls this with the same jobs."""
+    def share(self, render: Callable[[T], R], jobs: Sequence[T], unchanged: Callable[[], bool],
+              meanwhile: Callable[[], object] | None = None) -> list[R] | None:
+        """``fanout`` in a team: every process of it calls this with the same jobs (a worker of
+        ``once`` does not come back). ``meanwhile``: rank 0's, before it takes jobs."""
         bounds = _chunks(len(jobs), self.size)
         if self.rank == 0:
             os.write(self.deal, b"".join(struct.pack("=II", *chunk) for chunk in bounds) + _END * self.size)
-        done: dict[int, list[R]] = {}
-        while len(ticket := os.read(self.tickets, 8)) == 8 and ticket != _END:
-            start, stop = struct.unpack("=II", ticket)
-            done[start] = [render(job) for job in jobs[start:stop]]
+            if meanwhile is not None:
+                meanwhile()
+        elif self.once:  # render, report, leave without running any cleanup
+            try:
+                mine = self._take(render, jobs)
+                _send(self.up, {"ok": unchanged(), "chunks": list(mine.items())})
+            finally:
+                os._exit(0)
+        done = self._take(render, jobs)
         ok = unchanged()
         if self.rank:
             _send(self.up, {"ok": ok, "chunks": list(done.items())})
@@ -214,7 +181,7 @@ class _Team:
             whole = len(found) == len(bounds)
             merged = list(found.items()) if ok and whole else []
             try:
-                for _, _, down in self.members:
+                for _, _, down in () if self.once else self.members:
                     _send(down, {"ok": ok and whole, "chunks": merged})
             except OSError:  # a member is gone: the others are ended, and the list goes on here
                 self.dismiss()
@@ -223,11 +190,20 @@ class _Team:
         results = [text for start, _ in bounds for text in found.get(start, ())]
         return results if len(results) == len(jobs) else None
 
+    def _take(self, render: Callable[[T], R], jobs: Sequence[T]) -> dict[int, list[R]]:
+        """This process's share of the jobs: a chunk for each ticket it reads, until its end."""
+        done: dict[int, list[R]] = {}
+        while len(ticket := os.read(self.tickets, 8)) == 8 and ticket != _END:
+            start, stop = struct.unpack("=II", ticket)
+            done[start] = [render(job) for job in jobs[start:stop]]
+        return done
+
     def dismiss(self) -> None:
         """Rank 0: end the members, whatever they are doing, and leave the team (once; the
         rest of its block runs here alone)."""
         global _team, _pending
-        _pending = 0
+        if not self.once:
+            _pending = 0
         if _team is self:
             _team = None
         if self.tickets < 0:
@@ -318,12 +294,3 @@ def _chunks(jobs: int, processes: int) -> list[tuple[int, int]]:
         bounds.append((start, min(jobs, start + size)))
         start += size
     return bounds
-
-
-def _reap(children: list[tuple[int, int]]) -> None:
-    for pid, read in children:
-        try:
-            os.close(read)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass

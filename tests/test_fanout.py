@@ -208,3 +208,18 @@ def test_a_team_that_cannot_fork_leaves_the_list_to_this_process(monkeypatch: py
     with fanout.team(400):
         assert fanout.fanout(lambda n: n, list(range(400)), lambda: True) is None
         assert fanout._team is None and not fanout._pending
+
+
+def test_a_fan_out_that_cannot_fork_leaves_the_work_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside a team, a refused fork is no error: None (the caller renders in order), and
+    ``meanwhile`` still runs once; after a fan-out that forked, no worker is left."""
+    assert fanout.fanout(lambda n: n, list(range(400)), lambda: True) == list(range(400))
+    assert _no_children()
+    calls: list[int] = []
+
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert fanout.fanout(lambda n: n, list(range(400)), lambda: True, meanwhile=lambda: calls.append(1)) is None
+    assert calls == [1]
