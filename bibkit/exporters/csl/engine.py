@@ -704,10 +704,10 @@ class Engine:
     def _split_entries(self, entries: list[RegistryEntry],
                        render: Callable[[RegistryEntry], str]) -> dict[str, str] | None:
         """Every entry's text, rendered in forked workers: ``{item id: text}``; None (all as it
-        was) where the work was not split. The list's first date
-        range takes a wrapper the later ones do not (``range_wrapper``): the entries with a
-        date range render first, here and in the list's order, until one has printed it (most
-        lists of real items hold one: a conference's dates, a volume over two years)."""
+        was) where the work was not split. The list's first date range takes a wrapper the
+        later ones do not (``range_wrapper``): the entries with a date range render first, here
+        and in the list's order, until one has printed it (most lists of real items hold one: a
+        conference's dates, a volume over two years)."""
         registry = self.names_registry
         saved, wrapper = registry.save(), self.range_wrapper
         first: dict[str, str] = {}
