@@ -21,13 +21,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # bibkit itself is installed from the working tree, without its dependencies (the lock has
-# them) and without build isolation (which would fetch an unlocked setuptools).
-$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+# them) and without build isolation (which would fetch an unlocked setuptools and mypy). The
+# install compiles the CSL engine's modules with mypyc (setup.py, about a minute), again
+# whenever one of them changed: until then an edited module runs as Python
+# (bibkit/exporters/csl/native.py), and the tests would not run what a user runs.
+NATIVE := setup.py $(wildcard bibkit/exporters/csl/*.py)
+
+$(VENV)/.installed: $(LOCK) pyproject.toml $(NATIVE) | $(BIN)/python
 	$(PIP) install --require-hashes --no-deps -r $(LOCK)
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: $(DEV_LOCK) pyproject.toml $(NATIVE) | $(BIN)/python
 	$(PIP) install --require-hashes --no-deps -r $(DEV_LOCK)
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
@@ -67,7 +72,8 @@ lock: $(VENV)/.installed-test
 	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(LOCK)
 
 clean:
-	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants $(BIB)
+	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants $(BIB) build
+	rm -f bibkit/exporters/csl/*.so bibkit/exporters/csl/native.json
 
 ## Mutation testing of the exporters, importers, rules, loader and cache ([tool.mutmut] in pyproject.toml;
 ## docs/testing.md has the score and the survivors). Prints every mutant that survived.

@@ -244,11 +244,17 @@ def team(jobs: int) -> Iterator[None]:
         yield
     finally:
         _pending = 0
-        formed = _team
+        formed = _formed()
         if formed is not None:
             if formed.rank:
                 os._exit(0)
             formed.dismiss()
+
+
+def _formed() -> _Team | None:
+    """The team the block formed (read here: at the block's end a type checker still takes
+    ``_team`` for the None it was at the start, which the first split changed)."""
+    return _team
 
 
 def _send(fd: int, value: Any) -> None:

@@ -144,6 +144,56 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 cached.cache_clear()
 
 
+# A test marked ``engine_source`` watches the CSL engine from inside: it replaces a method with a
+# spy, or reads what a method left behind. The compiled engine (setup.py) calls its methods
+# directly, past any replacement, so such a test would see nothing there, and pass or fail for
+# that alone. Where the engine runs compiled, these tests run from its source instead
+# (``BIBKIT_PURE``: bibkit/exporters/csl/native.py), all in one process of their own, and each
+# reports here what it did there; tests/test_native.py holds the compiled engine to the source.
+_from_source: dict[str, tuple[str, str]] | None = None
+
+
+def _source_outcomes(session: pytest.Session) -> dict[str, tuple[str, str]]:
+    """{node id: (outcome, what it printed)} of every ``engine_source`` test, run once."""
+    import subprocess
+    import sys
+    import tempfile
+    import xml.etree.ElementTree as ET
+
+    global _from_source
+    if _from_source is not None:
+        return _from_source
+    nodes = [item.nodeid for item in session.items if item.get_closest_marker("engine_source")]
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.xml"
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+                               *nodes], cwd=session.config.rootpath, env={**os.environ, "BIBKIT_PURE": "1"},
+                              capture_output=True, text=True, check=False)
+        outcomes: dict[str, tuple[str, str]] = {}
+        if report.exists():
+            for case in ET.parse(report).iter("testcase"):
+                node = case.get("classname", "").replace(".", "/") + ".py::" + case.get("name", "")
+                problem = next((child for child in case if child.tag in ("failure", "error", "skipped")), None)
+                outcomes[node] = ("passed", "") if problem is None else (problem.tag, problem.text or "")
+    _from_source = {node: outcomes.get(node, ("not run", done.stdout[-4000:] + done.stderr[-4000:]))
+                    for node in nodes}
+    return _from_source
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    if pyfuncitem.get_closest_marker("engine_source") is None or os.environ.get("BIBKIT_PURE"):
+        return None
+    import bibkit.exporters.csl as csl
+
+    if not csl.COMPILED:
+        return None
+    outcome, printed = _source_outcomes(pyfuncitem.session)[pyfuncitem.nodeid]
+    if outcome != "passed":
+        pytest.fail(f"run from the CSL engine's source (BIBKIT_PURE=1): {outcome}\n{printed}", pytrace=False)
+    return True
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test has its own cache directory: no test reads what another left, nor the user's."""

@@ -4,14 +4,15 @@ so the engine leaves such wrappers out (``Queue.close_plain``, ``NameOutput.join
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from functools import cache
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bibkit.exporters.csl import Engine, make_engine
 from bibkit.exporters.csl.output import FORMATS, Blob, NumericBlob, Renderer, settle
-from bibkit.exporters.csl.runtime import EMPTY, Fmt, Queue, bare
+from bibkit.exporters.csl.runtime import EMPTY, Fmt, Queue, St, bare
 
 QUOTES = ("“", "”", "‘", "’")
 MARKS = st.sampled_from(["", "", ".", ",", " ", ". ", ", ", ": ", ";", "?", "!", " (", ")", "“", "  ", ".  ", " .",
@@ -73,10 +74,22 @@ def test_a_level_with_nothing_of_its_own_around_a_bare_level_prints_nothing_of_i
     assert printed(spec, True, punctuation_in_quote) == printed(spec, False, punctuation_in_quote)
 
 
+@cache
+def _engine() -> Engine:
+    return make_engine(b'<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">'
+                       b'<info><title>t</title><id>t</id></info><citation><layout><text variable="title"/></layout>'
+                       b'</citation><bibliography><layout><text variable="title"/></layout></bibliography></style>')
+
+
+def _queue() -> Queue:
+    """An empty output queue, as an entry's rendering starts with it."""
+    return St(_engine()).queue
+
+
 def _queue_with(inner: Blob, outer: Fmt = EMPTY) -> tuple[Blob, Blob]:
     """A queue's root holding a level (``outer``) that holds ``inner``; the level closed with
     ``close_plain``. (root, what the root holds)"""
-    queue = Queue(None)  # type: ignore[arg-type]
+    queue = _queue()
     queue.open(outer)
     queue.stack[-1].push(inner)
     queue.close_plain()
@@ -100,7 +113,7 @@ def test_close_plain_leaves_out_only_a_level_with_nothing_of_its_own_around_a_ba
                   Blob([Blob([Blob("x", suffix="  ")])])):  # ends in two spaces
         kept = _queue_with(inner)[1]
         assert kept is not inner and kept.blobs == [inner]
-    queue = Queue(None)  # type: ignore[arg-type]
+    queue = _queue()
     queue.elide = False  # (an entry whose layout dresses its first or last level)
     queue.open()
     queue.stack[-1].push(bare)
@@ -111,7 +124,7 @@ def test_close_plain_leaves_out_only_a_level_with_nothing_of_its_own_around_a_ba
 def test_a_level_with_a_number_anywhere_in_it_keeps_its_wrapper() -> None:
     """A number joins its neighbours and prints through the levels it is in (Renderer.string):
     a level that holds one at any depth is not bare, however deep the queue put it."""
-    queue = Queue(SimpleNamespace(macro_with_date=False))  # type: ignore[arg-type]
+    queue = _queue()
     queue.open()
     inner = queue.open()
     queue.open()

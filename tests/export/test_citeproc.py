@@ -273,6 +273,7 @@ def test_entries_that_register_names_and_print_a_date_range_split_as_the_list_re
     assert any("\u2013" in text for _, text in in_order[0])
 
 
+@pytest.mark.engine_source
 def test_a_workers_citations_without_a_date_range_are_taken_wherever_the_first_range_fell(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Only a date range reads the wrapper the list's first range takes: a worker's first
@@ -331,6 +332,7 @@ def _replay_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return answers
 
 
+@pytest.mark.engine_source
 @pytest.mark.parametrize("style", [
     "apa",  # primary-name-with-initials
     "chicago-author-date",  # primary-name
@@ -366,6 +368,7 @@ def test_first_citations_rendered_in_workers_are_checked_against_the_names_regis
     assert parallel == in_order
 
 
+@pytest.mark.engine_source
 def test_citations_like_no_other_rendered_again_in_workers_leave_what_they_leave_in_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Disambiguation renders again the citation of each item that is like no other's once the
@@ -406,6 +409,7 @@ def test_citations_like_no_other_rendered_again_in_workers_leave_what_they_leave
     assert any(config.givens != [[1]] for config, _ in in_order[1].values())  # some expanded further
 
 
+@pytest.mark.engine_source
 def test_groups_of_alike_citations_disambiguated_in_workers_leave_what_they_leave_in_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Groups of alike citations are disambiguated in forked workers, and replayed in order. A
@@ -463,6 +467,7 @@ def test_a_list_whose_citations_print_a_date_range_registers_them_in_order(monke
     assert parallel == in_order
 
 
+@pytest.mark.engine_source
 @pytest.mark.parametrize("collecting", [True, False])
 def test_a_list_leaves_the_garbage_collector_as_it_found_it(collecting: bool) -> None:
     """The collector is paused while a list renders (its nodes make almost no cycles) and given
@@ -537,6 +542,7 @@ def _alike_items(n: int) -> list[dict[str, Any]]:
             for k in range(n)]
 
 
+@pytest.mark.engine_source
 @pytest.mark.parametrize("style", ["apa", "chicago-author-date", "harvard-cite-them-right"])
 def test_a_disambiguation_run_renders_a_citation_once_for_each_expansion(
         style: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -583,6 +589,7 @@ def test_a_disambiguation_run_renders_a_citation_once_for_each_expansion(
 
 
 
+@pytest.mark.engine_source
 @pytest.mark.parametrize("direction", ["ascending", "descending"])
 def test_first_sort_keys_all_different_sort_the_list_alone(direction: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the workers rendered every entry's first sort key and no two collate alike, the

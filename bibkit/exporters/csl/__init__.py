@@ -19,6 +19,11 @@ Modules, in the order a rendering uses them:
 
 from __future__ import annotations
 
-from bibkit.exporters.csl.engine import Engine, StyleError, make_engine, parse_style
+from bibkit.exporters.csl import native
 
-__all__ = ["Engine", "StyleError", "make_engine", "parse_style"]
+# Before any module of the package is imported: compiled, or each from its source (native.py).
+COMPILED = native.choose()
+
+from bibkit.exporters.csl.engine import Engine, StyleError, make_engine, parse_style  # noqa: E402
+
+__all__ = ["COMPILED", "Engine", "StyleError", "make_engine", "parse_style"]

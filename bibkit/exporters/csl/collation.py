@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache, lru_cache
-from pathlib import Path
+from importlib import resources
 
 _NUMBER = re.compile(r"\d+")
 
@@ -154,7 +154,9 @@ _HAN_FIRST = frozenset({"zh"})
 
 @lru_cache(maxsize=2)
 def _han_order(name: str) -> dict[str, str]:
-    text = Path(__file__).with_name(f"han-{name}.txt").read_text(encoding="utf-8")
+    # (found through the package: a module mypyc compiled has a __file__ of its build's)
+    package = resources.files(__package__ or "bibkit.exporters.csl")
+    text = package.joinpath(f"han-{name}.txt").read_text(encoding="utf-8")
     chars = "".join(line for line in text.splitlines() if not line.startswith("#"))
     return {ch: chr(_HAN_PLACES + i) for i, ch in enumerate(chars)}
 

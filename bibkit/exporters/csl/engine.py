@@ -938,10 +938,10 @@ class Engine:
             # not; of those renderings only a date range's can change the list (the first one
             # takes the wrapper), so only items with a range are rendered here.
             for item in ordered:
-                if self.range_wrapper is None:
-                    break
                 if item.has_date_range:
                     self._ambiguous_cite(st, item, None)
+                    if not self._range_unprinted((item,)):  # (it printed the first range)
+                        break
         if cited:
             disambiguator = Disambiguator(self, st, ambig)
             runs = self._group_runs(st, ambig, disambiguator)
@@ -1092,6 +1092,17 @@ class Disambiguator:
         self.modes = engine.modes
         self.item: Item  # the item a run is disambiguating
         self.memo: dict[tuple[Any, ...], _Cited] = {}  # one run's renderings (``_cite``)
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """A run's state as it starts. (Set here, not in ``run``: there a type checker would take
+        ``base`` for None for the rest of the run, which ``_cite_data`` sets, and mypyc would
+        compile what it takes.)"""
+        self.lists: list[tuple[DisambigConfig, list[Item]]] = []
+        self.base: DisambigConfig | None = None
+        self.better: DisambigConfig | None = None
+        self.max_names: dict[str, list[int]] = {}
+        self.namesets_max = -1
 
     def _cite(self, item: Item, base: DisambigConfig | None) -> str:
         """The item's citation with ``base``'s expansion. The steps of one run render an item
@@ -1136,11 +1147,7 @@ class Disambiguator:
         ids = self.ambig.get(akey) or []
         if not ids:
             return
-        self.lists: list[tuple[DisambigConfig, list[Item]]] = []
-        self.base: DisambigConfig | None = None
-        self.better: DisambigConfig | None = None
-        self.max_names: dict[str, list[int]] = {}
-        self.namesets_max = -1
+        self._fresh()
         registry = self.engine.registry
         if len(ids) == 1 and (not self.engine.add_givenname or self.engine.names_registry.unchanged(ids[0])):
             # A cite of its own: rendering it again would only recompute the given names'

@@ -289,7 +289,9 @@ class Numbers:
             for j in range(pos, min(pos + count, len(values))):
                 v = values[j].value
                 values[j].collapsible = not (_js_int(v) is None and not _ROMANISH.match(v))
-            collapsible = master.collapsible
+            # (the master's, as set above; read from the list: a type checker takes the
+            # master's for None still, and mypyc compiles what it takes)
+            collapsible = values[pos].collapsible if count else None
         for j in range(pos, min(pos + count, len(values))):
             if count > 1 and collapsible:
                 values[j].plural = 1
