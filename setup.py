@@ -2,7 +2,7 @@
 
 Formatting a list spends its time in a few thousand lines of the CSL engine (closures over a
 compiled style, the output tree's punctuation passes, names); compiled by mypyc from the same
-typed source they run 1.4-1.5 times as fast (docs/performance.md). Everything else stays Python.
+typed source they run 1.7-1.9 times as fast (docs/performance.md). Everything else stays Python.
 
 ``BIBKIT_COMPILE=0`` (or a build without mypyc) installs the modules as Python only: the same
 engine, slower. The source files' hashes go to ``native.json`` beside them, and
