@@ -72,7 +72,7 @@ lock: $(VENV)/.installed-test
 	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(LOCK)
 
 clean:
-	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants $(BIB) build
+	rm -rf $(VENV) .venv-latest .venv-bib .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants $(BIB) build
 	rm -f bibkit/exporters/csl/*.so bibkit/exporters/csl/native.json
 
 ## Mutation testing of the exporters, importers, rules, loader and cache ([tool.mutmut] in pyproject.toml;
