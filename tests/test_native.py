@@ -69,8 +69,11 @@ def _origins(package_root: Path, environ: dict[str, str]) -> dict[str, str]:
             "print(json.dumps({'compiled': c.COMPILED, 'origins': {n: m.__spec__.origin "
             "for n, m in sys.modules.items() if n.startswith('bibkit.exporters.csl.') and m.__spec__ is not None}}))")
     env = {**os.environ, **environ, "PYTHONPATH": str(package_root)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=package_root,
-                          check=True)
+    # (-P: the copy, not the checkout the process starts in, which is the checkout's own folder:
+    # a mutation tool's code, run in the copy, reads its settings from there)
+    done = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                          check=False)
+    assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     origins: dict[str, str] = found["origins"]
     assert found["compiled"] == all(not origin.endswith(".py") for name, origin in origins.items()
