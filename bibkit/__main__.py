@@ -1,3 +1,3 @@
-from bibkit.cli import run
+from bibkit.launch import run
 
 run()

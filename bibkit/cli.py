@@ -190,6 +190,7 @@ def _main(
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Record files or directories of them. [default: the configuration's records, else records/]",
         show_default=False)] = None,
@@ -216,15 +217,22 @@ def validate(
     """
     from bibkit.collection import validate as run_rules
     from bibkit.libcache import Store, cache_root
+    from bibkit.replay import Recording
     from bibkit.report import REPORTERS
 
     ui = _Ui(quiet, verbose)
-    with _reported(debug):
+    # (Its report is kept as a replay of the command, as an export's is: see export.)
+    replayable = isinstance(ctx.obj, tuple) and not no_cache
+    with _reported(debug), Recording(ctx.obj, os.environ) if replayable else contextlib.nullcontext() as recording:
+        if recording is not None:
+            recording.depends(_setting_inputs(config))
         settings = _configuration(config, ui)
         targets = paths or [_records_dir(None, settings)]
         _some_records(targets)
         skip = {c.upper() for c in ignore or ()}
         rules = settings.rules if settings else ()
+        if recording is not None:
+            recording.depends(_collection_inputs(targets, None))
         with Store(None if no_cache else cache_root(), targets) as store:
             every, checked = run_rules(store, date.today(), rules)
         found = [d for d in every if d.code not in skip]
@@ -232,6 +240,8 @@ def validate(
         errors = sum(d.severity is Severity.ERROR for d in found)
         ui.detail(f"bibkit: {checked} record file(s) checked: {errors} error(s), "
                   f"{len(found) - errors} warning(s)")
+        if recording is not None:
+            recording.keep(EXIT_FINDINGS if found else 0)
         if found:
             raise typer.Exit(EXIT_FINDINGS)
 
@@ -265,6 +275,7 @@ def _page_options(fmt: ExportFormat, settings: "Config | None", title: str | Non
 
 @app.command()
 def export(
+    ctx: typer.Context,
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="bibtex, biblatex, csl-json; or a reference list formatted by a "
         "CSL style: text, html, markdown; or html-page, a publications page.")],
@@ -338,18 +349,25 @@ def export(
     from bibkit.config import ASCII_FORMATS, STYLED_FORMATS
     from bibkit.exporters import ExportOptions
     from bibkit.libcache import Store, cache_root
+    from bibkit.replay import Recording
     from bibkit.report import REPORTERS
     from bibkit.rules import why_blocked
     from bibkit.select import Selection
 
     ui = _Ui(quiet, verbose)
-    with _reported(debug):
+    # What this export writes to standard output is kept, for the same command to be answered
+    # without running while nothing it read changes (bibkit.replay). ``main`` passes the
+    # command line (``ctx.obj``); a command run otherwise (a test's) keeps none.
+    replayable = isinstance(ctx.obj, tuple) and output is None and aux is None and not no_cache
+    with _reported(debug), Recording(ctx.obj, os.environ) if replayable else contextlib.nullcontext() as recording:
         for given, option in ((style, "--style"), (locale, "--locale")):
             if given is not None and fmt.value not in STYLED_FORMATS:
                 raise BibkitError(f"{option} applies to {', '.join(sorted(STYLED_FORMATS))}; "
                                   f"a {fmt.value} export takes none")
         if ascii_ and fmt.value not in ASCII_FORMATS:
             raise BibkitError(f"--ascii applies to bibtex and biblatex; a {fmt.value} export takes none")
+        if recording is not None:
+            recording.depends(_setting_inputs(config))
         settings = _configuration(config, ui)
         folder = _records_dir(records, settings)
         _some_records([folder])
@@ -370,6 +388,8 @@ def export(
         # piece by piece from the record store (docs/performance.md).
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
+        if recording is not None:
+            recording.depends(_collection_inputs([folder], style if fmt.value in STYLED_FORMATS else None))
         with Store(None if no_cache else cache_root(), [folder]) as store:
             result = run_export(store, date.today(), fmt.value, options, selection, output, sys.stdout.buffer,
                                 rules=rules, strict=strict)
@@ -379,6 +399,30 @@ def export(
             raise typer.Exit(EXIT_FINDINGS)
         if output is not None:
             ui.detail(f"bibkit: {'wrote' if result.changed else 'unchanged'} {output} ({result.size} bytes)")
+        if recording is not None:
+            recording.keep()
+
+
+def _setting_inputs(config: Path | None) -> list[str]:
+    """The files whose state decides a command's settings: bibkit's code and the configuration
+    files looked for (bibkit.replay)."""
+    from bibkit.config import config_inputs
+    from bibkit.replay import code_inputs
+
+    return [*code_inputs(), *map(str, [config] if config is not None else config_inputs(Path.cwd()))]
+
+
+def _collection_inputs(targets: Sequence[Path], style: str | None) -> list[str]:
+    """The files whose state decides what a command makes of ``targets`` (record folders and
+    files), beyond its settings: the records, and the style's files (bibkit.replay)."""
+    from bibkit.library import record_files
+
+    found = [*map(str, targets), *record_files(targets)]
+    if style is not None:
+        from bibkit.exporters.citeproc import style_inputs
+
+        found += map(str, style_inputs(style))
+    return found
 
 
 KeyPatternOption = Annotated[str | None, typer.Option(
@@ -796,7 +840,8 @@ def build(
 
 
 def main() -> None:
-    _app_for(sys.argv[1:2], os.environ)()
+    # The command line as typed goes along: what this run's replay is kept under (export).
+    _app_for(sys.argv[1:2], os.environ)(obj=tuple(sys.argv))
 
 
 def _app_for(first: Sequence[str], environ: Mapping[str, str]) -> typer.Typer:
@@ -813,36 +858,3 @@ def _app_for(first: Sequence[str], environ: Mapping[str, str]) -> typer.Typer:
     only = copy.copy(app)
     only.registered_commands = chosen
     return only
-
-
-def run() -> None:
-    """The ``bibkit`` command: ``main``, then out of the process without tearing it down.
-
-    Freeing every imported module's objects at exit took 40-60 ms, a tenth of a warm export;
-    ``os._exit`` skips that. What exit would still do is done first: the atexit handlers run
-    (coverage, logging) and the standard streams are flushed. Files are closed by the code that
-    writes them, never left to the interpreter's exit. Under a profiler or a tracer (cProfile,
-    coverage, a debugger), which may write what it found after ``main`` returns, the exit is
-    Python's own.
-    """
-    import atexit
-
-    if sys.getprofile() is not None or sys.gettrace() is not None:
-        main()
-        return
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or 0
-        else:
-            print(exc.code, file=sys.stderr)
-            code = 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (bibkit export | head), a closed stream
-            code = code or 2
-    os._exit(code)

@@ -75,14 +75,28 @@ class Config:
 def find_config(start: Path) -> Path | None:
     """The configuration that applies in ``start``: the nearest directory, walking up, with a
     ``bibkit.toml`` or a ``pyproject.toml`` that has ``[tool.bibkit]``; ``bibkit.toml`` wins."""
+    return next((path for path in _looked_at(start) if path.is_file() and _is_config(path)), None)
+
+
+def config_inputs(start: Path) -> list[Path]:
+    """The files ``find_config(start)`` looks at, up to the one it finds: whether each is there,
+    and what the found one holds, decide the settings (bibkit.replay keeps their state)."""
+    seen = []
+    for path in _looked_at(start):
+        seen.append(path)
+        if path.is_file() and _is_config(path):
+            break
+    return seen
+
+
+def _looked_at(start: Path) -> Iterator[Path]:
     for directory in (start.resolve(), *start.resolve().parents):
-        candidate = directory / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-        pyproject = directory / PYPROJECT
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
-    return None
+        yield directory / CONFIG_NAME
+        yield directory / PYPROJECT
+
+
+def _is_config(path: Path) -> bool:
+    return path.name == CONFIG_NAME or _has_tool_table(path)
 
 
 def _has_tool_table(pyproject: Path) -> bool:

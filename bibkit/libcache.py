@@ -52,6 +52,7 @@ from bibkit.codec import decoder, encode
 from bibkit.collector import paused
 from bibkit.diagnostics import Diagnostic, Severity, Span
 from bibkit.library import Library, Loaded, read_capped, record_files
+from bibkit.replay import cache_dir
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
@@ -65,10 +66,7 @@ R = TypeVar("R")
 
 def cache_root() -> Path:
     """``BIBKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/bibkit``, else ``~/.cache/bibkit``."""
-    explicit = os.environ.get("BIBKIT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bibkit"
+    return Path(cache_dir(os.environ))
 
 
 FORMAT = 7

@@ -190,8 +190,8 @@ def test_assembled_output_is_the_fresh_output_copied_in_as_few_slices_as_runs(na
 
 
 def test_the_command_exits_with_its_code_its_output_written_and_exit_handlers_run(tmp_path: Path) -> None:
-    """``cli.run`` leaves the process without Python's teardown: nothing of that may be lost."""
-    probe = "import atexit; atexit.register(print, 'handler ran'); from bibkit.cli import run; run()"
+    """``launch.run`` leaves the process without Python's teardown: nothing of that may be lost."""
+    probe = "import atexit; atexit.register(print, 'handler ran'); from bibkit.launch import run; run()"
     env = {"BIBKIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
 
     def command(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -194,6 +194,17 @@ def resolve_style(name: str, project: Path = PROJECT_STYLES) -> Path:
     return resolve(name, project).path
 
 
+def style_inputs(name: str, project: Path = PROJECT_STYLES) -> list[Path]:
+    """The files and folders whose state decides what ``resolve(name)`` gives and what the style
+    says (bibkit.replay keeps their state): the project's style folder and its styles, the file
+    named (or the packaged dependent style of that name), the packaged collection's folders (an
+    upgrade changes them) and renamed-styles table, and the file resolved."""
+    root = _package_root()
+    named = [Path(name)] if name.endswith(".csl") or "/" in name else [root / "dependent" / f"{name}.csl"]
+    return [project, *_directory(project).values(), *named, root, root / "dependent", root / "renamed-styles.json",
+            resolve(name, project).path]
+
+
 def suggestions(name: str, project: Path = PROJECT_STYLES, n: int = 5) -> list[str]:
     names = sorted({*available_styles(project), *ALIASES})
     key = name.lower()
