@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     State: TypeAlias = tuple[int, int, int, int, int] | None  # size, mtime, ctime, inode, device; None: absent
 
 RACY_NS = 2_000_000_000
-LIMIT = 64 * 1024 * 1024  # outputs larger than this are not kept (a copy costs what it saves)
-KEPT = 64  # replays kept per cache directory; the oldest go first
+LIMIT = 16 * 1024 * 1024  # outputs larger than this are not kept (the copy would cost what it saves)
+KEPT = 32  # replays kept per cache directory (at most LIMIT each); the oldest go first
 _MAGIC = b"bibkit-replay 1"
 _TRAILER = 16  # the header's length, as 16 ASCII digits, ends the file
 # The shell's bookkeeping, which changes between two runs of one command without changing it.

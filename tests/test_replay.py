@@ -23,12 +23,13 @@ ARGV = ("bibkit", "export", "-f", "text")
 
 
 class Streams:
-    """sys.stdout and sys.stderr writing into one buffer, so that their order shows."""
+    """sys.stdout and sys.stderr writing into one log, so that both their order and which
+    stream wrote what show: ``taken`` reads ``[out]`` or ``[err]`` before each stream's turn."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.raw = io.BytesIO()
-        self.out = io.TextIOWrapper(self.raw, encoding="utf-8", write_through=True)
-        self.err = io.TextIOWrapper(self.raw, encoding="utf-8", write_through=True)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, encoding: str = "utf-8", errors: str = "strict") -> None:
+        self.log: list[tuple[bytes, bytes]] = []
+        self.out, self.err = (io.TextIOWrapper(_Tagged(self.log, tag), encoding=encoding, errors=errors,
+                                               write_through=True) for tag in (b"[out]", b"[err]"))
         self._monkeypatch = monkeypatch
 
     def install(self) -> None:
@@ -39,10 +40,30 @@ class Streams:
     def taken(self) -> bytes:
         for stream in (self.out, self.err):
             stream.flush()
-        data = self.raw.getvalue()
-        self.raw.seek(0)
-        self.raw.truncate()
-        return data
+        shown, last = b"", b""
+        for tag, data in self.log:
+            shown += (b"" if tag == last else tag) + data
+            last = tag
+        self.log.clear()
+        return shown
+
+
+class _Tagged(io.BufferedIOBase):
+    """A stream's bytes, unbuffered, into the shared log."""
+
+    def __init__(self, log: list[tuple[bytes, bytes]], tag: bytes) -> None:
+        self.log, self.tag, self.tty = log, tag, False
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, data: object) -> int:
+        chunk = bytes(data)  # type: ignore[call-overload]
+        self.log.append((self.tag, chunk))
+        return len(chunk)
 
 
 @pytest.fixture
@@ -71,6 +92,8 @@ def record(paths: list[str], argv: tuple[str, ...] = ARGV, *, keep: bool = True,
         sys.stderr.writelines(["lines ", "of text\n"])
         sys.stdout.buffer.writelines([b"lines ", b"of bytes\n"])
         sys.stdout.write("last\n")
+        sys.stdout.flush()
+        sys.stderr.buffer.flush()
         return recording.keep(status) if keep else False
 
 
@@ -78,8 +101,8 @@ def test_a_kept_output_is_written_again_in_its_order(streams: Streams, inputs: l
     streams.install()
     assert record(inputs)
     original = streams.taken()
-    assert original == ("Biderman, S. (2023).\nrecords/a.yaml:1:1: warning BK023 é\nbytes é\nlines of text\n"
-                        "lines of bytes\nlast\n").encode()
+    assert original == ("[out]Biderman, S. (2023).\n[err]records/a.yaml:1:1: warning BK023 é\n[out]bytes é\n"
+                        "[err]lines of text\n[out]lines of bytes\nlast\n").encode()
     assert replay.answer(ARGV, os.environ) == 0
     assert streams.taken() == original
     assert replay.answer(ARGV, os.environ) == 0  # (as often as asked)
@@ -153,6 +176,97 @@ def test_another_command_line_environment_or_folder_is_a_miss(streams: Streams, 
     monkeypatch.chdir(tmp_path)
     assert replay.answer(ARGV, os.environ) is None
     assert streams.taken() == b""
+
+
+def test_a_terminal_where_there_was_none_is_another_command(streams: Streams, inputs: list[str]) -> None:
+    streams.install()
+    assert record(inputs)
+    streams.taken()
+    for stream in (streams.out, streams.err):
+        stream.buffer.tty = True  # type: ignore[attr-defined]
+        assert replay.answer(ARGV, os.environ) is None
+        stream.buffer.tty = False  # type: ignore[attr-defined]
+    assert replay.answer(ARGV, os.environ) == 0
+
+
+def test_arguments_never_pass_for_the_environment(streams: Streams, inputs: list[str],
+                                                  isolated_cache: Path) -> None:
+    """An argument that reads like a variable is not that variable: the key counts the arguments.
+    (The variable sorts first in this environment, so that it would follow the arguments.)"""
+    streams.install()
+    environ = {"BIBKIT_CACHE_DIR": str(isolated_cache)}
+    with replay.Recording((*ARGV, "AA_REPLAY=1"), environ) as recording:
+        recording.depends(inputs)
+        sys.stdout.write("x\n")
+        assert recording.keep()
+    assert replay.answer(ARGV, {"AA_REPLAY": "1", **environ}) is None
+    assert replay.answer((*ARGV, "AA_REPLAY=1"), environ) == 0
+
+
+def test_an_argument_that_is_no_text_is_replayed(streams: Streams, inputs: list[str]) -> None:
+    """A file name that is not UTF-8 reaches Python as a str with surrogates (PEP 383)."""
+    streams.install()
+    argv = (*ARGV, "-r", os.fsdecode(b"records-\xff"))
+    assert record(inputs, argv)
+    original = streams.taken()
+    assert replay.answer(argv, os.environ) == 0
+    assert streams.taken() == original
+
+
+def test_short_turns_of_each_stream_stay_apart(streams: Streams, inputs: list[str]) -> None:
+    streams.install()
+    with replay.Recording(ARGV, os.environ) as recording:
+        recording.depends(inputs)
+        for stream, text in ((sys.stdout, "a"), (sys.stdout, "b"), (sys.stderr, "c"), (sys.stderr, "d")):
+            stream.write(text)
+        assert recording.keep()
+    assert streams.taken() == b"[out]ab[err]cd"
+    assert replay.answer(ARGV, os.environ) == 0
+    assert streams.taken() == b"[out]ab[err]cd"
+
+
+def test_a_command_that_wrote_nothing_is_replayed_as_nothing(streams: Streams, inputs: list[str]) -> None:
+    streams.install()
+    with replay.Recording(ARGV, os.environ) as recording:
+        recording.depends(inputs)
+        assert recording.keep()
+    assert replay.answer(ARGV, os.environ) == 0
+    assert streams.taken() == b""
+
+
+def test_no_working_directory_no_replay(streams: Streams, inputs: list[str], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    streams.install()
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert not record(inputs)
+    assert streams.taken().endswith(b"last\n")
+    assert replay.answer(ARGV, os.environ) is None
+
+
+def test_without_standard_streams_no_replay(streams: Streams, inputs: list[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    streams.install()
+    assert record(inputs)
+    monkeypatch.setattr(sys, "stderr", None)
+    assert replay.answer(ARGV, os.environ) is None
+
+
+def test_what_a_stream_cannot_encode_is_replayed_as_it_wrote_it(monkeypatch: pytest.MonkeyPatch,
+                                                               inputs: list[str]) -> None:
+    """Python's standard error replaces what its encoding lacks (an ASCII locale: ``\\xe9``)."""
+    monkeypatch.setattr(replay, "RACY_NS", 0)
+    streams = Streams(monkeypatch, encoding="ascii", errors="backslashreplace")
+    streams.install()
+    with replay.Recording(ARGV, os.environ) as recording:
+        recording.depends(inputs)
+        sys.stderr.write("Ilić, S.\n")
+        assert recording.keep()
+    assert streams.taken() == b"[err]Ili\\u0107, S.\n"
+    assert replay.answer(ARGV, os.environ) == 0
+    assert streams.taken() == b"[err]Ili\\u0107, S.\n"
 
 
 def test_the_shells_bookkeeping_is_not_part_of_the_command(streams: Streams, inputs: list[str]) -> None:
@@ -237,11 +351,25 @@ def test_a_damaged_or_foreign_replay_is_a_miss(streams: Streams, inputs: list[st
 
 def test_a_file_changed_just_before_the_run_keeps_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                           isolated_cache: Path) -> None:
+    """Within RACY_NS of the run, by either of its times: dated back (``touch -d``, an unpacked
+    archive), a file still shows its change in its ctime."""
     Streams(monkeypatch).install()
     fresh = tmp_path / "a.yaml"
     fresh.write_text("title: A\n")
     assert not record([str(fresh)])
-    assert not (isolated_cache / "replay").exists() or not any((isolated_cache / "replay").iterdir())
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(fresh, ns=(an_hour_ago, an_hour_ago))
+    assert not record([str(fresh)])
+    assert not any((isolated_cache / "replay").iterdir())
+
+
+def test_a_file_dated_in_the_future_keeps_nothing(streams: Streams, inputs: list[str]) -> None:
+    """(A clock set wrong, an archive from another machine: its time says nothing of its edits.)"""
+    streams.install()
+    ahead = time.time_ns() + 3600 * 10**9
+    os.utime(inputs[1], ns=(ahead, ahead))
+    time.sleep(0.01)
+    assert not record(inputs)
 
 
 def test_an_input_that_changes_or_goes_while_the_command_runs_keeps_nothing(streams: Streams, inputs: list[str],
@@ -268,12 +396,20 @@ def test_what_is_not_kept_leaves_nothing(streams: Streams, inputs: list[str], is
 def test_an_output_beyond_the_limit_is_not_kept(streams: Streams, inputs: list[str],
                                                 monkeypatch: pytest.MonkeyPatch, isolated_cache: Path) -> None:
     streams.install()
-    monkeypatch.setattr(replay, "LIMIT", 40)
-    assert not record(inputs)
-    assert streams.taken().endswith(b"last\n")
+
+    def ten_times_ten() -> bool:
+        with replay.Recording(ARGV, os.environ) as recording:
+            recording.depends(inputs)
+            for _ in range(10):
+                sys.stdout.write("123456789\n")
+            return recording.keep()
+
+    monkeypatch.setattr(replay, "LIMIT", 99)
+    assert not ten_times_ten()
+    assert streams.taken() == b"[out]" + b"123456789\n" * 10
     assert not any((isolated_cache / "replay").iterdir())
-    monkeypatch.setattr(replay, "LIMIT", 120)
-    assert record(inputs)
+    monkeypatch.setattr(replay, "LIMIT", 100)
+    assert ten_times_ten()
 
 
 def test_a_name_no_file_can_have_keeps_nothing(streams: Streams, inputs: list[str]) -> None:
@@ -291,6 +427,22 @@ def test_an_unwritable_cache_costs_the_replay_not_the_output(streams: Streams, i
     assert not record(inputs)
     assert streams.taken().endswith(b"last\n")
     assert replay.answer(ARGV, os.environ) is None
+
+
+def test_a_replay_that_cannot_be_put_in_place_is_not_kept(streams: Streams, inputs: list[str],
+                                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    streams.install()
+    with replay.Recording(ARGV, os.environ) as recording:
+        os.makedirs(recording._path)  # (where the replay would go, a folder)
+        recording.depends(inputs)
+        sys.stdout.write("x\n")
+        assert not recording.keep()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("BIBKIT_CACHE_DIR", str(blocker))
+    with replay.Recording(ARGV, os.environ) as recording:  # (nothing written: the spool is made by keep)
+        recording.depends(inputs)
+        assert not recording.keep()
 
 
 def test_the_oldest_replays_go(streams: Streams, inputs: list[str], monkeypatch: pytest.MonkeyPatch,
