@@ -213,25 +213,31 @@ def test_an_argument_that_is_no_text_is_replayed(streams: Streams, inputs: list[
     assert streams.taken() == original
 
 
-def test_short_turns_of_each_stream_stay_apart(streams: Streams, inputs: list[str]) -> None:
-    streams.install()
+def round_trip(streams: Streams, inputs: list[str], command: Callable[[], object]) -> bytes:
+    """What ``command`` wrote, kept, and checked to come back the same from its replay."""
     with replay.Recording(ARGV, os.environ) as recording:
         recording.depends(inputs)
-        for stream, text in ((sys.stdout, "a"), (sys.stdout, "b"), (sys.stderr, "c"), (sys.stderr, "d")):
-            stream.write(text)
+        command()
         assert recording.keep()
-    assert streams.taken() == b"[out]ab[err]cd"
+    original = streams.taken()
     assert replay.answer(ARGV, os.environ) == 0
-    assert streams.taken() == b"[out]ab[err]cd"
+    assert streams.taken() == original
+    return original
+
+
+def test_short_turns_of_each_stream_stay_apart(streams: Streams, inputs: list[str]) -> None:
+    streams.install()
+
+    def command() -> None:
+        for out, text in ((True, "a"), (True, "b"), (False, "c"), (False, "d")):
+            (sys.stdout if out else sys.stderr).write(text)
+
+    assert round_trip(streams, inputs, command) == b"[out]ab[err]cd"
 
 
 def test_a_command_that_wrote_nothing_is_replayed_as_nothing(streams: Streams, inputs: list[str]) -> None:
     streams.install()
-    with replay.Recording(ARGV, os.environ) as recording:
-        recording.depends(inputs)
-        assert recording.keep()
-    assert replay.answer(ARGV, os.environ) == 0
-    assert streams.taken() == b""
+    assert round_trip(streams, inputs, lambda: None) == b""
 
 
 def test_no_working_directory_no_replay(streams: Streams, inputs: list[str], tmp_path: Path,
@@ -260,13 +266,7 @@ def test_what_a_stream_cannot_encode_is_replayed_as_it_wrote_it(monkeypatch: pyt
     monkeypatch.setattr(replay, "RACY_NS", 0)
     streams = Streams(monkeypatch, encoding="ascii", errors="backslashreplace")
     streams.install()
-    with replay.Recording(ARGV, os.environ) as recording:
-        recording.depends(inputs)
-        sys.stderr.write("Ilić, S.\n")
-        assert recording.keep()
-    assert streams.taken() == b"[err]Ili\\u0107, S.\n"
-    assert replay.answer(ARGV, os.environ) == 0
-    assert streams.taken() == b"[err]Ili\\u0107, S.\n"
+    assert round_trip(streams, inputs, lambda: sys.stderr.write("Ilić, S.\n")) == b"[err]Ili\\u0107, S.\n"
 
 
 def test_the_shells_bookkeeping_is_not_part_of_the_command(streams: Streams, inputs: list[str]) -> None:
