@@ -10,12 +10,11 @@ import sys
 def run() -> None:
     """The ``bibkit`` command, then out of the process without tearing it down.
 
-    Freeing every imported module's objects at exit took 40-60 ms, a tenth of a warm export;
-    ``os._exit`` skips that. What exit would still do is done first: the atexit handlers run
-    (coverage, logging) and the standard streams are flushed. Files are closed by the code that
-    writes them, never left to the interpreter's exit. Under a profiler or a tracer (cProfile,
-    coverage, a debugger), which may write what it found after ``main`` returns, the exit is
-    Python's own.
+    Freeing every imported module's objects at exit took 40-60 ms; ``os._exit`` skips that.
+    What exit would still do is done first: the atexit handlers run (coverage, logging) and the
+    standard streams are flushed. Files are closed by the code that writes them, never left to
+    the interpreter's exit. Under a profiler or a tracer (cProfile, coverage, a debugger), which
+    may write what it found after ``main`` returns, the exit is Python's own.
     """
     import atexit
 
