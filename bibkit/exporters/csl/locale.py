@@ -80,16 +80,10 @@ def resolve(tag: str | None, default: str = "en-US") -> LangSpec:
     return LangSpec(best=best, base=base, bare=parts[0])
 
 
-@lru_cache(maxsize=1)
 def locales_path() -> str:
-    # Found, not imported: importing citeproc (its formatters and model) took 10 ms of every
-    # list made afresh, for the name of its data folder.
-    import importlib.util
+    from bibkit.exporters import citeproc
 
-    spec = importlib.util.find_spec("citeproc")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("citeproc-py is not installed", name="citeproc")
-    return os.path.join(next(iter(spec.submodule_search_locations)), "data", "locales")
+    return str(citeproc.locales_folder())
 
 
 @lru_cache(maxsize=64)
