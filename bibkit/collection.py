@@ -98,10 +98,11 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
 
     checks = Checks(today, tuple(rules))
     stream = STREAMS.get(fmt)
+    kind = fingerprint(fmt, options)  # (a list's: its style and locale files, read and stat'ed once)
     render: Renderer | None = None
     meanwhile: Callable[[], object] | None = None
     if stream is not None:
-        render = (f"{fmt}:{fingerprint(fmt, options)}", lambda record: stream.entry(record, options))
+        render = (f"{fmt}:{kind}", lambda record: stream.entry(record, options))
     elif fmt in LISTS:
         # The records' CSL items are made where they are parsed (in parallel), and the style is
         # compiled meanwhile.
@@ -119,14 +120,14 @@ def export(store: Store, today: date, fmt: str, options: ExportOptions, selectio
                               "nothing was exported")
         # An output file that holds what this run would write again (same files, format, options
         # and selection) is left as it is, without reading the entries.
-        written = f"written:{fmt}:{fingerprint(fmt, options)}:{selection!r}"
+        written = f"written:{fmt}:{kind}:{selection!r}"
         digest = s.digest(today)
         if output is not None:
             kept = s.result(written, digest)
             size = _holds(output, kept[1]) if kept is not None and kept[1] is not None else None
             if size is not None:
                 return Exported(found, True, False, size)
-        job = _Job(today, fmt, options, selection, render, chosen, found, written, digest)
+        job = _Job(today, fmt, options, kind, selection, render, chosen, found, written, digest)
         # Entries may be copied from the file this export replaces, if it is still what the last
         # export of this kind wrote (layout.py); if that file changes meanwhile, it starts over.
         reuse = output if job.frame is not None and chosen.records is None else None
@@ -153,6 +154,7 @@ class _Job:
     today: date
     fmt: str
     options: ExportOptions
+    kind: str  # ``fingerprint(fmt, options)``
     selection: Selection
     render: Renderer | None
     chosen: _Chosen
@@ -275,7 +277,7 @@ def _chunks(store: Store, job: _Job, old: Previous | None, layout: Layout) -> It
     # citation of --aux, with its place: a changed .aux is another list).
     from bibkit.exporters import export as render_all
 
-    what = f"list:{job.fmt}:{fingerprint(job.fmt, job.options)}:{job.selection!r}"
+    what = f"list:{job.fmt}:{job.kind}:{job.selection!r}"
     digest = store.digest(job.today)
     kept = store.result(what, digest)
     if kept is not None and kept[1] is not None:
