@@ -405,18 +405,30 @@ _OTHER_NAME = {"location": "address", "address": "location", "journaltitle": "jo
 _NOT_BIBTEX = frozenset({"id", "type", "citation-key", "custom"})
 
 
+# How readers of a .bib find where a braced value ends: whether a brace after a run of n
+# backslashes counts. BibTeX, biber and pybtex count every brace; LaTeX, reading the value again
+# from the .bbl, skips a brace a backslash escapes; bibtexparser skips any brace after one.
+_BRACE_ESCAPED: dict[str, Callable[[int], bool]] = {
+    "bibtex, biber, pybtex": lambda run: False,
+    "LaTeX": lambda run: run % 2 == 1,
+    "bibtexparser": lambda run: run > 0,
+}
+
+
 def _balanced(text: str) -> bool:
-    depth = 0
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        depth += {"{": 1, "}": -1}.get(c, 0)
-        if depth < 0:
-            return False
-        i += 1
+    """Whether ``text`` can be written between braces as it is: every reader finds the same
+    groups and the value's end (a last backslash would take the closing brace with it)."""
+    return not text.endswith("\\") and all(_closes(text, escaped) for escaped in _BRACE_ESCAPED.values())
+
+
+def _closes(text: str, escaped: Callable[[int], bool]) -> bool:
+    depth = run = 0
+    for c in text:
+        if c in "{}" and not escaped(run):
+            depth += 1 if c == "{" else -1
+            if depth < 0:
+                return False
+        run = run + 1 if c == "\\" else 0
     return depth == 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,30 @@ def test_biblatex_compiles_with_biber_without_a_warning(tmp_path: Path) -> None:
     bbl = (tmp_path / "doc.bbl").read_text()
     assert len(re.findall(r"\\entry\{", bbl)) == len(list(RECORDS.glob("*.yaml")))
     assert r"\field{eprinttype}{arxiv}" in bbl
+
+
+@pytest.mark.parametrize(("value", "as_is"), [
+    (r"kept {as} is", True), (r"$\{x\}$", True), (r"{\'e}t\'e", True),
+    ("\\", False), ("a\\", False), ("a\\\\", False),  # a last backslash takes the closing brace
+    (r"a \{ b", False),  # LaTeX's escaped brace is a brace to bibtex: unbalanced there
+    (r"a\\{b}", False),  # a line break, then a group, to LaTeX; an escaped brace to bibtexparser
+    (r"\\{\}", False),  # balanced to bibtex and to bibtexparser, not to LaTeX
+    (r"a}{b", False),
+])
+def test_a_verbatim_field_is_written_as_it_is_only_where_every_reader_finds_its_end(value: str, as_is: bool) -> None:
+    """A field kept as its source wrote it (here one no table knows) is written as it is where
+    bibtex, LaTeX and bibtexparser all find the same groups and the value's end; else as text."""
+    import bibtexparser
+    from pybtex.database import parse_string
+
+    (record,) = load_library([RECORDS / "biderman2023pythia.yaml"]).records
+    record = replace(record, extra={**record.extra, "customfield": value})
+    for fmt in ("bibtex", "biblatex"):
+        text = export([record], fmt).decode()
+        assert (f"customfield = {{{value}}}," in text) is as_is
+        library = bibtexparser.parse_string(text)
+        assert not library.failed_blocks and len(library.entries) == 1, text
+        assert len(parse_string(text, "bibtex").entries) == 1
 
 
 HOSTILE = r"""type: article
